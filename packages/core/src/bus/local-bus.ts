@@ -1,0 +1,60 @@
+import mittImport, { type Emitter, type Handler } from 'mitt';
+import type { Logger } from '../logging/logger.js';
+
+/**
+ * Events between plugins of one node. Packages add their events by declaration merging:
+ *
+ * @example
+ * declare module '@evcharging/core' {
+ *   interface LocalBusEvents { 'engine.state': { cpId: string; state: CpState } }
+ * }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging in other packages
+export interface LocalBusEvents {}
+
+// mitt's typings read as CommonJS under NodeNext, while Node loads its ESM build whose default
+// export is the factory itself.
+const mitt = mittImport as unknown as typeof mittImport.default;
+
+type EventMap = LocalBusEvents & Record<string, unknown>;
+type EventName = keyof EventMap & string;
+
+/**
+ * A typed mitt emitter per node. Unlike raw mitt, a throwing handler is logged and does not stop
+ * the handlers after it nor throw into the emitter. Cross-node traffic never goes through it.
+ */
+export class LocalBus {
+  private readonly emitter: Emitter<Record<string, unknown>> = mitt();
+  private readonly wrapped = new Map<Handler<never>, Handler<unknown>>();
+
+  constructor(private readonly logger?: Logger) {}
+
+  on<E extends EventName>(event: E, handler: (payload: EventMap[E]) => void): () => void {
+    const safe: Handler<unknown> = (payload) => {
+      try {
+        handler(payload as EventMap[E]);
+      } catch (error) {
+        this.logger?.error({ err: error, event }, 'local bus handler failed');
+      }
+    };
+    this.wrapped.set(handler as Handler<never>, safe);
+    this.emitter.on(event, safe);
+    return () => this.off(event, handler);
+  }
+
+  off<E extends EventName>(event: E, handler: (payload: EventMap[E]) => void): void {
+    const safe = this.wrapped.get(handler as Handler<never>);
+    if (!safe) return;
+    this.emitter.off(event, safe);
+    this.wrapped.delete(handler as Handler<never>);
+  }
+
+  emit<E extends EventName>(event: E, payload: EventMap[E]): void {
+    this.emitter.emit(event, payload);
+  }
+
+  clear(): void {
+    this.emitter.all.clear();
+    this.wrapped.clear();
+  }
+}

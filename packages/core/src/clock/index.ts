@@ -1,0 +1,3 @@
+export * from './clock.js';
+export * from './real-clock.js';
+export * from './virtual-clock.js';

@@ -1,0 +1,130 @@
+import type { Clock, TimerHandle } from './clock.js';
+import { type ScheduledTimer, TimerQueue } from './timer-queue.js';
+
+/** Default start of virtual time: 2026-01-01T00:00:00Z. */
+export const VIRTUAL_EPOCH = Date.UTC(2026, 0, 1);
+
+export interface VirtualClockOptions {
+  /** Start time in ms since the Unix epoch (default {@link VIRTUAL_EPOCH}). */
+  start?: number;
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A discrete-event scheduler: time moves only when you advance it, timers fire in (time, insertion)
+ * order, and before every timer the clock lets pending promise continuations run, so an async
+ * handler never sees time jump under it.
+ *
+ * @example
+ * const clock = new VirtualClock();
+ * clock.setTimeout(() => console.log('one hour later'), 3_600_000);
+ * await clock.advance(3_600_000); // returns at once, the callback has run
+ */
+export class VirtualClock implements Clock {
+  private current: number;
+  private seq = 0;
+  private readonly queue = new TimerQueue();
+  private running = false;
+  private firedCount = 0;
+
+  constructor(options: VirtualClockOptions = {}) {
+    this.current = options.start ?? VIRTUAL_EPOCH;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  /** Number of live scheduled timers. */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** Number of timer callbacks fired so far (a cheap measure of simulated work). */
+  get fired(): number {
+    return this.firedCount;
+  }
+
+  setTimeout(callback: () => void, ms: number): TimerHandle {
+    return this.schedule(callback, Math.max(0, ms), 0);
+  }
+
+  setInterval(callback: () => void, ms: number): TimerHandle {
+    const period = Math.max(1, ms);
+    return this.schedule(callback, period, period);
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.setTimeout(resolve, ms));
+  }
+
+  /** Time of the next timer, or undefined when nothing is scheduled. */
+  nextTime(): number | undefined {
+    return this.queue.peek()?.time;
+  }
+
+  /** Runs every timer due within the next `ms` and leaves the clock at now + ms. */
+  async advance(ms: number): Promise<void> {
+    await this.runUntil(this.current + Math.max(0, ms));
+  }
+
+  /**
+   * Runs every timer due at or before `time` and leaves the clock at `time`. With `shouldStop`, stops
+   * as soon as it returns true (checked before every timer) and resolves to true.
+   */
+  async runUntil(time: number, shouldStop?: () => boolean): Promise<boolean> {
+    return this.run(time, shouldStop);
+  }
+
+  /**
+   * Runs timers until none is left (intervals keep a clock busy forever, hence the bound).
+   * @param limitMs stop after this much virtual time (default 24 h) to bound runaway intervals.
+   */
+  async runUntilIdle(limitMs = 86_400_000): Promise<void> {
+    await this.run(this.current + limitMs, undefined, true);
+  }
+
+  private async run(until: number, shouldStop?: () => boolean, stopWhenIdle = false): Promise<boolean> {
+    if (this.running)
+      throw new Error('VirtualClock is already running; do not advance it from inside a timer');
+    this.running = true;
+    try {
+      await settle();
+      for (;;) {
+        if (shouldStop?.()) return true;
+        const next = this.queue.peek();
+        if (!next || next.time > until) break;
+        this.queue.pop();
+        this.current = next.time;
+        if (next.period > 0) {
+          next.time += next.period;
+          next.seq = this.seq++;
+          this.queue.push(next);
+        } else {
+          next.cancelled = true; // fired: a later cancel() must not count it again
+        }
+        this.firedCount++;
+        next.callback();
+        await settle();
+      }
+      if (shouldStop?.()) return true;
+      if (!stopWhenIdle || this.queue.size > 0) this.current = Math.max(this.current, until);
+      return false;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private schedule(callback: () => void, delay: number, period: number): TimerHandle {
+    const timer: ScheduledTimer = {
+      time: this.current + delay,
+      seq: this.seq++,
+      callback,
+      period,
+      cancelled: false,
+    };
+    this.queue.push(timer);
+    return { cancel: () => this.queue.markCancelled(timer) };
+  }
+}

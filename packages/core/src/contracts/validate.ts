@@ -1,0 +1,59 @@
+import type { TSchema } from '@sinclair/typebox';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+import { isTopicName, TOPICS, type TopicMessage, type TopicName } from './topics.js';
+
+/** Result of checking a value against a topic's schema. */
+export type Validation<T> = { ok: true; value: T } | { ok: false; reasons: string[] };
+
+const compiled = new Map<TSchema, TypeCheck<TSchema>>();
+
+function checkerFor(schema: TSchema): TypeCheck<TSchema> {
+  let check = compiled.get(schema);
+  if (!check) {
+    check = TypeCompiler.Compile(schema);
+    compiled.set(schema, check);
+  }
+  return check;
+}
+
+/** Checks a value against any TypeBox schema and lists every reason it fails. */
+export function validateSchema<T>(schema: TSchema, value: unknown, limit = 20): Validation<T> {
+  const check = checkerFor(schema);
+  if (check.Check(value)) return { ok: true, value: value as T };
+  const reasons: string[] = [];
+  for (const error of check.Errors(value)) {
+    reasons.push(`${error.path || '/'}: ${error.message}`);
+    if (reasons.length >= limit) break;
+  }
+  return { ok: false, reasons: reasons.length > 0 ? reasons : ['value does not match the schema'] };
+}
+
+/**
+ * Checks a message against the contract of its topic.
+ *
+ * @example
+ * const result = validate('cp.status', { cp_id: 'CP-001', state: 'ACTIVATED' });
+ * if (!result.ok) console.error(result.reasons);
+ */
+export function validate<T extends TopicName>(topic: T, value: unknown): Validation<TopicMessage<T>> {
+  if (!isTopicName(topic)) return { ok: false, reasons: [`unknown topic "${String(topic)}"`] };
+  return validateSchema<TopicMessage<T>>(TOPICS[topic].schema, value);
+}
+
+/** Thrown when a message does not match its topic's contract. */
+export class ContractViolationError extends Error {
+  override readonly name = 'ContractViolationError';
+  constructor(
+    readonly topic: string,
+    readonly reasons: string[],
+  ) {
+    super(`invalid message for topic "${topic}": ${reasons.join('; ')}`);
+  }
+}
+
+/** Like {@link validate} but throws a {@link ContractViolationError} naming the topic and reasons. */
+export function assertValid<T extends TopicName>(topic: T, value: unknown): TopicMessage<T> {
+  const result = validate(topic, value);
+  if (!result.ok) throw new ContractViolationError(topic, result.reasons);
+  return result.value;
+}

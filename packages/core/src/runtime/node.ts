@@ -1,0 +1,190 @@
+import 'reflect-metadata';
+import { type DependencyContainer, container as globalContainer } from 'tsyringe';
+import { LocalBus } from '../bus/local-bus.js';
+import type { Clock } from '../clock/clock.js';
+import { RealClock } from '../clock/real-clock.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { type Random, SeededRandom } from '../random/random.js';
+import type { Transport } from '../transport/transport.js';
+import type { Plugin, PluginContext } from './plugin.js';
+import { orderPlugins } from './plugin-order.js';
+import { TOKENS, type Token } from './tokens.js';
+
+export interface NodeOptions {
+  id: string;
+  transport: Transport;
+  plugins: readonly Plugin[];
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+  config?: Readonly<Record<string, unknown>>;
+  /** Connect the transport on start and close it on stop (default true). */
+  manageTransport?: boolean;
+}
+
+export type NodeState = 'created' | 'starting' | 'started' | 'stopping' | 'stopped' | 'failed';
+
+/** One runtime: a root container with the shared services and one child container per plugin. */
+export interface EvNode {
+  readonly id: string;
+  readonly state: NodeState;
+  readonly container: DependencyContainer;
+  readonly bus: LocalBus;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Names of the plugins in start order. */
+  readonly plugins: readonly string[];
+  start(): Promise<void>;
+  /** Stops plugins in reverse order, then the transport. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Thrown when a plugin fails to register or start; names the node and the plugin. */
+export class PluginStartError extends Error {
+  override readonly name = 'PluginStartError';
+  constructor(
+    readonly nodeId: string,
+    readonly pluginName: string,
+    readonly phase: 'register' | 'start',
+    cause: unknown,
+  ) {
+    super(
+      `node "${nodeId}": plugin "${pluginName}" failed to ${phase}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Builds a node. Nothing runs until `start()`: dependencies are checked, the transport connects,
+ * plugins register and then start in dependency order. A failure half-way stops what had started.
+ *
+ * @example
+ * const node = createNode({ id: 'cp-1', transport, clock, plugins: [chargingPointEngine({ cpId: 'CP-001' })] });
+ * await node.start();
+ * // ...
+ * await node.stop();
+ */
+export function createNode(options: NodeOptions): EvNode {
+  const ordered = orderPlugins(options.id, options.plugins);
+  const clock = options.clock ?? new RealClock();
+  const random = options.random ?? new SeededRandom(options.id);
+  const logger = (options.logger ?? createLogger()).child({ node: options.id });
+  const bus = new LocalBus(logger);
+  const config = options.config ?? {};
+  const manageTransport = options.manageTransport ?? true;
+  const root = globalContainer.createChildContainer();
+  root.register(TOKENS.NodeId, { useValue: options.id });
+  root.register(TOKENS.Transport, { useValue: options.transport });
+  root.register(TOKENS.Clock, { useValue: clock });
+  root.register(TOKENS.Random, { useValue: random });
+  root.register(TOKENS.Logger, { useValue: logger });
+  root.register(TOKENS.Config, { useValue: config });
+  root.register(TOKENS.LocalBus, { useValue: bus });
+
+  let state: NodeState = 'created';
+  const started: { plugin: Plugin; ctx: PluginContext }[] = [];
+  const contexts: { plugin: Plugin; ctx: PluginContext }[] = [];
+  let stopping: Promise<void> | undefined;
+
+  const contextFor = (plugin: Plugin): PluginContext => {
+    const child = root.createChildContainer();
+    const pluginLogger = logger.child({ plugin: plugin.name });
+    child.register(TOKENS.Logger, { useValue: pluginLogger });
+    const pluginRandom = random.fork(plugin.name);
+    child.register(TOKENS.Random, { useValue: pluginRandom });
+    return {
+      nodeId: options.id,
+      pluginName: plugin.name,
+      container: child,
+      transport: options.transport,
+      clock,
+      random: pluginRandom,
+      logger: pluginLogger,
+      bus,
+      config,
+      resolve: <T>(tok: Token<T>) => child.resolve<T>(tok),
+      expose: <T>(tok: Token<T>, value: T) => {
+        root.register(tok, { useValue: value });
+      },
+    };
+  };
+
+  const stopStarted = async (): Promise<void> => {
+    while (started.length > 0) {
+      const { plugin, ctx } = started.pop()!;
+      try {
+        await plugin.stop?.(ctx);
+      } catch (error) {
+        logger.error({ err: error, plugin: plugin.name }, 'plugin failed to stop');
+      }
+    }
+    if (manageTransport) {
+      try {
+        await options.transport.close();
+      } catch (error) {
+        logger.error({ err: error }, 'transport failed to close');
+      }
+    }
+    for (const { ctx } of contexts) {
+      ctx.container.clearInstances();
+    }
+    bus.clear();
+  };
+
+  const node: EvNode = {
+    id: options.id,
+    get state() {
+      return state;
+    },
+    container: root,
+    bus,
+    transport: options.transport,
+    clock,
+    logger,
+    plugins: ordered.map((p) => p.name),
+    async start() {
+      if (state !== 'created') throw new Error(`node "${options.id}" cannot start: it is ${state}`);
+      state = 'starting';
+      let current: { plugin: Plugin; phase: 'register' | 'start' } | undefined;
+      try {
+        if (manageTransport) await options.transport.connect();
+        for (const plugin of ordered) {
+          current = { plugin, phase: 'register' };
+          const ctx = contextFor(plugin);
+          contexts.push({ plugin, ctx });
+          await plugin.register?.(ctx);
+        }
+        for (const entry of contexts) {
+          current = { plugin: entry.plugin, phase: 'start' };
+          started.push(entry);
+          await entry.plugin.start?.(entry.ctx);
+        }
+        state = 'started';
+        logger.debug({ plugins: node.plugins }, 'node started');
+      } catch (error) {
+        state = 'failed';
+        await stopStarted();
+        if (current) throw new PluginStartError(options.id, current.plugin.name, current.phase, error);
+        throw error;
+      }
+    },
+    stop() {
+      if (state === 'created') {
+        state = 'stopped';
+        return Promise.resolve();
+      }
+      stopping ??= (async () => {
+        if (state === 'starting')
+          throw new Error(`node "${options.id}" is still starting; await start() first`);
+        if (state !== 'failed') state = 'stopping';
+        await stopStarted();
+        state = 'stopped';
+        logger.debug('node stopped');
+      })();
+      return stopping;
+    },
+  };
+  return node;
+}

@@ -1,0 +1,2 @@
+export * from './transport-contract.js';
+export * from './wait.js';

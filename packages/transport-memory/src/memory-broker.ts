@@ -1,0 +1,312 @@
+import {
+  type Clock,
+  ContractViolationError,
+  keyOf,
+  type Random,
+  RealClock,
+  TOPICS,
+  type TopicMessage,
+  type TopicName,
+  VirtualClock,
+  validate,
+} from '@evcharging/core';
+import { ConsumerGroup, type GroupHost } from './consumer-group.js';
+import { MemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
+import { MessageQueue } from './message-queue.js';
+import { partitionFor } from './partitioner.js';
+import type { DeadLetter, StoredMessage } from './stored-message.js';
+
+/** Seeded faults for one topic, to test code against an unreliable network. */
+export interface TopicFaults {
+  /** Extra delivery delay, ms, drawn uniformly from [min, max]. Delays keep per-key order. */
+  delayMs?: [min: number, max: number];
+  /** Probability that a message is lost. */
+  dropRate?: number;
+  /** Probability that a message is delivered twice. */
+  duplicateRate?: number;
+}
+
+export interface MemoryBrokerOptions {
+  /** Partitions per topic (default 16). */
+  partitions?: number;
+  /**
+   * Messages kept per partition for `fromBeginning` and per lane for a group with no member
+   * (default 10,000); older ones are dropped and counted in `stats().retentionDropped`.
+   */
+  retention?: number;
+  /** Delivery attempts before a failing message is dead-lettered (default 5). */
+  maxAttempts?: number;
+  /** First redelivery delay, doubled on every further attempt (default 10 ms). */
+  redeliveryDelayMs?: number;
+  /**
+   * Serialize each message at publish and parse it on every delivery (default true), so a payload
+   * that could not cross Kafka fails here too. Turn off for very large simulations: handlers then
+   * share one object and must not mutate it.
+   */
+  jsonRoundTrip?: boolean;
+  /** Validate messages against the contracts at publish (default true). */
+  validate?: boolean;
+  /** Seeded fault injection per topic; needs `random`. */
+  faults?: Partial<Record<TopicName, TopicFaults>>;
+  random?: Random;
+  /** Dead letters kept for inspection (default 10,000, oldest dropped first). */
+  deadLetterLimit?: number;
+}
+
+export interface MemoryBrokerStats {
+  published: number;
+  delivered: number;
+  deadLettered: number;
+  dropped: number;
+  duplicated: number;
+  retentionDropped: number;
+  byTopic: Record<string, number>;
+}
+
+interface TopicState {
+  readonly name: TopicName;
+  readonly logs: MessageQueue<StoredMessage>[];
+  readonly offsets: number[];
+  readonly groups: Map<string, ConsumerGroup>;
+  /** Key-filtered groups by key, so a keyed message reaches its subscribers in O(1). */
+  readonly keyed: Map<string, Map<string, ConsumerGroup>>;
+  readonly byId: Map<string, ConsumerGroup>;
+}
+
+/**
+ * An in-process broker with Kafka semantics, shared by the transports of every node of a
+ * simulation. Inject it; there is no global instance, so tests never leak into each other.
+ *
+ * @example
+ * const broker = new MemoryBroker();
+ * const central = broker.transport('central', { clock });
+ * const engine = broker.transport('cp-001', { clock });
+ */
+export class MemoryBroker implements GroupHost {
+  readonly partitions: number;
+  readonly retention: number;
+  readonly maxAttempts: number;
+  readonly redeliveryDelayMs: number;
+  readonly jsonRoundTrip: boolean;
+  readonly validateMessages: boolean;
+  readonly deadLetters: DeadLetter[] = [];
+  private readonly deadLetterLimit: number;
+  private readonly faults: Partial<Record<TopicName, TopicFaults>>;
+  private readonly random: Random | undefined;
+  private readonly topics = new Map<TopicName, TopicState>();
+  private readonly waiters = new Set<() => void>();
+  private readonly clocks = new Set<Clock>();
+  private readonly counters: MemoryBrokerStats = {
+    published: 0,
+    delivered: 0,
+    deadLettered: 0,
+    dropped: 0,
+    duplicated: 0,
+    retentionDropped: 0,
+    byTopic: {},
+  };
+
+  constructor(options: MemoryBrokerOptions = {}) {
+    this.partitions = options.partitions ?? 16;
+    this.retention = options.retention ?? 10_000;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.redeliveryDelayMs = options.redeliveryDelayMs ?? 10;
+    this.jsonRoundTrip = options.jsonRoundTrip ?? true;
+    this.validateMessages = options.validate ?? true;
+    this.deadLetterLimit = options.deadLetterLimit ?? 10_000;
+    this.faults = options.faults ?? {};
+    this.random = options.random;
+    if (Object.keys(this.faults).length > 0 && !this.random) {
+      throw new Error('MemoryBroker: fault injection needs a seeded `random` option');
+    }
+    if (!(this.partitions >= 1))
+      throw new RangeError(`MemoryBroker: partitions must be >= 1, got ${this.partitions}`);
+  }
+
+  /** A transport for one node. */
+  transport(
+    nodeId: string,
+    options: Omit<MemoryTransportOptions, 'broker' | 'nodeId'> = {},
+  ): MemoryTransport {
+    return new MemoryTransport({ ...options, broker: this, nodeId });
+  }
+
+  stats(): MemoryBrokerStats {
+    return { ...this.counters, byTopic: { ...this.counters.byTopic } };
+  }
+
+  /** @internal Appends a message to its partition and hands it to every interested group. */
+  append<T extends TopicName>(
+    topic: T,
+    message: TopicMessage<T>,
+    ts: number,
+    headers: Record<string, string>,
+  ): void {
+    let payload: unknown = message;
+    let checked: unknown = message;
+    if (this.jsonRoundTrip) {
+      payload = JSON.stringify(message);
+      checked = JSON.parse(payload as string);
+    }
+    if (this.validateMessages) {
+      const result = validate(topic, checked);
+      if (!result.ok) throw new ContractViolationError(topic, result.reasons);
+    }
+    const state = this.topic(topic);
+    const key = keyOf(topic, message);
+    const partition = partitionFor(key, this.partitions);
+    const faults = this.faults[topic];
+    let deliverAt = ts;
+    let copies = 1;
+    if (faults && this.random) {
+      if (faults.dropRate && this.random.chance(faults.dropRate)) {
+        this.counters.dropped++;
+        return;
+      }
+      if (faults.delayMs) deliverAt += this.random.float(faults.delayMs[0], faults.delayMs[1]);
+      if (faults.duplicateRate && this.random.chance(faults.duplicateRate)) {
+        copies = 2;
+        this.counters.duplicated++;
+      }
+    }
+    const offset = state.offsets[partition]!++;
+    const stored: StoredMessage = { topic, partition, offset, key, payload, ts, headers, deliverAt };
+    const log = state.logs[partition]!;
+    log.push(stored);
+    log.trim(this.retention);
+    this.counters.published++;
+    this.counters.byTopic[topic] = (this.counters.byTopic[topic] ?? 0) + 1;
+    for (let c = 0; c < copies; c++) {
+      for (const group of state.groups.values()) this.enqueue(group, stored);
+      const keyed = state.keyed.get(key);
+      if (keyed) for (const group of keyed.values()) this.enqueue(group, stored);
+    }
+  }
+
+  /** @internal The group a subscription joins, created on first use (prefilled if fromBeginning). */
+  group(topic: TopicName, groupId: string, key: string | undefined, fromBeginning: boolean): ConsumerGroup {
+    const state = this.topic(topic);
+    const existing = state.byId.get(groupId);
+    if (existing) {
+      if (existing.key !== key) {
+        throw new Error(
+          `group "${groupId}" on topic "${topic}" already subscribes with key ${JSON.stringify(existing.key)}; a group cannot mix key filters (got ${JSON.stringify(key)})`,
+        );
+      }
+      return existing;
+    }
+    const group = new ConsumerGroup(groupId, topic, key, this.partitions, this);
+    state.byId.set(groupId, group);
+    if (key === undefined) state.groups.set(groupId, group);
+    else {
+      const byGroup = state.keyed.get(key) ?? new Map<string, ConsumerGroup>();
+      state.keyed.set(key, byGroup);
+      byGroup.set(groupId, group);
+    }
+    if (fromBeginning) {
+      const logs = key === undefined ? state.logs : [state.logs[partitionFor(key, this.partitions)]!];
+      for (const log of logs) {
+        log.forEach((m) => {
+          if (key === undefined || m.key === key) group.laneFor(m.partition).queue.push(m);
+        });
+      }
+    }
+    return group;
+  }
+
+  /** @internal */
+  registerClock(clock: Clock): void {
+    this.clocks.add(clock);
+  }
+
+  decode(message: StoredMessage): unknown {
+    return this.jsonRoundTrip ? JSON.parse(message.payload as string) : message.payload;
+  }
+
+  deadLetter(group: string, message: StoredMessage, value: unknown, error: unknown, attempts: number): void {
+    this.counters.deadLettered++;
+    this.deadLetters.push({
+      topic: message.topic,
+      group,
+      key: message.key,
+      offset: message.offset,
+      value,
+      error: error instanceof Error ? error.message : String(error),
+      attempts,
+      ts: message.ts,
+    });
+    if (this.deadLetters.length > this.deadLetterLimit) this.deadLetters.shift();
+  }
+
+  /** @internal */
+  delivered(): void {
+    this.counters.delivered++;
+  }
+
+  activityChanged(): void {
+    if (this.waiters.size === 0 || !this.idle()) return;
+    for (const resolve of [...this.waiters]) resolve();
+  }
+
+  /** True when no group with a member has anything pending or in flight. */
+  idle(): boolean {
+    for (const state of this.topics.values()) {
+      for (const group of state.byId.values()) if (!group.idle) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Resolves once every message published so far (and every message those caused) has been handled.
+   * With a VirtualClock it advances that clock as far as the deliveries need.
+   */
+  async drain(options: { timeoutMs?: number } = {}): Promise<void> {
+    const virtual = [...this.clocks].find((c): c is VirtualClock => c instanceof VirtualClock);
+    if (virtual) {
+      for (let guard = 0; !this.idle(); guard++) {
+        const next = virtual.nextTime();
+        if (next === undefined || guard > 1_000_000) break;
+        await virtual.runUntil(next);
+      }
+      if (!this.idle())
+        throw new Error('MemoryBroker.drain: deliveries are pending but the virtual clock has no timer');
+      return;
+    }
+    if (this.idle()) return;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    await new Promise<void>((resolve, reject) => {
+      const real = new RealClock();
+      const timer = real.setTimeout(() => {
+        this.waiters.delete(done);
+        reject(new Error(`MemoryBroker.drain: not idle after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = () => {
+        timer.cancel();
+        this.waiters.delete(done);
+        resolve();
+      };
+      this.waiters.add(done);
+    });
+  }
+
+  private enqueue(group: ConsumerGroup, message: StoredMessage): void {
+    this.counters.retentionDropped += group.enqueue(message, this.retention);
+  }
+
+  private topic(name: TopicName): TopicState {
+    let state = this.topics.get(name);
+    if (!state) {
+      if (!Object.hasOwn(TOPICS, name)) throw new Error(`MemoryBroker: unknown topic "${name}"`);
+      state = {
+        name,
+        logs: Array.from({ length: this.partitions }, () => new MessageQueue<StoredMessage>()),
+        offsets: new Array<number>(this.partitions).fill(0),
+        groups: new Map(),
+        keyed: new Map(),
+        byId: new Map(),
+      };
+      this.topics.set(name, state);
+    }
+    return state;
+  }
+}

@@ -1,0 +1,120 @@
+import {
+  type Clock,
+  count,
+  emptyStats,
+  type MessageHandler,
+  type PublishOptions,
+  RealClock,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicMessage,
+  type TopicName,
+  type Transport,
+  TransportClosedError,
+  type TransportStats,
+} from '@evcharging/core';
+import type { GroupMember } from './consumer-group.js';
+import type { MemoryBroker } from './memory-broker.js';
+
+export interface MemoryTransportOptions {
+  broker: MemoryBroker;
+  nodeId: string;
+  /** The node's clock: deliveries to this transport's handlers are scheduled on it. */
+  clock?: Clock;
+}
+
+let memberIds = 0;
+
+/**
+ * One node's connection to a {@link MemoryBroker}. Publishing validates and serializes the message
+ * and returns at once; handlers run later on the node's clock, never inside `publish`.
+ *
+ * @example
+ * const transport = broker.transport('central', { clock });
+ * await transport.subscribe('cp.status', { group: 'central' }, (s) => registry.apply(s));
+ */
+export class MemoryTransport implements Transport {
+  readonly name: string;
+  readonly clock: Clock;
+  private readonly broker: MemoryBroker;
+  private readonly members = new Set<{ member: GroupMember; leave: () => void }>();
+  private readonly counters: TransportStats = emptyStats();
+  private closed = false;
+
+  constructor(options: MemoryTransportOptions) {
+    this.broker = options.broker;
+    this.name = `memory:${options.nodeId}`;
+    this.clock = options.clock ?? new RealClock();
+    this.broker.registerClock(this.clock);
+  }
+
+  async connect(): Promise<void> {
+    // Nothing to reach; a closed transport stays closed (create a new one, as with Kafka clients).
+    if (this.closed) throw new TransportClosedError(this.name, 'connect');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const entry of [...this.members]) entry.leave();
+    this.members.clear();
+  }
+
+  async publish<T extends TopicName>(
+    topic: T,
+    message: TopicMessage<T>,
+    options: PublishOptions = {},
+  ): Promise<void> {
+    if (this.closed) throw new TransportClosedError(this.name, `publish to "${topic}"`);
+    try {
+      this.broker.append(topic, message, this.clock.now(), options.headers ?? {});
+    } catch (error) {
+      count(this.counters.rejected, topic);
+      throw error;
+    }
+    count(this.counters.published, topic);
+  }
+
+  async subscribe<T extends TopicName>(
+    topic: T,
+    options: SubscribeOptions,
+    handler: MessageHandler<T>,
+  ): Promise<Subscription> {
+    if (this.closed) throw new TransportClosedError(this.name, `subscribe to "${topic}"`);
+    if (!options.group) throw new Error(`${this.name}: subscribe to "${topic}" needs a group id`);
+    const group = this.broker.group(topic, options.group, options.key, options.fromBeginning ?? false);
+    const member: GroupMember = {
+      id: ++memberIds,
+      handler: handler as MessageHandler<TopicName>,
+      clock: this.clock,
+      active: true,
+      onDelivered: (t) => {
+        count(this.counters.delivered, t);
+        this.broker.delivered();
+      },
+      onDeadLetter: (t) => count(this.counters.deadLettered, t),
+    };
+    const entry = {
+      member,
+      leave: () => {
+        if (!member.active) return;
+        group.leave(member);
+        this.members.delete(entry);
+      },
+    };
+    this.members.add(entry);
+    group.join(member);
+    return {
+      unsubscribe: async () => entry.leave(),
+    };
+  }
+
+  stats(): TransportStats {
+    return {
+      published: { ...this.counters.published },
+      delivered: { ...this.counters.delivered },
+      rejected: { ...this.counters.rejected },
+      deadLettered: { ...this.counters.deadLettered },
+    };
+  }
+}

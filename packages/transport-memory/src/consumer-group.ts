@@ -153,7 +153,8 @@ export class ConsumerGroup {
   enqueue(message: StoredMessage, retention: number): number {
     const lane = this.laneFor(message.partition);
     lane.queue.push(message);
-    const dropped = lane.queue.trim(retention);
+    // Retention bounds what waits for an absent group; a live member is never overtaken.
+    const dropped = this.members.length === 0 ? lane.queue.trim(retention) : 0;
     lane.wake();
     return dropped;
   }

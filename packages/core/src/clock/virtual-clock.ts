@@ -9,6 +9,10 @@ export interface VirtualClockOptions {
   start?: number;
 }
 
+// NaN (e.g. a misparsed setting) would make now() NaN, and a NaN interval would fire forever at one
+// instant; treat it as the minimum, as Node's timers do.
+const delayOf = (ms: number, min: number): number => (Number.isNaN(ms) ? min : Math.max(min, ms));
+
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -47,11 +51,11 @@ export class VirtualClock implements Clock {
   }
 
   setTimeout(callback: () => void, ms: number): TimerHandle {
-    return this.schedule(callback, Math.max(0, ms), 0);
+    return this.schedule(callback, delayOf(ms, 0), 0);
   }
 
   setInterval(callback: () => void, ms: number): TimerHandle {
-    const period = Math.max(1, ms);
+    const period = delayOf(ms, 1);
     return this.schedule(callback, period, period);
   }
 

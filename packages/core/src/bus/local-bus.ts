@@ -25,7 +25,8 @@ type EventName = keyof EventMap & string;
  */
 export class LocalBus {
   private readonly emitter: Emitter<Record<string, unknown>> = mitt();
-  private readonly wrapped = new Map<Handler<never>, Handler<unknown>>();
+  // Wrappers per event and handler: one function may listen to several events, or twice to one.
+  private readonly wrapped = new Map<string, Map<Handler<never>, Handler<unknown>[]>>();
 
   constructor(private readonly logger?: Logger) {}
 
@@ -37,16 +38,21 @@ export class LocalBus {
         this.logger?.error({ err: error, event }, 'local bus handler failed');
       }
     };
-    this.wrapped.set(handler as Handler<never>, safe);
+    let byHandler = this.wrapped.get(event);
+    if (!byHandler) {
+      byHandler = new Map();
+      this.wrapped.set(event, byHandler);
+    }
+    const list = byHandler.get(handler as Handler<never>) ?? [];
+    list.push(safe);
+    byHandler.set(handler as Handler<never>, list);
     this.emitter.on(event, safe);
-    return () => this.off(event, handler);
+    return () => this.remove(event, handler as Handler<never>, safe);
   }
 
   off<E extends EventName>(event: E, handler: (payload: EventMap[E]) => void): void {
-    const safe = this.wrapped.get(handler as Handler<never>);
-    if (!safe) return;
-    this.emitter.off(event, safe);
-    this.wrapped.delete(handler as Handler<never>);
+    const safe = this.wrapped.get(event)?.get(handler as Handler<never>)?.[0];
+    if (safe) this.remove(event, handler as Handler<never>, safe);
   }
 
   emit<E extends EventName>(event: E, payload: EventMap[E]): void {
@@ -56,5 +62,16 @@ export class LocalBus {
   clear(): void {
     this.emitter.all.clear();
     this.wrapped.clear();
+  }
+
+  private remove(event: string, handler: Handler<never>, safe: Handler<unknown>): void {
+    const byHandler = this.wrapped.get(event);
+    const list = byHandler?.get(handler);
+    const i = list ? list.indexOf(safe) : -1;
+    if (!byHandler || !list || i < 0) return;
+    list.splice(i, 1);
+    if (list.length === 0) byHandler.delete(handler);
+    if (byHandler.size === 0) this.wrapped.delete(event);
+    this.emitter.off(event, safe);
   }
 }

@@ -1,6 +1,23 @@
-import type { Clock, Envelope, MessageHandler, TopicName } from '@evcharging/core';
+import {
+  type Clock,
+  type Envelope,
+  type MessageHandler,
+  type TopicName,
+  VirtualClock,
+} from '@evcharging/core';
 import { MessageQueue } from './message-queue.js';
 import type { StoredMessage } from './stored-message.js';
+
+/**
+ * Runs `callback` soon, at the current time, but never inside the caller. In virtual time a
+ * microtask: the clock settles promise continuations after every timer, so a whole chain of
+ * deliveries at one instant costs no extra timers. In real time `setImmediate`, which lets I/O and
+ * timers in between (a publish/handle ping-pong cannot starve the process).
+ */
+function deferOn(clock: Clock, callback: () => void): void {
+  if (clock instanceof VirtualClock) queueMicrotask(callback);
+  else setImmediate(callback);
+}
 
 /** One subscriber of a group. */
 export interface GroupMember {
@@ -48,10 +65,12 @@ export class Lane {
     const owner = this.group.ownerOf(this.partition);
     if (!owner) return;
     this.scheduled = true;
-    owner.clock.setTimeout(() => {
+    const start = () => {
       this.scheduled = false;
       void this.run();
-    }, delayMs);
+    };
+    if (delayMs > 0) owner.clock.setTimeout(start, delayMs);
+    else deferOn(owner.clock, start);
   }
 
   private async run(): Promise<void> {

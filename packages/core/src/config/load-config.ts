@@ -32,10 +32,25 @@ export interface LoadConfigOptions {
   overrides?: Record<string, string | undefined>;
 }
 
-/** `cpId` / `cp_id` → `CP_ID`. */
+/** `cpId` / `cp_id` → `CP_ID`; `cpEHost` → `CP_E_HOST`. */
 export function envName(prefix: string, field: string): string {
-  const snake = field.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+  const snake = field
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+    .toUpperCase();
   return prefix ? `${prefix}_${snake}` : snake;
+}
+
+/**
+ * TypeBox's Convert truncates integers ("80.5" → 80, "1e3" → 1) and reads "0x10" as the number 0,
+ * so a bad value would pass silently altered; numbers are parsed whole instead, then checked.
+ */
+function coerce(schema: TSchema, text: string): unknown {
+  if (schema.type === 'number' || schema.type === 'integer') {
+    const n = Number(text);
+    return Number.isNaN(n) ? text : n;
+  }
+  return Value.Convert(schema, text);
 }
 
 function describe(schema: TSchema): string {
@@ -78,7 +93,8 @@ export function loadConfig<S extends TObject>(
   for (const [field, fieldSchema] of Object.entries(schema.properties) as [string, TSchema][]) {
     const variable = envName(prefix, field);
     let raw = options.overrides?.[field];
-    if (raw === undefined) raw = env[variable];
+    // An empty override (a flag given as `--port=`) is unset, like an empty variable.
+    if (raw === undefined || raw === '') raw = env[variable];
     if (raw === undefined || raw === '') {
       for (const alt of options.fallbacks?.[field] ?? []) {
         if (env[alt] !== undefined && env[alt] !== '') {
@@ -92,7 +108,7 @@ export function loadConfig<S extends TObject>(
       else if (required.has(field)) problems.push({ variable, expected: describe(fieldSchema) });
       continue;
     }
-    const converted = Value.Convert(fieldSchema, raw.trim());
+    const converted = coerce(fieldSchema, raw.trim());
     if (!Value.Check(fieldSchema, converted)) {
       problems.push({ variable, expected: describe(fieldSchema), received: raw });
       continue;

@@ -38,6 +38,8 @@ export interface EvNode {
   start(): Promise<void>;
   /** Stops plugins in reverse order, then the transport. Idempotent. */
   stop(): Promise<void>;
+  /** Figures of every started plugin that has a `report` hook, by plugin name. */
+  report(): Record<string, Record<string, unknown>>;
 }
 
 /** Thrown when a plugin fails to register or start; names the node and the plugin. */
@@ -184,6 +186,13 @@ export function createNode(options: NodeOptions): EvNode {
         logger.debug('node stopped');
       })();
       return stopping;
+    },
+    report() {
+      const figures: Record<string, Record<string, unknown>> = {};
+      for (const { plugin, ctx } of started) {
+        if (plugin.report) figures[plugin.name] = plugin.report(ctx);
+      }
+      return figures;
     },
   };
   return node;

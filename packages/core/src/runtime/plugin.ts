@@ -35,6 +35,11 @@ export interface Plugin {
   register?(ctx: PluginContext): void | Promise<void>;
   start?(ctx: PluginContext): void | Promise<void>;
   stop?(ctx: PluginContext): void | Promise<void>;
+  /**
+   * Figures the plugin contributes to a simulation report (sessions, energy, faults, ...). Called
+   * on a started node; must be cheap and deterministic (no wall-clock time in it).
+   */
+  report?(ctx: PluginContext): Record<string, unknown>;
 }
 
 const NAME = /^[a-z0-9@][a-z0-9@/._-]*$/i;

@@ -1,0 +1,84 @@
+import { type DriverRequest, definePlugin, isoTime, type PluginContext } from '@evcharging/core';
+
+export interface FakeCentralOptions {
+  /** CP ids it knows, with their power (kW) and price (€/kWh). */
+  cps: Record<string, { kw: number; price: number }>;
+  /** Session length when the request names no target, s (default 10). */
+  defaultDurationS?: number;
+  /** CP ids whose requests get no answer at all (to test timeouts). */
+  silent?: string[];
+  /** Answer these CP ids only after this delay, ms (to test late outcomes). */
+  lateMs?: Record<string, number>;
+  /** Send `completed` first and the ticket in a second update (Central learning it later). */
+  ticketAfterMs?: number;
+}
+
+/**
+ * A test-only stand-in for Central and the engines: accepts a request for a free CP, sends
+ * `in_progress` every second with the energy so far, and `completed` with a ticket at the end.
+ */
+export function fakeCentral(options: FakeCentralOptions) {
+  const busy = new Set<string>();
+  const sessions: { cp_id: string; driver_id: string; request_id: string; energy_kwh: number }[] = [];
+  let seq = 0;
+  return definePlugin({
+    name: 'fake-central',
+    sessions,
+    async start(ctx: PluginContext) {
+      const update = (req: DriverRequest, status: string, extra: Record<string, unknown> = {}) =>
+        ctx.transport.publish('driver.updates', {
+          request_id: req.request_id,
+          driver_id: req.driver_id,
+          cp_id: req.cp_id,
+          status: status as 'accepted',
+          ts: isoTime(ctx.clock.now()),
+          ...extra,
+        });
+      const serve = async (req: DriverRequest) => {
+        const cp = options.cps[req.cp_id];
+        if (!cp) return update(req, 'denied', { reason: `unknown CP ${req.cp_id}` });
+        if (busy.has(req.cp_id)) return update(req, 'denied', { reason: `CP ${req.cp_id} is busy` });
+        busy.add(req.cp_id);
+        const sessionId = `session-${(++seq).toString(16).padStart(8, '0')}`;
+        const start = ctx.clock.now();
+        await update(req, 'accepted', { session_id: sessionId });
+        const seconds =
+          req.duration_s ??
+          (req.target_kwh ? (req.target_kwh / cp.kw) * 3600 : (options.defaultDurationS ?? 10));
+        for (let t = 1; t < seconds; t++) {
+          await ctx.clock.sleep(1000);
+          await update(req, 'in_progress', { session_id: sessionId, kw: cp.kw, kwh: (cp.kw * t) / 3600 });
+        }
+        await ctx.clock.sleep((seconds - Math.floor(seconds - 1e-9)) * 1000);
+        const kwh = Math.round(((cp.kw * seconds) / 3600) * 1000) / 1000;
+        const ticket = {
+          session_id: sessionId,
+          start_time: isoTime(start),
+          end_time: isoTime(ctx.clock.now()),
+          energy_kwh: kwh,
+          total_cost_eur: Math.round(kwh * cp.price * 100) / 100,
+        };
+        busy.delete(req.cp_id);
+        sessions.push({
+          cp_id: req.cp_id,
+          driver_id: req.driver_id,
+          request_id: req.request_id,
+          energy_kwh: kwh,
+        });
+        if (options.ticketAfterMs !== undefined) {
+          await update(req, 'completed', { session_id: sessionId });
+          await ctx.clock.sleep(options.ticketAfterMs);
+          await update(req, 'completed', ticket);
+        } else {
+          await update(req, 'completed', ticket);
+        }
+      };
+      await ctx.transport.subscribe('driver.requests', { group: 'fake-central' }, (req) => {
+        if (options.silent?.includes(req.cp_id)) return;
+        const delay = options.lateMs?.[req.cp_id] ?? 0;
+        // Serve in the background so one long session does not hold up the partition.
+        void ctx.clock.sleep(delay).then(() => serve(req));
+      });
+    },
+  });
+}

@@ -1,0 +1,381 @@
+import {
+  type DriverUpdate,
+  definePlugin,
+  isoTime,
+  type Plugin,
+  type PluginContext,
+  type Subscription,
+  type TimerHandle,
+} from '@evcharging/core';
+import {
+  type DriverOutcome,
+  type DriverResult,
+  type DriverSummary,
+  hasTicket,
+  summarize,
+  TERMINAL_STATUSES,
+} from './driver-result.js';
+import {
+  type DriverState,
+  type DriverStateStore,
+  MemoryDriverStateStore,
+  type PendingRequest,
+} from './driver-state-store.js';
+import './driver-events.js';
+import { type DriverRequestSpec, loadRequestsFile } from './requests-file.js';
+
+export interface DriverClientOptions {
+  /** The driver's id: the key of its requests and of the updates it follows. */
+  driverId: string;
+  /** The list of requests, or the path of a requests file (see `parseRequests` for the format). */
+  requests: readonly DriverRequestSpec[] | string;
+  /** Wait between the end of one request and the next, ms (default 4,000). */
+  intervalMs?: number;
+  /** A request times out when no update for it arrives for this long, ms (default 30,000). */
+  timeoutMs?: number;
+  /** After `completed` without a ticket, wait this long for the ticket, ms (default 5,000). */
+  ticketGraceMs?: number;
+  /** Go through the list again and again until stopped (default false). */
+  loop?: boolean;
+  /** Wait before the first request, ms (default 0). */
+  startDelayMs?: number;
+  /** Where pending request ids and results are kept across restarts (default: in memory). */
+  store?: DriverStateStore;
+  /** Consumer group for `driver.updates` (default `driver-<driverId>`). Keep it across restarts. */
+  group?: string;
+  /** Results kept (the most recent), for loop mode (default 1,000). */
+  resultLimit?: number;
+  /** Plugin name, to run several drivers on one node (default `driver`). */
+  name?: string;
+}
+
+/** The driver plugin, with its outcome. */
+export interface DriverClient extends Plugin {
+  readonly driverId: string;
+  /**
+   * Resolves with the results once the list is done, or with the results so far when the node
+   * stops first (loop mode: only then). Never rejects.
+   */
+  readonly done: Promise<DriverResult[]>;
+  /** Results so far (including those of earlier runs kept in the store). */
+  results(): readonly DriverResult[];
+  summary(): DriverSummary;
+}
+
+interface Follower {
+  readonly pending: PendingRequest;
+  readonly resume: boolean;
+  /** Ticket and reason fields gathered from every update so far. */
+  info: Partial<DriverUpdate>;
+  /** Set once a terminal status arrived and the driver waits for the ticket. */
+  terminal?: DriverOutcome;
+  timer?: TimerHandle;
+  resolve(result: DriverResult | undefined): void;
+}
+
+const LATE_LIMIT = 100;
+
+/**
+ * A driver: sends each request of its list to `driver.requests`, follows `driver.updates` (its own
+ * key) to a terminal status or the timeout, waits, sends the next, and reports tickets as it goes.
+ * Pending request ids are saved before each request is sent, so a restarted driver with the same
+ * store and group still matches the outcome of a service that ran while it was down.
+ *
+ * @example
+ * const driver = driverClient({ driverId: 'driver-alice', requests: 'examples/quickstart/requests.txt' });
+ * const node = createNode({ id: 'driver-alice', transport, clock, plugins: [driver] });
+ * await node.start();
+ * const results = await driver.done; // [{ cp_id: 'CP-001', status: 'completed', energy_kwh: 7.33, ... }, ...]
+ */
+export function driverClient(options: DriverClientOptions): DriverClient {
+  const driverId = options.driverId;
+  if (typeof driverId !== 'string' || driverId.trim() === '') {
+    throw new TypeError('driverClient: driverId must be a non-empty string');
+  }
+  const intervalMs = options.intervalMs ?? 4_000;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const ticketGraceMs = options.ticketGraceMs ?? 5_000;
+  const resultLimit = options.resultLimit ?? 1_000;
+  const store = options.store ?? new MemoryDriverStateStore();
+  const group = options.group ?? `driver-${driverId}`;
+  for (const [name, value] of Object.entries({ intervalMs, timeoutMs, ticketGraceMs })) {
+    if (!(value >= 0) || !Number.isFinite(value)) {
+      throw new RangeError(`driverClient "${driverId}": ${name} must be a finite number >= 0, got ${value}`);
+    }
+  }
+  if (!(timeoutMs > 0)) throw new RangeError(`driverClient "${driverId}": timeoutMs must be > 0`);
+
+  let resolveDone!: (results: DriverResult[]) => void;
+  const done = new Promise<DriverResult[]>((resolve) => {
+    resolveDone = resolve;
+  });
+
+  let ctx: PluginContext | undefined;
+  let requests: readonly DriverRequestSpec[] = [];
+  let state: DriverState = { version: 1, driver_id: driverId, cursor: 0, round: 0, pending: [], results: [] };
+  const followers = new Map<string, Follower>();
+  /** Requests given up on by timeout whose outcome may still arrive. */
+  const late = new Map<string, PendingRequest>();
+  let subscription: Subscription | undefined;
+  let stopped = false;
+  let loopDone: Promise<void> = Promise.resolve();
+  let wake: { timer: TimerHandle; resolve(): void } | undefined;
+  let resumed: Promise<DriverResult | undefined>[] = [];
+
+  const save = async (): Promise<void> => {
+    if (state.results.length > resultLimit) state.results.splice(0, state.results.length - resultLimit);
+    await store.save(state);
+  };
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (stopped || ms <= 0) return resolve();
+      const timer = ctx!.clock.setTimeout(() => {
+        wake = undefined;
+        resolve();
+      }, ms);
+      wake = { timer, resolve };
+    });
+
+  const resultOf = (
+    pending: PendingRequest,
+    status: DriverOutcome,
+    info: Partial<DriverUpdate>,
+  ): DriverResult => {
+    const result: DriverResult = {
+      request_id: pending.request_id,
+      driver_id: driverId,
+      cp_id: pending.cp_id,
+      status,
+      requested_at: pending.requested_at,
+      finished_at: isoTime(ctx!.clock.now()),
+    };
+    if (status === 'timeout') result.reason = `no update for ${timeoutMs} ms`;
+    else if (info.reason !== undefined) result.reason = info.reason;
+    for (const field of ['session_id', 'start_time', 'end_time', 'energy_kwh', 'total_cost_eur'] as const) {
+      if (info[field] !== undefined) (result as unknown as Record<string, unknown>)[field] = info[field];
+    }
+    return result;
+  };
+
+  const describe = (r: DriverResult): string =>
+    r.status === 'completed' && r.energy_kwh !== undefined
+      ? `${r.cp_id} completed: ${r.energy_kwh.toFixed(2)} kWh, €${(r.total_cost_eur ?? 0).toFixed(2)}`
+      : `${r.cp_id} ${r.status}${r.reason ? `: ${r.reason}` : ''}`;
+
+  const armTimer = (follower: Follower, ms: number): void => {
+    follower.timer?.cancel();
+    follower.timer = ctx!.clock.setTimeout(() => {
+      follower.timer = undefined;
+      if (follower.terminal) finish(follower, follower.terminal);
+      else finish(follower, 'timeout');
+    }, ms);
+  };
+
+  const finish = (follower: Follower, status: DriverOutcome): void => {
+    follower.timer?.cancel();
+    followers.delete(follower.pending.request_id);
+    const result = resultOf(follower.pending, status, follower.info);
+    if (follower.resume) result.late = true;
+    if (status === 'timeout') {
+      late.set(follower.pending.request_id, follower.pending);
+      if (late.size > LATE_LIMIT) late.delete(late.keys().next().value!);
+    }
+    follower.resolve(result);
+  };
+
+  const follow = (pending: PendingRequest, resume: boolean): Promise<DriverResult | undefined> =>
+    new Promise((resolve) => {
+      const follower: Follower = { pending, resume, info: {}, resolve };
+      followers.set(pending.request_id, follower);
+      armTimer(follower, timeoutMs);
+    });
+
+  const record = async (result: DriverResult): Promise<void> => {
+    state.pending = state.pending.filter((p) => p.request_id !== result.request_id);
+    state.results.push(result);
+    await save();
+    const total = options.loop ? state.results.length : requests.length;
+    const finished = options.loop ? state.results.length : Math.min(state.results.length, total);
+    ctx!.logger.info({ result, finished, total }, `${describe(result)} (${finished} of ${total})`);
+    ctx!.bus.emit('driver.result', { driverId, result, finished, total });
+  };
+
+  const lateOutcome = async (pending: PendingRequest, update: DriverUpdate): Promise<void> => {
+    late.delete(pending.request_id);
+    const result = resultOf(pending, update.status as DriverOutcome, update);
+    result.late = true;
+    const i = state.results.findIndex((r) => r.request_id === pending.request_id);
+    if (i >= 0) state.results[i] = result;
+    else state.results.push(result);
+    await save();
+    ctx!.logger.info({ result }, `late outcome: ${describe(result)}`);
+    ctx!.bus.emit('driver.result', {
+      driverId,
+      result,
+      finished: state.results.length,
+      total: options.loop ? state.results.length : requests.length,
+    });
+  };
+
+  const onUpdate = async (update: DriverUpdate): Promise<void> => {
+    if (update.driver_id !== driverId) return;
+    ctx!.bus.emit('driver.update', { driverId, update });
+    const follower = followers.get(update.request_id);
+    if (!follower) {
+      const pending = late.get(update.request_id);
+      if (pending && TERMINAL_STATUSES.has(update.status)) await lateOutcome(pending, update);
+      else ctx!.logger.debug({ update }, 'update for a request this driver is not following');
+      return;
+    }
+    for (const [field, value] of Object.entries(update)) {
+      if (value !== undefined) (follower.info as Record<string, unknown>)[field] = value;
+    }
+    if (TERMINAL_STATUSES.has(update.status)) {
+      const status = update.status as DriverOutcome;
+      if (status === 'completed' && !hasTicket(update) && ticketGraceMs > 0) {
+        follower.terminal = status;
+        armTimer(follower, ticketGraceMs);
+      } else {
+        finish(follower, status);
+      }
+    } else if (follower.terminal) {
+      if (hasTicket(update)) finish(follower, follower.terminal);
+    } else {
+      if (update.status === 'in_progress' && update.kwh !== undefined) {
+        ctx!.logger.debug({ request_id: update.request_id, kw: update.kw, kwh: update.kwh }, 'charging');
+      }
+      armTimer(follower, timeoutMs);
+    }
+  };
+
+  const send = async (spec: DriverRequestSpec, index: number): Promise<DriverResult | undefined> => {
+    const c = ctx!;
+    const pending: PendingRequest = {
+      request_id: c.random.id('req'),
+      cp_id: spec.cp_id,
+      index,
+      requested_at: isoTime(c.clock.now()),
+    };
+    state.pending.push(pending);
+    state.cursor = index + 1;
+    await save();
+    const outcome = follow(pending, false);
+    try {
+      await c.transport.publish('driver.requests', {
+        request_id: pending.request_id,
+        driver_id: driverId,
+        cp_id: spec.cp_id,
+        ts: pending.requested_at,
+        ...(spec.target_kwh !== undefined ? { target_kwh: spec.target_kwh } : {}),
+        ...(spec.duration_s !== undefined ? { duration_s: spec.duration_s } : {}),
+      });
+    } catch (error) {
+      const follower = followers.get(pending.request_id);
+      if (stopped || !follower) return undefined;
+      follower.info.reason = `could not send the request: ${error instanceof Error ? error.message : String(error)}`;
+      finish(follower, 'failed');
+    }
+    c.logger.debug({ request_id: pending.request_id, cp_id: spec.cp_id }, 'request sent');
+    c.bus.emit('driver.request_sent', {
+      driverId,
+      request_id: pending.request_id,
+      cp_id: spec.cp_id,
+      index,
+      total: requests.length,
+    });
+    return outcome;
+  };
+
+  const run = async (): Promise<void> => {
+    const c = ctx!;
+    // Outcomes of requests sent by an earlier run of this driver.
+    const outcomes = await Promise.all(resumed);
+    for (const result of outcomes) if (result) await record(result);
+    if (stopped) return;
+    await sleep(options.startDelayMs ?? 0);
+    let first = true;
+    while (!stopped) {
+      if (state.cursor >= requests.length) {
+        if (!options.loop) break;
+        state.cursor = 0;
+        state.round++;
+      }
+      if (!first) await sleep(intervalMs);
+      first = false;
+      if (stopped) return;
+      const result = await send(requests[state.cursor]!, state.cursor);
+      if (!result) return;
+      await record(result);
+    }
+    if (stopped) return;
+    const summary = summarize(state.results);
+    c.logger.info(
+      { summary },
+      `${summary.completed} of ${requests.length} requests completed; ${summary.energy_kwh} kWh, €${summary.cost_eur.toFixed(2)}`,
+    );
+    c.bus.emit('driver.finished', { driverId, summary });
+    resolveDone([...state.results]);
+  };
+
+  const plugin: DriverClient = definePlugin({
+    name: options.name ?? 'driver',
+    driverId,
+    done,
+    results: () => state.results,
+    summary: () => summarize(state.results),
+    async start(context: PluginContext) {
+      ctx = context;
+      if (typeof options.requests === 'string') {
+        requests = await loadRequestsFile(options.requests);
+      } else {
+        requests = [...options.requests];
+        if (requests.length === 0) throw new Error(`driver "${driverId}": the request list is empty`);
+      }
+      const saved = await store.load();
+      if (saved) {
+        if (saved.driver_id !== driverId) {
+          throw new Error(
+            `driver "${driverId}": its state store holds the state of driver "${saved.driver_id}"`,
+          );
+        }
+        state = saved;
+        state.cursor = Math.min(state.cursor, requests.length);
+      }
+      // Follow what an earlier run left pending before any update can arrive.
+      resumed = state.pending.map((pending) => follow(pending, true));
+      if (state.pending.length > 0) {
+        context.logger.info(
+          { pending: state.pending.map((p) => p.request_id) },
+          `resuming: ${state.pending.length} request(s) pending from an earlier run`,
+        );
+      }
+      subscription = await context.transport.subscribe('driver.updates', { group, key: driverId }, (update) =>
+        onUpdate(update),
+      );
+      loopDone = run().catch((error: unknown) => {
+        context.logger.error({ err: error }, 'driver stopped on an error');
+      });
+    },
+    async stop() {
+      stopped = true;
+      if (wake) {
+        wake.timer.cancel();
+        wake.resolve();
+        wake = undefined;
+      }
+      for (const follower of [...followers.values()]) {
+        follower.timer?.cancel();
+        followers.delete(follower.pending.request_id);
+        follower.resolve(undefined);
+      }
+      await loopDone;
+      await subscription?.unsubscribe();
+      resolveDone([...state.results]);
+    },
+    report() {
+      return { driver_id: driverId, ...summarize(state.results), pending: state.pending.length };
+    },
+  });
+  return plugin;
+}

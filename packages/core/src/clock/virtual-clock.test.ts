@@ -41,9 +41,7 @@ describe('VirtualClock', () => {
     const log: number[] = [];
     for (let i = 0; i < 200; i++) clock.setTimeout(() => log.push(i), (i % 5) * 10);
     await clock.runUntilIdle();
-    const expected = [0, 1, 2, 3, 4].flatMap((slot) =>
-      Array.from({ length: 40 }, (_, j) => j * 5 + slot),
-    );
+    const expected = [0, 1, 2, 3, 4].flatMap((slot) => Array.from({ length: 40 }, (_, j) => j * 5 + slot));
     expect(log).toEqual(expected);
   });
 

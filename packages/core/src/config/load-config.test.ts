@@ -196,7 +196,8 @@ describe('loadConfig', () => {
 
   it('parses whole numbers and never truncates one silently', () => {
     const env = { CP_ENGINE_CP_ID: 'CP-001' };
-    const port = (value: string) => loadConfig('CP_ENGINE', EngineSchema, { ...env, CP_ENGINE_HEALTH_PORT: value });
+    const port = (value: string) =>
+      loadConfig('CP_ENGINE', EngineSchema, { ...env, CP_ENGINE_HEALTH_PORT: value });
     expect(port('1e3').health_port).toBe(1000);
     expect(port('08001').health_port).toBe(8001);
     for (const bad of ['80.5', '8001abc', 'Infinity']) {
@@ -204,7 +205,8 @@ describe('loadConfig', () => {
         { variable: 'CP_ENGINE_HEALTH_PORT', expected: 'an integer >= 1 <= 65535', received: bad },
       ]);
     }
-    const rate = (value: string) => loadConfig('CP_ENGINE', EngineSchema, { ...env, CP_ENGINE_KW_RATE: value });
+    const rate = (value: string) =>
+      loadConfig('CP_ENGINE', EngineSchema, { ...env, CP_ENGINE_KW_RATE: value });
     expect(rate('1.5e1').kw_rate).toBe(15);
     expect(rate('0x10').kw_rate).toBe(16);
     expect(configError(() => rate('22kW')).problems[0]).toMatchObject({ variable: 'CP_ENGINE_KW_RATE' });

@@ -65,7 +65,9 @@ describe('createLogger', () => {
 
   it('child loggers carry their bindings', () => {
     const { destination, lines } = sink();
-    const logger = createLogger({ level: 'debug', destination }).child({ node: 'cp-1' }).child({ plugin: 'engine' });
+    const logger = createLogger({ level: 'debug', destination })
+      .child({ node: 'cp-1' })
+      .child({ plugin: 'engine' });
     logger.debug('started');
     expect(lines[0]).toMatchObject({ node: 'cp-1', plugin: 'engine', msg: 'started' });
   });

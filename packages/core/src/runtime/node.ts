@@ -177,9 +177,10 @@ export function createNode(options: NodeOptions): EvNode {
         state = 'stopped';
         return Promise.resolve();
       }
+      // Checked before caching: a refusal while starting must not stick to every later stop().
+      if (state === 'starting')
+        return Promise.reject(new Error(`node "${options.id}" is still starting; await start() first`));
       stopping ??= (async () => {
-        if (state === 'starting')
-          throw new Error(`node "${options.id}" is still starting; await start() first`);
         if (state !== 'failed') state = 'stopping';
         await stopStarted();
         state = 'stopped';

@@ -3,5 +3,14 @@ import { sourceConditions } from '../../vitest.shared.js';
 
 export default defineProject({
   ...sourceConditions,
-  test: { name: 'transport-kafka', include: ['src/**/*.test.ts'] },
+  test: {
+    name: 'transport-kafka',
+    include: ['src/**/*.test.ts'],
+    // One broker for every file (started here unless KAFKA_BOOTSTRAP is set); files run one at a
+    // time because the restart test stops that broker.
+    globalSetup: ['./src/test-support/kafka-global-setup.ts'],
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
 });

@@ -1,0 +1,19 @@
+import type { Logger } from '@evcharging/core';
+import kafkajs, { type logCreator } from 'kafkajs';
+
+const { logLevel } = kafkajs;
+
+/**
+ * Routes kafkajs' own logs into our structured logger. kafkajs INFO lines (joins, starts, stops)
+ * are routine client chatter, so they go out at debug; its warnings and errors keep their level.
+ */
+export function kafkaLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, ...extra } = log;
+      const context = { kafkajs: namespace, ...extra };
+      if (level === logLevel.ERROR) logger.error(context, message);
+      else if (level === logLevel.WARN) logger.warn(context, message);
+      else logger.debug(context, message);
+    };
+}

@@ -1,0 +1,352 @@
+import {
+  type Clock,
+  count,
+  type Envelope,
+  keyOf,
+  type Logger,
+  type MessageHandler,
+  type TimerHandle,
+  type TopicName,
+  type TransportStats,
+  validate,
+} from '@evcharging/core';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
+import { deadLetterRecord, deadLetterTopic } from './dead-letter.js';
+import type { ResolvedKafkaOptions } from './kafka-options.js';
+import { retryRetriable } from './topic-admin.js';
+
+export interface KafkaSubscriptionDeps {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly topic: TopicName;
+  readonly kafkaTopic: string;
+  readonly groupId: string;
+  readonly key: string | undefined;
+  readonly fromBeginning: boolean;
+  readonly handler: MessageHandler<TopicName>;
+  readonly options: ResolvedKafkaOptions;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly counters: TransportStats;
+  /** Sends one record to a dead-letter topic (raw bytes, no validation). */
+  readonly sendDeadLetter: (topic: string, record: Message) => Promise<void>;
+}
+
+/** Partitions of a brand-new group and the log-end offsets they start from. */
+interface NewGroupStart {
+  readonly partitions: number[];
+  readonly ends: ReadonlyMap<number, string>;
+}
+
+type Heartbeat = () => Promise<void>;
+
+const RELAUNCH_MIN_MS = 1_000;
+const RELAUNCH_MAX_MS = 30_000;
+
+/**
+ * One `subscribe()` call on Kafka: a kafkajs consumer in its own group, restarted whenever kafkajs
+ * gives up on it. Messages are validated, filtered by key, handed to the handler with bounded
+ * retries, and only then marked done; the offsets of done messages are committed after each batch
+ * (at-least-once). Invalid records and records whose handler kept failing go to `<topic>.dlq`.
+ */
+export class KafkaSubscription {
+  private consumer: Consumer | undefined;
+  private assignment: readonly number[] = [];
+  private joinedOnce = false;
+  private stopped = false;
+  private relaunchTimer: TimerHandle | undefined;
+  private relaunchDelayMs = RELAUNCH_MIN_MS;
+  private readonly sleepers = new Set<() => void>();
+  private readonly log: Logger;
+
+  constructor(private readonly deps: KafkaSubscriptionDeps) {
+    this.log = deps.logger.child({ topic: deps.kafkaTopic, group: deps.groupId });
+  }
+
+  /** Joins the group; resolves once the group has assigned partitions, so messages will arrive. */
+  async start(): Promise<void> {
+    const newGroup = await this.newGroupStart();
+    const consumer = await this.launch();
+    if (newGroup) await this.pinNewGroup(consumer, newGroup);
+  }
+
+  /** Leaves the group cleanly (no ghost member delays the next join) and stops delivery. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.relaunchTimer?.cancel();
+    for (const wake of [...this.sleepers]) wake();
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (consumer) {
+      await consumer.disconnect().catch((error: unknown) => {
+        this.log.warn({ err: error }, 'consumer disconnect failed');
+      });
+    }
+  }
+
+  /**
+   * kafkajs starts a group without committed offsets at the log end it reads on its first fetch,
+   * which comes after the join: a message published right after `subscribe()` resolved could fall
+   * before that point and be skipped. So the log end is read before joining and pinned as the
+   * group's committed offset (a group with `fromBeginning` starts at the log start, which is stable).
+   */
+  private async newGroupStart(): Promise<NewGroupStart | undefined> {
+    if (this.deps.fromBeginning) return undefined;
+    const { admin, groupId, kafkaTopic, clock } = this.deps;
+    const committed = await retryRetriable(
+      () => admin.fetchOffsets({ groupId, topics: [kafkaTopic] }),
+      clock,
+    );
+    const partitions = (committed[0]?.partitions ?? [])
+      .filter((p) => Number(p.offset) < 0)
+      .map((p) => p.partition);
+    if (partitions.length === 0) return undefined;
+    const offsets = await retryRetriable(() => admin.fetchTopicOffsets(kafkaTopic), clock);
+    const ends = new Map(offsets.map((p) => [p.partition, p.high]));
+    return { partitions, ends };
+  }
+
+  private async pinNewGroup(consumer: Consumer, start: NewGroupStart): Promise<void> {
+    const { kafkaTopic } = this.deps;
+    const offsets = start.partitions
+      .filter((p) => start.ends.has(p))
+      .map((partition) => ({ topic: kafkaTopic, partition, offset: start.ends.get(partition)! }));
+    try {
+      await consumer.commitOffsets(offsets);
+    } catch (error) {
+      // Another member rebalanced the group meanwhile; it pinned its own partitions.
+      this.log.warn({ err: error }, 'could not pin the start offsets of a new group');
+    }
+    // Partitions this member already fetches from: move their position too (the first fetch may
+    // have resolved the log end a moment later than the snapshot).
+    for (const { partition, offset } of offsets) {
+      if (this.assignment.includes(partition)) consumer.seek({ topic: kafkaTopic, partition, offset });
+    }
+  }
+
+  private async launch(): Promise<Consumer> {
+    const { kafka, groupId, kafkaTopic, fromBeginning, options } = this.deps;
+    const consumer = kafka.consumer({
+      groupId,
+      sessionTimeout: options.consumer.sessionTimeoutMs,
+      heartbeatInterval: options.consumer.heartbeatIntervalMs,
+      rebalanceTimeout: options.consumer.rebalanceTimeoutMs,
+      maxWaitTimeInMs: options.consumer.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+      retry: options.retry,
+    });
+    this.consumer = consumer;
+    let timer: TimerHandle | undefined;
+    const joined = new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        this.assignment = payload.memberAssignment[kafkaTopic] ?? [];
+        this.relaunchDelayMs = RELAUNCH_MIN_MS;
+        if (this.assignment.length === 0) {
+          this.log.warn(
+            { memberId: payload.memberId },
+            'joined the group without partitions (more members than partitions)',
+          );
+        } else this.log.debug({ partitions: this.assignment }, 'joined the group');
+        this.joinedOnce = true;
+        resolve();
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (this.consumer !== consumer || this.stopped) return;
+        if (payload.restart) {
+          this.log.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
+          return;
+        }
+        // kafkajs gives up on errors it deems non-retriable: start a fresh consumer ourselves.
+        this.log.error({ err: payload.error }, 'consumer stopped on a non-retriable error');
+        if (!this.joinedOnce) reject(payload.error);
+        else this.scheduleRelaunch();
+      });
+      timer = this.deps.clock.setTimeout(
+        () =>
+          reject(
+            new Error(
+              `Kafka group "${groupId}" on topic "${kafkaTopic}" did not join within ${options.consumer.joinTimeoutMs} ms`,
+            ),
+          ),
+        options.consumer.joinTimeoutMs,
+      );
+    });
+    joined.catch(() => undefined);
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [kafkaTopic], fromBeginning });
+      await consumer.run({
+        autoCommit: true,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.consumer.partitionsConsumedConcurrently,
+        eachBatch: (payload) => this.onBatch(payload),
+      });
+      await joined;
+    } catch (error) {
+      if (this.consumer === consumer) this.consumer = undefined;
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    } finally {
+      timer?.cancel();
+    }
+    return consumer;
+  }
+
+  private scheduleRelaunch(): void {
+    if (this.stopped) return;
+    const delay = this.relaunchDelayMs;
+    this.relaunchDelayMs = Math.min(delay * 2, RELAUNCH_MAX_MS);
+    this.log.warn({ delayMs: delay }, 'restarting the consumer');
+    this.relaunchTimer = this.deps.clock.setTimeout(() => {
+      if (this.stopped) return;
+      const previous = this.consumer;
+      void (previous ? previous.disconnect().catch(() => undefined) : Promise.resolve())
+        .then(() => this.launch())
+        .catch((error: unknown) => {
+          this.log.error({ err: error }, 'consumer restart failed');
+          this.scheduleRelaunch();
+        });
+    }, delay);
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+    for (const message of batch.messages) {
+      if (this.stopped || !isRunning() || isStale()) return;
+      const done = await this.process(batch.partition, message, heartbeat);
+      // Not done means we are stopping mid-retry: leave it uncommitted, it is redelivered later.
+      if (!done) return;
+      resolveOffset(message.offset);
+      await heartbeat();
+    }
+  }
+
+  /** Handles one record; true once it needs no further delivery (handled, filtered out, or dead-lettered). */
+  private async process(partition: number, message: KafkaMessage, heartbeat: Heartbeat): Promise<boolean> {
+    const { topic, key: wantedKey, counters } = this.deps;
+    const recordKey = message.key ? message.key.toString('utf8') : undefined;
+    if (wantedKey !== undefined && recordKey !== undefined && recordKey !== wantedKey) return true;
+    const raw = message.value;
+    if (!raw || raw.length === 0) return this.reject(partition, message, 'empty value', heartbeat);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch (error) {
+      return this.reject(partition, message, `invalid JSON: ${errorText(error)}`, heartbeat);
+    }
+    const checked = validate(topic, parsed);
+    if (!checked.ok)
+      return this.reject(partition, message, `schema: ${checked.reasons.join('; ')}`, heartbeat);
+    const key = recordKey ?? keyOf(topic, checked.value);
+    if (wantedKey !== undefined && key !== wantedKey) return true;
+
+    const { maxAttempts } = this.deps.options.handlerRetry;
+    const base = {
+      topic,
+      key,
+      ts: Number(message.timestamp),
+      headers: decodeHeaders(message.headers),
+      partition,
+      offset: Number(message.offset),
+    };
+    for (let attempt = 1; ; attempt++) {
+      // A retry gets a fresh copy, in case the failed attempt mutated the value.
+      const value =
+        attempt === 1 ? checked.value : (JSON.parse(raw.toString('utf8')) as typeof checked.value);
+      const envelope: Envelope<TopicName> = { ...base, value, attempt };
+      try {
+        await this.deps.handler(value, envelope);
+        count(counters.delivered, topic);
+        return true;
+      } catch (error) {
+        if (attempt >= maxAttempts) {
+          const reason = `handler failed after ${attempt} attempts: ${errorText(error)}`;
+          this.log.error({ err: error, partition, offset: message.offset }, 'dead-lettering a message');
+          const written = await this.writeDeadLetter(partition, message, reason, attempt, heartbeat);
+          if (written) count(counters.deadLettered, topic);
+          return written;
+        }
+        this.log.warn({ err: error, attempt, partition, offset: message.offset }, 'handler failed; retrying');
+        if (!(await this.pause(this.backoff(attempt), heartbeat))) return false;
+      }
+    }
+  }
+
+  private async reject(partition: number, message: KafkaMessage, reason: string, heartbeat: Heartbeat) {
+    count(this.deps.counters.rejected, this.deps.topic);
+    this.log.warn({ partition, offset: message.offset, reason }, 'invalid message; dead-lettering it');
+    return this.writeDeadLetter(partition, message, reason, 0, heartbeat);
+  }
+
+  /** Writes to the DLQ until it succeeds or the subscription stops (kafkajs retries each try too). */
+  private async writeDeadLetter(
+    partition: number,
+    message: KafkaMessage,
+    reason: string,
+    attempts: number,
+    heartbeat: Heartbeat,
+  ): Promise<boolean> {
+    const { kafkaTopic, groupId, clock } = this.deps;
+    const record = deadLetterRecord(
+      { topic: kafkaTopic, partition, group: groupId, message },
+      reason,
+      attempts,
+      clock.now(),
+    );
+    for (let delay = 500; !this.stopped; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await this.deps.sendDeadLetter(deadLetterTopic(kafkaTopic), record);
+        return true;
+      } catch (error) {
+        this.log.error({ err: error }, 'could not write to the dead-letter topic; retrying');
+        if (!(await this.pause(delay, heartbeat))) return false;
+      }
+    }
+    return false;
+  }
+
+  private backoff(attempt: number): number {
+    const { initialBackoffMs, maxBackoffMs } = this.deps.options.handlerRetry;
+    return Math.min(initialBackoffMs * 2 ** (attempt - 1), maxBackoffMs);
+  }
+
+  /**
+   * Waits `ms`, heartbeating so that a long backoff does not cost the group membership. Resolves
+   * false as soon as the subscription stops. A rebalance surfaces as an error from `heartbeat`
+   * and goes up to kafkajs, which rejoins; the unfinished message is then redelivered.
+   */
+  private async pause(ms: number, heartbeat: Heartbeat): Promise<boolean> {
+    const slice = Math.max(50, Math.floor(this.deps.options.consumer.heartbeatIntervalMs / 2));
+    for (let left = ms; left > 0 && !this.stopped; left -= slice) {
+      await this.sleep(Math.min(slice, left));
+      if (!this.stopped) await heartbeat();
+    }
+    return !this.stopped;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        timer.cancel();
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = this.deps.clock.setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.map((v) => v.toString()).join(',') : value.toString();
+  }
+  return out;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -46,6 +46,8 @@ export interface GroupHost {
  */
 export class Lane {
   readonly queue = new MessageQueue<StoredMessage>();
+  /** The message taken off the queue: in a handler, or waiting for its redelivery. Never trimmed. */
+  private current: StoredMessage | undefined;
   private scheduled = false;
   private busy = false;
   private attempt = 0;
@@ -56,12 +58,17 @@ export class Lane {
   ) {}
 
   get idle(): boolean {
-    return !this.busy && !this.scheduled && (this.queue.length === 0 || !this.group.ownerOf(this.partition));
+    return !this.busy && !this.scheduled && (this.waiting === 0 || !this.group.ownerOf(this.partition));
+  }
+
+  /** Messages not yet handled, including the one in hand. */
+  get waiting(): number {
+    return this.queue.length + (this.current ? 1 : 0);
   }
 
   /** Schedules a delivery run on the owner's clock if one is needed and none is pending. */
   wake(delayMs = 0): void {
-    if (this.scheduled || this.busy || this.queue.length === 0) return;
+    if (this.scheduled || this.busy || this.waiting === 0) return;
     const owner = this.group.ownerOf(this.partition);
     if (!owner) return;
     this.scheduled = true;
@@ -78,7 +85,7 @@ export class Lane {
     this.busy = true;
     try {
       for (;;) {
-        const message = this.queue.peek();
+        const message = this.current ?? this.queue.peek();
         const owner = this.group.ownerOf(this.partition);
         if (!message || !owner) return;
         const wait = message.deliverAt - owner.clock.now();
@@ -87,6 +94,8 @@ export class Lane {
           this.wake(wait);
           return;
         }
+        // Taken off the queue, so retention trimming the queue can never drop the message in hand.
+        if (!this.current) this.current = this.queue.shift();
         this.attempt++;
         const value = host.decode(message);
         const envelope: Envelope<TopicName> = {
@@ -106,7 +115,7 @@ export class Lane {
           if (this.attempt >= host.maxAttempts) {
             host.deadLetter(this.group.id, message, value, error, this.attempt);
             owner.onDeadLetter(message.topic);
-            this.queue.shift();
+            this.current = undefined;
             this.attempt = 0;
             continue;
           }
@@ -114,7 +123,7 @@ export class Lane {
           this.wake(host.redeliveryDelayMs * 2 ** (this.attempt - 1));
           return;
         }
-        this.queue.shift();
+        this.current = undefined;
         this.attempt = 0;
         owner.onDelivered(message.topic);
       }
@@ -184,7 +193,7 @@ export class ConsumerGroup {
 
   pending(): number {
     let n = 0;
-    for (const lane of this.lanes) n += lane.queue.length;
+    for (const lane of this.lanes) n += lane.waiting;
     return n;
   }
 }

@@ -1,0 +1,113 @@
+// Total power over time on a canvas. One series, redrawn at most a few times a second: a chart
+// library would add ~50 kB and a dependency for a line, an area and three labels.
+
+const LINE = '#2196f3';
+const FILL = 'rgba(33, 150, 243, 0.15)';
+const GRID = '#d9dee5';
+const TEXT = '#4a5563';
+
+export function createPowerChart(canvas) {
+  const ctx = canvas.getContext('2d');
+  let points = [];
+  let pending = false;
+
+  function draw() {
+    pending = false;
+    const ratio = window.devicePixelRatio || 1;
+    const width = canvas.clientWidth;
+    const height = canvas.clientHeight;
+    if (width === 0 || height === 0) return;
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+    }
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    const left = 56;
+    const right = 8;
+    const top = 8;
+    const bottom = 20;
+    const w = width - left - right;
+    const h = height - top - bottom;
+
+    let max = 0;
+    for (const [, kw] of points) if (kw > max) max = kw;
+    const yMax = niceCeiling(max);
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.fillStyle = TEXT;
+    ctx.strokeStyle = GRID;
+    ctx.lineWidth = 1;
+    for (let i = 0; i <= 4; i++) {
+      const y = top + h - (h * i) / 4;
+      ctx.beginPath();
+      ctx.moveTo(left, Math.round(y) + 0.5);
+      ctx.lineTo(left + w, Math.round(y) + 0.5);
+      ctx.stroke();
+      ctx.textAlign = 'right';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(formatKw((yMax * i) / 4), left - 6, y);
+    }
+    if (points.length < 2) {
+      ctx.textAlign = 'center';
+      ctx.fillText('waiting for data…', left + w / 2, top + h / 2);
+      return;
+    }
+    const t0 = points[0][0];
+    const t1 = points[points.length - 1][0];
+    const span = Math.max(1, t1 - t0);
+    const x = (t) => left + ((t - t0) / span) * w;
+    const y = (kw) => top + h - (kw / yMax) * h;
+
+    ctx.beginPath();
+    ctx.moveTo(x(points[0][0]), y(points[0][1]));
+    for (const [t, kw] of points) ctx.lineTo(x(t), y(kw));
+    ctx.strokeStyle = LINE;
+    ctx.lineWidth = 2;
+    ctx.stroke();
+    ctx.lineTo(x(t1), top + h);
+    ctx.lineTo(x(t0), top + h);
+    ctx.closePath();
+    ctx.fillStyle = FILL;
+    ctx.fill();
+
+    ctx.fillStyle = TEXT;
+    ctx.textBaseline = 'top';
+    ctx.textAlign = 'left';
+    ctx.fillText(`-${formatSpan(span)}`, left, top + h + 4);
+    ctx.textAlign = 'right';
+    ctx.fillText('now', left + w, top + h + 4);
+  }
+
+  return {
+    /** Replaces the series ([t, kW] pairs, oldest first) and redraws on the next frame. */
+    update(next) {
+      points = next;
+      if (!pending) {
+        pending = true;
+        requestAnimationFrame(draw);
+      }
+    },
+  };
+}
+
+function niceCeiling(value) {
+  if (value <= 0) return 10;
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) {
+    if (step * magnitude >= value) return step * magnitude;
+  }
+  return 10 * magnitude;
+}
+
+function formatKw(kw) {
+  return kw >= 10_000
+    ? `${(kw / 1000).toFixed(0)} MW`
+    : kw >= 1000
+      ? `${(kw / 1000).toFixed(1)} MW`
+      : `${kw.toFixed(0)} kW`;
+}
+
+function formatSpan(ms) {
+  const s = Math.round(ms / 1000);
+  return s >= 120 ? `${Math.round(s / 60)} min` : `${s} s`;
+}

@@ -1,0 +1,42 @@
+import { type ProbeResult, parseHealthAnswer } from '../health/health-answer.js';
+
+/** How a monitor reaches its engine: the TCP health protocol in deployments, a call in simulations. */
+export interface EngineLink {
+  /** Where the engine's health endpoint is, as registered with Central (`cp_e_host`, `cp_e_port`). */
+  readonly host: string;
+  readonly port: number;
+  /** One health probe; never rejects: failures come back as `{ ok: false, reason }`. */
+  probe(): Promise<ProbeResult>;
+  /** Releases what the link holds (sockets). */
+  close?(): Promise<void>;
+}
+
+/** Anything that answers health probes in process (the engine plugin does). */
+export interface ProbeTarget {
+  probe(): string;
+}
+
+/**
+ * An in-process link: calls the engine's `probe()` directly and reads the answer with the same
+ * parser as the TCP link, so a simulation sees exactly the answers a deployment would. No ports.
+ *
+ * @example
+ * const engine = chargingPointEngine({ cpId: 'CP-001' });
+ * const monitor = chargingPointMonitor({ cpId: 'CP-001', engine: inProcessEngineLink(engine), central });
+ */
+export function inProcessEngineLink(target: ProbeTarget | (() => ProbeTarget | undefined)): EngineLink {
+  const resolve = typeof target === 'function' ? target : () => target;
+  return {
+    host: 'in-process',
+    port: 0,
+    probe() {
+      const engine = resolve();
+      if (!engine) return Promise.resolve({ ok: false, reason: 'engine unreachable' });
+      try {
+        return Promise.resolve(parseHealthAnswer(engine.probe()));
+      } catch (error) {
+        return Promise.resolve({ ok: false, reason: `probe failed: ${(error as Error).message}` });
+      }
+    },
+  };
+}

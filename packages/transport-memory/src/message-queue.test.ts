@@ -27,7 +27,9 @@ describe('MessageQueue', () => {
       expect(q.length).toBe(next - expected);
     }
     const rest: number[] = [];
-    q.forEach((n) => rest.push(n));
+    q.forEach((n) => {
+      rest.push(n);
+    });
     expect(rest).toEqual(Array.from({ length: next - expected }, (_, i) => expected + i));
   });
 
@@ -36,7 +38,9 @@ describe('MessageQueue', () => {
     for (const s of ['a', 'b', 'c', 'd', 'e']) q.push(s);
     expect(q.trim(2)).toBe(3);
     const left: string[] = [];
-    q.forEach((s) => left.push(s));
+    q.forEach((s) => {
+      left.push(s);
+    });
     expect(left).toEqual(['d', 'e']);
     expect(q.trim(5)).toBe(0);
   });

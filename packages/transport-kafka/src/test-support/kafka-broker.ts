@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,4 +58,28 @@ export function scriptManagedPort(bootstrap: string): number | null {
   if (!match || !commandExists('java')) return null;
   const port = Number(match[1]);
   return kafkaScript('status', port, 20_000).ok ? port : null;
+}
+
+/** Like {@link kafkaScript} but without blocking the event loop (kafkajs keeps running meanwhile). */
+export function kafkaScriptAsync(
+  command: 'start' | 'stop',
+  port: number,
+  timeoutMs = 180_000,
+): Promise<ScriptResult> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    execFile(
+      'bash',
+      [KAFKA_SCRIPT, command],
+      { env: { ...process.env, KAFKA_PORT: String(port) }, encoding: 'utf8', timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        resolve({
+          ok: !error,
+          status: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+          output: `${stdout}${stderr}`.trim(),
+          ms: performance.now() - started,
+        });
+      },
+    );
+  });
 }

@@ -11,6 +11,8 @@ export interface FakeCentralOptions {
   lateMs?: Record<string, number>;
   /** Send `completed` first and the ticket in a second update (Central learning it later). */
   ticketAfterMs?: number;
+  /** Seconds between in_progress updates (default 1). */
+  progressEveryS?: number;
 }
 
 /**
@@ -24,6 +26,14 @@ export function fakeCentral(options: FakeCentralOptions) {
   return definePlugin({
     name: 'fake-central',
     sessions,
+    /** What a fleet's catalog would show: free CPs are ACTIVATED, busy ones SUPPLYING. */
+    cpViews: () =>
+      Object.entries(options.cps).map(([cp_id, cp]) => ({
+        cp_id,
+        state: busy.has(cp_id) ? 'SUPPLYING' : 'ACTIVATED',
+        price_eur_kwh: cp.price,
+        kw: cp.kw,
+      })),
     async start(ctx: PluginContext) {
       const update = (req: DriverRequest, status: string, extra: Record<string, unknown> = {}) =>
         ctx.transport.publish('driver.updates', {
@@ -42,14 +52,18 @@ export function fakeCentral(options: FakeCentralOptions) {
         const sessionId = `session-${(++seq).toString(16).padStart(8, '0')}`;
         const start = ctx.clock.now();
         await update(req, 'accepted', { session_id: sessionId });
-        const seconds =
-          req.duration_s ??
-          (req.target_kwh ? (req.target_kwh / cp.kw) * 3600 : (options.defaultDurationS ?? 10));
-        for (let t = 1; t < seconds; t++) {
-          await ctx.clock.sleep(1000);
+        // Ends at the energy target or the duration, whichever comes first (like the engine).
+        const limits = [req.duration_s, req.target_kwh && (req.target_kwh / cp.kw) * 3600].filter(
+          (v): v is number => typeof v === 'number' && v > 0,
+        );
+        const seconds = limits.length > 0 ? Math.min(...limits) : (options.defaultDurationS ?? 10);
+        const every = options.progressEveryS ?? 1;
+        let t = every;
+        for (; t < seconds; t += every) {
+          await ctx.clock.sleep(every * 1000);
           await update(req, 'in_progress', { session_id: sessionId, kw: cp.kw, kwh: (cp.kw * t) / 3600 });
         }
-        await ctx.clock.sleep((seconds - Math.floor(seconds - 1e-9)) * 1000);
+        await ctx.clock.sleep((seconds - (t - every)) * 1000);
         const kwh = Math.round(((cp.kw * seconds) / 3600) * 1000) / 1000;
         const ticket = {
           session_id: sessionId,

@@ -43,8 +43,8 @@ export const DASHBOARD_STREAM_PATH = '/api/v1/stream';
 export const DEFAULT_COMMAND_PATHS: DashboardCommandPaths = {
   stop: '/api/v1/cps/{id}/stop',
   resume: '/api/v1/cps/{id}/resume',
-  stopAll: '/api/v1/cps/stop',
-  resumeAll: '/api/v1/cps/resume',
+  stopAll: '/api/v1/cps/ALL/stop',
+  resumeAll: '/api/v1/cps/ALL/resume',
 };
 
 const CONTENT_TYPES: Record<string, string> = {

@@ -93,9 +93,9 @@ function renderCard(card, cp) {
     refs.supply.textContent = `${fmt.kw(cp.kw)} · ${fmt.kwh(cp.kwh)} · ${fmt.eur(cp.euros)}`;
     refs.driver.textContent = `Driver ${cp.driver_id ?? '—'}`;
   }
-  const reason = cp.state === 'STOPPED' ? `Out of Order${cp.reason ? ` — ${cp.reason}` : ''}` : cp.reason;
-  refs.reason.hidden = supplying || !reason || cp.state === 'ACTIVATED';
-  refs.reason.textContent = reason ?? '';
+  refs.reason.hidden = supplying || !cp.reason || cp.state === 'ACTIVATED';
+  refs.reason.textContent = cp.reason ?? '';
+  refs.reason.title = cp.reason ?? '';
   refs.monitor.className = `monitor ${cp.monitor}`;
   refs.monitor.textContent = `monitor ${cp.monitor}`;
   refs.stop.disabled = cp.state === 'STOPPED';

@@ -1,0 +1,33 @@
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+
+/** Debian's chromium (the project never downloads a browser); CHROMIUM_PATH overrides it. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-sync',
+];
+
+/**
+ * Whether the browser tests can run. Without chromium they are skipped with one loud line, except
+ * in CI (`CI=true`) or with `REQUIRE_BROWSER=1`, where that is an error naming the missing binary.
+ */
+export function chromiumAvailable(): boolean {
+  if (existsSync(CHROMIUM_PATH)) return true;
+  const required = process.env.CI === 'true' || process.env.REQUIRE_BROWSER === '1';
+  const message = `dashboard browser tests need Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`;
+  if (required) throw new Error(`${message}; CI=true or REQUIRE_BROWSER=1 makes this a failure`);
+  process.stderr.write(`\n!!! SKIPPING the dashboard browser tests: ${message}\n\n`);
+  return false;
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS, headless: true });
+}

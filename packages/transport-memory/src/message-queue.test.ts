@@ -23,7 +23,9 @@ describe('MessageQueue', () => {
     let expected = 0;
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 1_500; i++) q.push(next++);
-      for (let i = 0; i < 1_200; i++) expect(q.shift()).toBe(expected++);
+      const shifted = Array.from({ length: 1_200 }, () => q.shift());
+      expect(shifted).toEqual(Array.from({ length: 1_200 }, (_, i) => expected + i));
+      expected += 1_200;
       expect(q.length).toBe(next - expected);
     }
     const rest: number[] = [];

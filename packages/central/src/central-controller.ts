@@ -1,0 +1,199 @@
+import type { AddressInfo } from 'node:net';
+import { type CentralMonitorApi, definePlugin, type Plugin } from '@evcharging/core';
+import type { FastifyInstance } from 'fastify';
+import { CentralService, type CentralSettings, type OperatorResult } from './central-service.js';
+import { type CpDefinition, checkCpDefinitions, loadCpDefinitions } from './config/cp-definitions.js';
+import type { CentralReport } from './domain/central-report.js';
+import type { CpRegistryView } from './domain/cp-registry.js';
+import { createCentralHttpServer } from './http/central-http-server.js';
+import { CentralMetrics } from './metrics/central-metrics.js';
+import type { CentralStore } from './store/central-store.js';
+import { MemoryCentralStore } from './store/memory-central-store.js';
+import { ControlPlaneServer } from './tcp/control-plane-server.js';
+import { CENTRAL_TOKENS } from './tokens.js';
+
+export interface CentralHttpOptions {
+  port: number;
+  /** Default 127.0.0.1; a deployment passes 0.0.0.0. */
+  host?: string;
+  /** Largest request body, bytes (default 64 KiB). */
+  bodyLimit?: number;
+  /** Serve the plain CP list at `/` (default true). */
+  homePage?: boolean;
+}
+
+export interface CentralTcpOptions {
+  port: number;
+  host?: string;
+  maxConnections?: number;
+  idleTimeoutMs?: number;
+  maxFrameBytes?: number;
+}
+
+export interface CentralControllerOptions {
+  /** CPs known before any monitor registers. */
+  cps?: readonly CpDefinition[];
+  /** Or a file of them: `.json` (array, or `{ "cps": [...] }`) or CSV with a header. */
+  cpsFile?: string;
+  /** Where state lives (default: in memory). The caller owns it: Central does not close it. */
+  store?: CentralStore;
+  /** Default 5000 ms. */
+  heartbeatTimeoutMs?: number;
+  /** An accepted session that does not start supplying within this fails (default 10000 ms). */
+  startTimeoutMs?: number;
+  /** Monitor liveness decides the state (default true, the original). False: engine-only networks. */
+  requireMonitor?: boolean;
+  /** Accept CPs not in the configuration, from registrations and engine messages (default true). */
+  allowUnregisteredCps?: boolean;
+  /** Figures of a CP first seen without them (default: location "unknown", €0.30/kWh, 22 kW). */
+  defaults?: Partial<CentralSettings['defaults']>;
+  /** Serve HTTP (default: no). */
+  http?: CentralHttpOptions | false;
+  /** Serve the TCP control plane (default: no). */
+  tcp?: CentralTcpOptions | false;
+  /** Bearer token for operator commands over HTTP (and `OPERATOR#token` over TCP). */
+  apiToken?: string;
+  /** Consumer group (default `central`). */
+  groupId?: string;
+  /** Plugin name (default `central`). */
+  name?: string;
+}
+
+/** The Central plugin: after `start`, its registry, monitor API, operator commands and report. */
+export interface CentralController extends Plugin {
+  /** The monitor protocol, for in-process monitors (simulations). */
+  readonly api: CentralMonitorApi;
+  readonly registry: CpRegistryView;
+  readonly store: CentralStore;
+  readonly metrics: CentralMetrics;
+  /** The running service (what HTTP and TCP call). */
+  readonly service: CentralService;
+  /** The HTTP server, when enabled. */
+  readonly http: FastifyInstance | undefined;
+  readonly httpAddress: AddressInfo | undefined;
+  readonly tcpAddress: AddressInfo | undefined;
+  stopCp(target: string): Promise<OperatorResult>;
+  resumeCp(target: string): Promise<OperatorResult>;
+  /** Deny every new request from now on ("Central is shutting down"). */
+  beginShutdown(): void;
+  report(): CentralReport;
+}
+
+/**
+ * Central as a plugin: consumes `driver.requests`, `cp.status`, `cp.telemetry`, `cp.session_end`
+ * and publishes `central.commands` and `driver.updates`; optionally serves HTTP and TCP.
+ *
+ * @example
+ * const central = centralController({ cps: [{ cp_id: 'CP-001', location: 'Main St', price_eur_kwh: 0.3, kw: 22 }] });
+ * const node = createNode({ id: 'central', transport, clock, plugins: [central] });
+ * await node.start();
+ * central.registry.get('CP-001')?.state; // 'DISCONNECTED' until its monitor connects
+ */
+export function centralController(options: CentralControllerOptions = {}): CentralController {
+  const definitions = checkCpDefinitions([
+    ...(options.cps ?? []),
+    ...(options.cpsFile ? loadCpDefinitions(options.cpsFile) : []),
+  ]);
+  const settings: CentralSettings = {
+    groupId: options.groupId ?? 'central',
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
+    startTimeoutMs: options.startTimeoutMs ?? 10_000,
+    requireMonitor: options.requireMonitor ?? true,
+    allowUnregisteredCps: options.allowUnregisteredCps ?? true,
+    defaults: { location: 'unknown', price_eur_kwh: 0.3, kw: 22, ...options.defaults },
+  };
+  for (const [field, value] of [
+    ['heartbeatTimeoutMs', settings.heartbeatTimeoutMs],
+    ['startTimeoutMs', settings.startTimeoutMs],
+  ] as const) {
+    if (!(value > 0)) throw new RangeError(`centralController: ${field} must be > 0, got ${value}`);
+  }
+  const store = options.store ?? new MemoryCentralStore();
+  let service: CentralService | undefined;
+  let http: FastifyInstance | undefined;
+  let tcp: ControlPlaneServer | undefined;
+  let httpAddress: AddressInfo | undefined;
+
+  const running = (): CentralService => {
+    if (!service) throw new Error(`central plugin "${options.name ?? 'central'}" is not started`);
+    return service;
+  };
+
+  return definePlugin({
+    name: options.name ?? 'central',
+    register(ctx) {
+      ctx.container.register(CENTRAL_TOKENS.Store, { useValue: store });
+      ctx.container.register(CENTRAL_TOKENS.Settings, { useValue: settings });
+      ctx.container.register(CENTRAL_TOKENS.Metrics, { useValue: new CentralMetrics() });
+      service = ctx.container.resolve(CentralService);
+      ctx.expose(CENTRAL_TOKENS.Central, service);
+    },
+    async start(ctx) {
+      const central = running();
+      await central.start(definitions);
+      if (options.http) {
+        http = createCentralHttpServer({
+          central,
+          logger: ctx.logger,
+          ...(options.apiToken !== undefined ? { apiToken: options.apiToken } : {}),
+          ...(options.http.bodyLimit !== undefined ? { bodyLimit: options.http.bodyLimit } : {}),
+          ...(options.http.homePage !== undefined ? { homePage: options.http.homePage } : {}),
+        });
+        await http.listen({ port: options.http.port, host: options.http.host ?? '127.0.0.1' });
+        const address = http.server.address();
+        httpAddress = address && typeof address === 'object' ? address : undefined;
+        ctx.logger.info({ address: httpAddress }, 'central HTTP listening');
+      }
+      if (options.tcp) {
+        tcp = new ControlPlaneServer({ central, apiToken: options.apiToken }, options.tcp, ctx.logger);
+        const address = await tcp.listen();
+        ctx.logger.info({ address }, 'central control plane listening');
+      }
+    },
+    async stop() {
+      const central = service;
+      central?.beginShutdown();
+      await Promise.all([http?.close(), tcp?.close()]);
+      http = undefined;
+      tcp = undefined;
+      httpAddress = undefined;
+      await central?.stop();
+    },
+    get api() {
+      return running().api;
+    },
+    get registry() {
+      return running().cps;
+    },
+    get store() {
+      return store;
+    },
+    get metrics() {
+      return running().metrics;
+    },
+    get service() {
+      return running();
+    },
+    get http() {
+      return http;
+    },
+    get httpAddress() {
+      return httpAddress;
+    },
+    get tcpAddress() {
+      return tcp?.address();
+    },
+    stopCp(target: string) {
+      return running().stopCp(target);
+    },
+    resumeCp(target: string) {
+      return running().resumeCp(target);
+    },
+    beginShutdown() {
+      running().beginShutdown();
+    },
+    report() {
+      return running().report();
+    },
+  });
+}

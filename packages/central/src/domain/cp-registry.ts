@@ -1,0 +1,164 @@
+import { CP_STATES, type CpState } from '@evcharging/core';
+import type { CentralStore, CpRecord, MonitorHealth, TelemetrySnapshot } from '../store/central-store.js';
+import { displayState } from './display-state.js';
+
+/** A CP as Central shows it (HTTP, TCP LIST, dashboard). Never carries the CP's secret. */
+export interface CpView {
+  cp_id: string;
+  location: string;
+  price_eur_kwh: number;
+  kw: number;
+  /** The state to show: the monitor × engine matrix. */
+  state: CpState;
+  engine_state: CpState | null;
+  monitor_alive: boolean;
+  monitor_health: MonitorHealth;
+  fault_reason: string | null;
+  operator_stopped: boolean;
+  driver_id: string | null;
+  session_id: string | null;
+  telemetry: TelemetrySnapshot | null;
+  cp_e_host: string | null;
+  cp_e_port: number | null;
+  registered_at: string | null;
+  last_heartbeat_at: string | null;
+  source: CpRecord['source'];
+  updated_at: string;
+}
+
+/** The registry as other modules read it. */
+export interface CpRegistryView {
+  readonly size: number;
+  has(cpId: string): boolean;
+  get(cpId: string): CpView | undefined;
+  /** Every CP, in id order. */
+  list(): CpView[];
+  countByState(): Record<CpState, number>;
+}
+
+/** One CP's live entry: the persisted record plus what only lives while Central runs. */
+export interface CpEntry {
+  record: CpRecord;
+  secret: string | undefined;
+  monitorAlive: boolean;
+  lastHeartbeatMs: number | undefined;
+  /** Time the current supply started, for utilisation. */
+  supplyingSinceMs: number | undefined;
+  busyMs: number;
+  sessions: number;
+  completed: number;
+  failed: number;
+  energyKwh: number;
+  revenueEur: number;
+  faults: number;
+}
+
+/**
+ * Central's read model of every CP, kept in memory and written through to the store. Entries are
+ * mutated by Central's handlers, which call {@link CpRegistry.save} after each change.
+ */
+export class CpRegistry implements CpRegistryView {
+  private readonly entries = new Map<string, CpEntry>();
+  private sorted: string[] | undefined;
+
+  constructor(
+    private readonly store: CentralStore,
+    private readonly requireMonitor: boolean,
+    private readonly onChange: (cpId: string) => void = () => {},
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(cpId: string): boolean {
+    return this.entries.has(cpId);
+  }
+
+  entry(cpId: string): CpEntry | undefined {
+    return this.entries.get(cpId);
+  }
+
+  entriesInOrder(): CpEntry[] {
+    this.sorted ??= [...this.entries.keys()].sort();
+    return this.sorted.map((id) => this.entries.get(id)!);
+  }
+
+  /** Adds a CP (live state fresh: monitor down until it connects). Does not persist. */
+  add(record: CpRecord, secret?: string): CpEntry {
+    const entry: CpEntry = {
+      record,
+      secret,
+      monitorAlive: false,
+      lastHeartbeatMs: undefined,
+      supplyingSinceMs: undefined,
+      busyMs: 0,
+      sessions: 0,
+      completed: 0,
+      failed: 0,
+      energyKwh: 0,
+      revenueEur: 0,
+      faults: 0,
+    };
+    this.entries.set(record.cp_id, entry);
+    this.sorted = undefined;
+    return entry;
+  }
+
+  /** Persists an entry's record and tells listeners it changed. */
+  save(entry: CpEntry, updatedAt: string): void {
+    entry.record.updated_at = updatedAt;
+    this.store.upsertCp(entry.record);
+    this.onChange(entry.record.cp_id);
+  }
+
+  stateOf(entry: CpEntry): CpState {
+    return displayState({
+      monitorAlive: entry.monitorAlive,
+      monitorHealth: entry.record.monitor_health,
+      engineState: entry.record.engine_state,
+      operatorStopped: entry.record.operator_stopped,
+      requireMonitor: this.requireMonitor,
+    });
+  }
+
+  view(entry: CpEntry): CpView {
+    const r = entry.record;
+    return {
+      cp_id: r.cp_id,
+      location: r.location,
+      price_eur_kwh: r.price_eur_kwh,
+      kw: r.kw,
+      state: this.stateOf(entry),
+      engine_state: r.engine_state,
+      monitor_alive: entry.monitorAlive,
+      monitor_health: r.monitor_health,
+      fault_reason: r.fault_reason,
+      operator_stopped: r.operator_stopped,
+      driver_id: r.current_driver_id,
+      session_id: r.current_session_id,
+      telemetry: r.last_telemetry ? { ...r.last_telemetry } : null,
+      cp_e_host: r.cp_e_host,
+      cp_e_port: r.cp_e_port,
+      registered_at: r.registered_at,
+      last_heartbeat_at: r.last_heartbeat_at,
+      source: r.source,
+      updated_at: r.updated_at,
+    };
+  }
+
+  get(cpId: string): CpView | undefined {
+    const entry = this.entries.get(cpId);
+    return entry ? this.view(entry) : undefined;
+  }
+
+  list(): CpView[] {
+    return this.entriesInOrder().map((e) => this.view(e));
+  }
+
+  countByState(): Record<CpState, number> {
+    const counts = Object.fromEntries(CP_STATES.map((s) => [s, 0])) as Record<CpState, number>;
+    for (const entry of this.entries.values()) counts[this.stateOf(entry)]++;
+    return counts;
+  }
+}

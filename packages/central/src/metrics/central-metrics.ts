@@ -1,0 +1,115 @@
+import { CP_STATES, type CpState } from '@evcharging/core';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Why a request was denied, as a metric label. */
+export type DenialKind = 'unknown_cp' | 'not_available' | 'busy' | 'shutting_down';
+
+/**
+ * Central's Prometheus metrics, in a registry of its own (never prom-client's global one), so two
+ * Centrals in one process (tests, simulations) never share or clash on metrics.
+ *
+ * @example
+ * const metrics = new CentralMetrics();
+ * metrics.sessionStarted();
+ * await metrics.registry.metrics(); // Prometheus text format
+ */
+export class CentralMetrics {
+  readonly registry = new Registry();
+  private cpStates: () => Record<CpState, number> = () =>
+    Object.fromEntries(CP_STATES.map((s) => [s, 0])) as Record<CpState, number>;
+
+  private readonly cps = new Gauge({
+    name: 'evcharging_central_cps',
+    help: 'Charging points by displayed state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const counts = this.cpStates();
+      for (const state of CP_STATES) this.cps.set({ state }, counts[state]);
+    },
+  });
+  private readonly started = new Counter({
+    name: 'evcharging_central_sessions_started_total',
+    help: 'Sessions accepted (start_supply sent)',
+    registers: [this.registry],
+  });
+  private readonly completed = new Counter({
+    name: 'evcharging_central_sessions_completed_total',
+    help: 'Sessions completed with a ticket',
+    registers: [this.registry],
+  });
+  private readonly failed = new Counter({
+    name: 'evcharging_central_sessions_failed_total',
+    help: 'Sessions failed (fault, disconnection, no start)',
+    registers: [this.registry],
+  });
+  private readonly denied = new Counter({
+    name: 'evcharging_central_requests_denied_total',
+    help: 'Driver requests denied, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly energy = new Counter({
+    name: 'evcharging_central_energy_kwh_total',
+    help: 'Energy supplied, from tickets, kWh',
+    registers: [this.registry],
+  });
+  private readonly revenue = new Counter({
+    name: 'evcharging_central_revenue_eur_total',
+    help: 'Revenue, from tickets, EUR',
+    registers: [this.registry],
+  });
+  private readonly faults = new Counter({
+    name: 'evcharging_central_faults_total',
+    help: 'CP faults and disconnections, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly messages = new Counter({
+    name: 'evcharging_central_messages_total',
+    help: 'Messages by topic and direction (in, out, rejected)',
+    labelNames: ['topic', 'direction'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'evcharging_central_http_request_duration_seconds',
+    help: 'HTTP request latency by method, route and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  /** Where the CP-by-state gauge reads its figures at scrape time. */
+  countCpsWith(counter: () => Record<CpState, number>): void {
+    this.cpStates = counter;
+  }
+
+  sessionStarted(): void {
+    this.started.inc();
+  }
+  sessionCompleted(): void {
+    this.completed.inc();
+  }
+  sessionFailed(): void {
+    this.failed.inc();
+  }
+  requestDenied(kind: DenialKind): void {
+    this.denied.inc({ reason: kind });
+  }
+  ticket(energyKwh: number, revenueEur: number): void {
+    if (energyKwh > 0) this.energy.inc(energyKwh);
+    if (revenueEur > 0) this.revenue.inc(revenueEur);
+  }
+  fault(kind: string): void {
+    this.faults.inc({ kind });
+  }
+  messageIn(topic: string): void {
+    this.messages.inc({ topic, direction: 'in' });
+  }
+  messageOut(topic: string): void {
+    this.messages.inc({ topic, direction: 'out' });
+  }
+  messageRejected(topic: string): void {
+    this.messages.inc({ topic, direction: 'rejected' });
+  }
+}

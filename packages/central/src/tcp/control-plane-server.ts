@@ -1,0 +1,138 @@
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '@evcharging/core';
+import {
+  type ControlContext,
+  type ControlReply,
+  type ControlSession,
+  runControlFrame,
+} from './control-commands.js';
+import { ACK, type DecodedItem, encodeFrame, FrameDecoder, NACK } from './frame-codec.js';
+
+export interface ControlPlaneOptions {
+  port: number;
+  /** Default 127.0.0.1; a deployment passes 0.0.0.0. */
+  host?: string;
+  /** Further connections are refused (default 64). */
+  maxConnections?: number;
+  /** A connection silent this long is closed (default 60 s). */
+  idleTimeoutMs?: number;
+  /** Largest frame data accepted, bytes (default 4096). */
+  maxFrameBytes?: number;
+  /** A peer that lets this many reply bytes pile up unread is dropped (default 256 KiB). */
+  maxUnsentBytes?: number;
+}
+
+/** Frames decoded but not yet answered, per connection, before the socket stops reading. */
+const HIGH_WATER = 64;
+
+/**
+ * Central's TCP control plane (port 9999): STX/ETX/LRC frames, each answered with ACK or NACK and
+ * one reply frame, in order. Every buffer is bounded: frame size, unanswered frames (the socket
+ * pauses), unsent replies (the peer is dropped), connections, and idle time.
+ *
+ * @example
+ * const server = new ControlPlaneServer({ central, apiToken }, { port: 9999, host: '0.0.0.0' }, logger);
+ * await server.listen();
+ */
+export class ControlPlaneServer {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly options: Required<Omit<ControlPlaneOptions, 'host'>> & { host: string };
+
+  constructor(
+    private readonly context: ControlContext,
+    options: ControlPlaneOptions,
+    private readonly logger?: Logger,
+  ) {
+    this.options = {
+      port: options.port,
+      host: options.host ?? '127.0.0.1',
+      maxConnections: options.maxConnections ?? 64,
+      idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+      maxFrameBytes: options.maxFrameBytes ?? 4096,
+      maxUnsentBytes: options.maxUnsentBytes ?? 256 * 1024,
+    };
+    this.server = createServer((socket) => this.accept(socket));
+    this.server.maxConnections = this.options.maxConnections;
+    this.server.on('error', (error) => this.logger?.error({ err: error }, 'control plane server error'));
+  }
+
+  /** Open connections. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  address(): AddressInfo | undefined {
+    const address = this.server.address();
+    return address && typeof address === 'object' ? address : undefined;
+  }
+
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.server.once('error', onError);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', onError);
+        resolve(this.address()!);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    return new Promise((resolve) => {
+      if (!this.server.listening) resolve();
+      else this.server.close(() => resolve());
+    });
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    const remote = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
+    const session: ControlSession = {
+      remote: socket.remoteAddress ?? 'unknown',
+      cps: new Map(),
+      operator: false,
+    };
+    const decoder = new FrameDecoder({ maxFrameBytes: this.options.maxFrameBytes });
+    let pending = 0;
+    let chain: Promise<void> = Promise.resolve();
+
+    const reply = (answer: ControlReply) => {
+      if (socket.destroyed) return;
+      socket.write(Buffer.concat([Buffer.of(answer.ack ? ACK : NACK), encodeFrame(answer.data)]));
+      if (socket.writableLength > this.options.maxUnsentBytes) {
+        this.logger?.warn({ remote }, 'control plane peer does not read its replies: dropped');
+        socket.destroy();
+      }
+    };
+    const handle = async (item: DecodedItem): Promise<void> => {
+      if (item.type === 'frame') {
+        try {
+          reply(await runControlFrame(item.data, session, this.context));
+        } catch (error) {
+          this.logger?.error({ err: error, remote }, 'control plane command failed');
+          reply({ ack: false, data: 'ERR#internal error' });
+        }
+      } else if (item.type === 'error') reply({ ack: false, data: `ERR#${item.problem}` });
+      else reply({ ack: false, data: 'ERR#unexpected reply byte' });
+    };
+
+    socket.setTimeout(this.options.idleTimeoutMs, () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => {
+      for (const item of decoder.push(chunk)) {
+        pending++;
+        chain = chain
+          .then(() => handle(item))
+          .finally(() => {
+            pending--;
+            if (pending === 0 && socket.isPaused() && !socket.destroyed) socket.resume();
+          });
+      }
+      if (pending > HIGH_WATER) socket.pause();
+    });
+    socket.on('error', (error) => this.logger?.debug({ err: error, remote }, 'control plane socket error'));
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+}

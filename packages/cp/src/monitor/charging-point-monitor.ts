@@ -245,7 +245,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
     this.failureReason = result.reason;
     if (this.failures >= this.threshold && this.currentVerdict !== 'FAULT') {
       this.currentVerdict = 'FAULT';
-      const reason = `${this.failures} consecutive failed probes: ${result.reason}`;
+      const reason = `${this.failures} consecutive failed probe${this.failures > 1 ? 's' : ''}: ${result.reason}`;
       this.pending = { status: 'FAULT', reason };
       this.logger.warn({ cp_id: this.cpId, reason }, 'engine fault detected');
       this.sendPendingReport();

@@ -84,6 +84,13 @@ export interface SessionView extends SessionRecord {
   ticket: TicketRecord | null;
 }
 
+/**
+ * A ticket whose reason starts like this ended the supply against the driver's wish (the engine
+ * faulted, stopped, or died mid-supply), so its session fails. The ticket may arrive before the
+ * engine's FAULT status: the reason is the only thing that says why.
+ */
+export const FAILED_TICKET = /^\s*(fault|interrupted|shutdown)\b/i;
+
 const OPEN = (s: SessionRecord) => s.status === 'accepted' || s.status === 'supplying';
 
 /**
@@ -539,8 +546,10 @@ export class CentralService {
           source: 'engine',
           reason: status.reason ?? 'engine reported FAULT',
         });
-        if (session)
-          work.push(this.interrupt(session, `CP fault: ${status.reason ?? 'engine reported FAULT'}`));
+        // The engine ended the supply itself (its ticket follows): no stop_supply needed.
+        if (session) {
+          work.push(this.interrupt(session, `CP fault: ${status.reason ?? 'engine reported FAULT'}`, false));
+        }
         break;
       case 'DISCONNECTED':
         if (session) work.push(this.interrupt(session, 'CP engine disconnected', false));
@@ -642,13 +651,21 @@ export class CentralService {
     session.ticket_received = true;
     session.updated_at = ts;
     if (wasOpen) {
-      session.status = 'completed';
-      session.reason = this.endReasons.get(session.session_id) ?? end.reason ?? null;
+      const asked = this.endReasons.get(session.session_id);
+      const failed = asked === undefined && FAILED_TICKET.test(end.reason ?? '');
+      session.status = failed ? 'failed' : 'completed';
+      session.reason = asked ?? end.reason ?? null;
       session.kw = 0;
       this.closeSession(session, entry);
-      this.counts.completed++;
-      if (entry) entry.completed++;
-      this.metrics.sessionCompleted();
+      if (failed) {
+        this.counts.failed++;
+        if (entry) entry.failed++;
+        this.metrics.sessionFailed();
+      } else {
+        this.counts.completed++;
+        if (entry) entry.completed++;
+        this.metrics.sessionCompleted();
+      }
     }
     this.store.transaction(() => {
       this.store.saveTicket(ticket);

@@ -20,9 +20,8 @@ const MUTANTS: Mutant[] = [
   {
     name: 'synchronous delivery (handler runs inside publish)',
     file: 'consumer-group.ts',
-    find: '    this.scheduled = true;\n    owner.clock.setTimeout(',
-    replace:
-      '    if (delayMs === 0) {\n      void this.run();\n      return;\n    }\n    this.scheduled = true;\n    owner.clock.setTimeout(',
+    find: 'else deferOn(owner.clock, start);',
+    replace: 'else start();',
   },
   {
     name: 'lost ordering (a key is spread over partitions)',

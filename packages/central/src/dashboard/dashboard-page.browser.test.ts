@@ -41,6 +41,9 @@ async function serve(
 }
 
 const cardOf = (page: Page, id: string) => page.locator(`.cp-card[data-cp-id="${id}"]`);
+/** The card's state colour (its left border) as the browser computed it. */
+const colourOf = (page: Page, id: string): Promise<string> =>
+  page.evaluate(`getComputedStyle(document.querySelector('.cp-card[data-cp-id="${id}"]')).borderLeftColor`);
 
 describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted source)', () => {
   let browser: Browser;
@@ -63,7 +66,7 @@ describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted sour
     apps.push(served.app);
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(`http://127.0.0.1:${served.port}/`);
-    await page.waitForFunction(() => document.body.dataset.connection === 'live');
+    await page.waitForFunction("document.body.dataset.connection === 'live'");
     return served;
   }
 
@@ -75,7 +78,7 @@ describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted sour
     const card = cardOf(page, 'CP-002');
     expect(await card.locator('.cp-meta').textContent()).toBe('Harbour · €0.30/kWh · 22 kW');
     expect(await card.locator('.state-badge').textContent()).toBe('Activated');
-    expect(await card.evaluate((el) => getComputedStyle(el).borderLeftColor)).toBe(COLOURS.ACTIVATED);
+    expect(await colourOf(page, 'CP-002')).toBe(COLOURS.ACTIVATED);
     expect(await card.locator('.monitor').textContent()).toBe('monitor up');
   });
 
@@ -105,7 +108,7 @@ describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted sour
       await page.waitForSelector(`.cp-card[data-cp-id="${id}"][data-state="${state}"]`, { timeout: 2000 });
       const card = cardOf(page, id);
       expect(await card.locator('.state-badge').textContent()).toBe(label);
-      expect(await card.evaluate((el) => getComputedStyle(el).borderLeftColor)).toBe(COLOURS[state]);
+      expect(await colourOf(page, id)).toBe(COLOURS[state]);
     }
     expect(await cardOf(page, 'CP-001').locator('.cp-supply').textContent()).toBe(
       '22.0 kW · 1.500 kWh · €0.45',
@@ -123,13 +126,13 @@ describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted sour
     source.update('CP-007', { state: 'FAULT' });
     await page.waitForSelector('.cp-card[data-cp-id="CP-007"][data-state="FAULT"]');
     await page.fill('#filter-text', 'harbour');
-    await page.waitForFunction(() => document.querySelectorAll('.cp-card').length === 20);
+    await page.waitForFunction("document.querySelectorAll('.cp-card').length === 20");
     expect(await page.textContent('#shown-count')).toBe('(20 of 40)');
     await page.fill('#filter-text', 'CP-01');
-    await page.waitForFunction(() => document.querySelectorAll('.cp-card').length === 10);
+    await page.waitForFunction("document.querySelectorAll('.cp-card').length === 10");
     await page.fill('#filter-text', '');
     await page.selectOption('#filter-state', 'FAULT');
-    await page.waitForFunction(() => document.querySelectorAll('.cp-card').length === 1);
+    await page.waitForFunction("document.querySelectorAll('.cp-card').length === 1");
     expect(await page.locator('.cp-card').getAttribute('data-cp-id')).toBe('CP-007');
   });
 
@@ -138,7 +141,7 @@ describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted sour
     await open(source);
     source.event({ ts: '2026-01-01T10:00:00.000Z', kind: 'request', cp_id: 'CP-001', message: 'first' });
     source.event({ ts: '2026-01-01T10:00:01.000Z', kind: 'fault', cp_id: 'CP-001', message: 'second' });
-    await page.waitForFunction(() => document.querySelectorAll('#events li').length === 2);
+    await page.waitForFunction("document.querySelectorAll('#events li').length === 2");
     const texts = await page.locator('#events li').allTextContents();
     expect(texts).toEqual(['10:00:01faultsecond', '10:00:00requestfirst']);
   });
@@ -156,7 +159,7 @@ describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted sour
     const next = new ScriptedDashboardSource([...fleet(3), makeCp('CP-004', { state: 'FAULT' })]);
     const served = await serve(next, port);
     apps.push(served.app);
-    await page.waitForFunction(() => document.body.dataset.connection === 'live', undefined, {
+    await page.waitForFunction("document.body.dataset.connection === 'live'", undefined, {
       timeout: 15_000,
     });
     expect(await page.isHidden('#banner')).toBe(true);

@@ -1,0 +1,112 @@
+import { VirtualClock } from '@evcharging/core';
+import { advanceUntil } from '@evcharging/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cpId, type DashboardNetwork, dashboardNetwork } from './__fixtures__/dashboard-network.js';
+import type { DashboardChange, DashboardEvent } from './dashboard-source.js';
+
+let network: DashboardNetwork | undefined;
+afterEach(async () => {
+  await network?.stop();
+  network = undefined;
+});
+
+async function setup(cps = 3) {
+  const clock = new VirtualClock();
+  network = await dashboardNetwork({ cps, clock, intervalMs: 1000 });
+  await network.startCentral();
+  const changes: DashboardChange[] = [];
+  network.central.source.subscribe((change) => changes.push(change));
+  await network.startCps();
+  await clock.advance(3000);
+  const events = () =>
+    changes
+      .filter((c): c is { type: 'event'; event: DashboardEvent } => c.type === 'event')
+      .map((c) => c.event);
+  const cp = (id: string) => network!.central.source.snapshot().cps.find((c) => c.cp_id === id)!;
+  return { clock, network, changes, events, cp };
+}
+
+describe('CentralDashboardSource (real Central, engines and monitors, virtual time)', () => {
+  it('shows configured CPs with location, price, power, and monitor liveness once they connect', async () => {
+    const { cp, events } = await setup(3);
+    expect(cp(cpId(2))).toMatchObject({
+      location: 'Harbour',
+      price_eur_kwh: 0.35,
+      max_kw: 50,
+      state: 'ACTIVATED',
+      monitor: 'up',
+      session_id: null,
+      kw: 0,
+    });
+    expect(
+      events()
+        .filter((e) => e.kind === 'connection')
+        .map((e) => e.cp_id),
+    ).toContain(cpId(1));
+  });
+
+  it('follows a session: request, start, rising kWh and €, then the ticket into the totals', async () => {
+    const { clock, network, cp, events, changes } = await setup(2);
+    const id = cpId(1);
+    await network.request(id, 'driver-alice');
+    await advanceUntil(clock, () => cp(id).state === 'SUPPLYING', { timeoutMs: 5000 });
+    await clock.advance(5000);
+    const first = cp(id);
+    await clock.advance(5000);
+    const second = cp(id);
+    expect(first).toMatchObject({ driver_id: 'driver-alice', kw: 22 });
+    expect(second.kwh).toBeGreaterThan(first.kwh);
+    expect(second.euros).toBeGreaterThan(first.euros);
+    expect(second.session_started_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+    await network.central.central.stopCp(id);
+    await advanceUntil(clock, () => events().some((e) => e.kind === 'ticket'), { timeoutMs: 5000 });
+    const kinds = events().map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['request', 'start', 'operator', 'ticket']));
+    const totals = changes.filter((c) => c.type === 'totals').at(-1);
+    expect(totals).toMatchObject({ type: 'totals', totals: { closed_sessions: 1 } });
+    if (totals?.type === 'totals') expect(totals.totals.closed_energy_kwh).toBeGreaterThan(0);
+    expect(cp(id)).toMatchObject({ state: 'STOPPED', session_id: null, kw: 0 });
+  });
+
+  it('logs a denial with its reason', async () => {
+    const { clock, network, events } = await setup(1);
+    await network.central.central.stopCp(cpId(1));
+    await clock.advance(1000);
+    await network.request(cpId(1), 'driver-bob');
+    await advanceUntil(clock, () => events().some((e) => e.kind === 'denial'), { timeoutMs: 5000 });
+    const denial = events().find((e) => e.kind === 'denial')!;
+    expect(denial).toMatchObject({ cp_id: cpId(1), driver_id: 'driver-bob' });
+    expect(denial.message).toContain('denied');
+  });
+
+  it('turns an engine fault into FAULT with a fault event, and a cleared fault into a recovery', async () => {
+    const { clock, network, cp, events } = await setup(2);
+    const id = cpId(2);
+    await network.engines.get(id)!.injectFault('overheating');
+    await advanceUntil(clock, () => cp(id).state === 'FAULT', { timeoutMs: 5000 });
+    expect(events().find((e) => e.kind === 'fault')?.cp_id).toBe(id);
+    await network.engines.get(id)!.clearFault();
+    await advanceUntil(clock, () => cp(id).state === 'ACTIVATED', { timeoutMs: 10_000 });
+    expect(events().some((e) => e.kind === 'recovery' && e.cp_id === id)).toBe(true);
+  });
+
+  it('logs an operator stop of ALL once, and each CP goes STOPPED', async () => {
+    const { clock, network, cp, events } = await setup(3);
+    await network.central.central.stopCp('ALL');
+    await clock.advance(2000);
+    for (let i = 1; i <= 3; i++) expect(cp(cpId(i)).state).toBe('STOPPED');
+    const operator = events().filter((e) => e.kind === 'operator' && e.message.includes('ALL'));
+    expect(operator).toHaveLength(1);
+    expect(operator[0]?.message).toContain('stopped ALL (3 CP(s))');
+  });
+
+  it('stops listening on close()', async () => {
+    const { network, changes, clock } = await setup(1);
+    network.central.source.close();
+    const before = changes.length;
+    await network.request(cpId(1));
+    await clock.advance(3000);
+    expect(changes.length).toBe(before);
+  });
+});

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logging/logger.js';
 import { LocalBus } from './local-bus.js';
 
-declare module './local-bus.js' {
+// Augment through the package entry, as plugins do: mixing this with augmentations of the
+// re-exporting module would make TypeScript type every payload as unknown.
+declare module '../index.js' {
   interface LocalBusEvents {
     'test.engine-state': { cpId: string; state: string };
     'test.tick': number;

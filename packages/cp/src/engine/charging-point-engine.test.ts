@@ -34,6 +34,19 @@ describe('chargingPointEngine: lifecycle', () => {
     expect(h.engine.probe()).toBe('KO:overheating');
   });
 
+  it("emits every transition on the node's local bus as cp.state", async () => {
+    const h = await engineHarness({ policy: fixedDuration(5) });
+    const seen: string[] = [];
+    h.node.bus.on('cp.state', (change) => seen.push(`${change.previous}->${change.state}: ${change.reason}`));
+    await h.startSupply('session-000000b0');
+    await h.clock.advance(5_000);
+    await h.drain();
+    expect(seen).toEqual([
+      'ACTIVATED->SUPPLYING: supplying driver driver-alice (session session-000000b0)',
+      'SUPPLYING->ACTIVATED: session ended: duration reached',
+    ]);
+  });
+
   it('uses distinct plugin names per CP so many engines fit in one node', async () => {
     const h = await engineHarness({ cpId: 'CP 7' });
     expect(h.engine.name).toBe('cp-engine/CP_7');

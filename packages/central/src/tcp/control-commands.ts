@@ -22,10 +22,10 @@ export interface ControlContext {
 
 const MAX_FIELD = 256;
 
-/** A reply field without separators or control bytes (they would break the frame). */
+/** Reply text without control bytes (STX/ETX would break the frame). `ERR#` is followed by the rest. */
 function safeField(text: string): string {
   let out = '';
-  for (const ch of text) out += ch === '#' || ch.charCodeAt(0) < 0x20 ? ' ' : ch;
+  for (const ch of text) out += ch.charCodeAt(0) < 0x20 ? ' ' : ch;
   return out;
 }
 

@@ -1,0 +1,220 @@
+import { connect, type Socket } from 'node:net';
+import { SeededRandom } from '@evcharging/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CentralHarness, CP1, CP2, startCentral } from '../__fixtures__/central-harness.js';
+import { ControlPlaneClient } from './control-plane-client.js';
+import { type DecodedItem, encodeFrame, FrameDecoder } from './frame-codec.js';
+
+const TOKEN = 'tcp-operator-token';
+let h: CentralHarness;
+const clients: ControlPlaneClient[] = [];
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const s of sockets.splice(0)) s.destroy();
+  await h?.stop();
+});
+
+async function setup(tcp: Record<string, number> = {}, apiToken?: string): Promise<number> {
+  h = await startCentral({
+    cps: [{ ...CP1, secret: 'cp1-secret' }, CP2],
+    tcp: { port: 0, host: '127.0.0.1', ...tcp },
+    ...(apiToken ? { apiToken } : {}),
+  });
+  return h.central.tcpAddress!.port;
+}
+
+async function client(port: number): Promise<ControlPlaneClient> {
+  const c = await ControlPlaneClient.connect({ host: '127.0.0.1', port });
+  clients.push(c);
+  return c;
+}
+
+/** A raw socket that decodes every reply; `until` resolves when a predicate holds (bounded). */
+async function rawSocket(port: number) {
+  const socket = connect({ host: '127.0.0.1', port });
+  sockets.push(socket);
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const decoder = new FrameDecoder({ acceptReplies: true, maxFrameBytes: 65_536 });
+  const items: DecodedItem[] = [];
+  const waiters: (() => void)[] = [];
+  let closed = false;
+  socket.on('data', (chunk: Buffer) => {
+    items.push(...decoder.push(chunk));
+    for (const w of waiters.splice(0)) w();
+  });
+  socket.on('close', () => {
+    closed = true;
+    for (const w of waiters.splice(0)) w();
+  });
+  const until = async (predicate: () => boolean, what: string) => {
+    const deadline = performance.now() + 10_000;
+    while (!predicate()) {
+      if (closed) throw new Error(`socket closed while waiting for ${what}`);
+      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        // re-check at least every 50 ms in case no data arrives
+        setTimeout(resolve, 50).unref();
+      });
+    }
+  };
+  const write = (bytes: Uint8Array) =>
+    new Promise<void>((resolve, reject) => socket.write(bytes, (e) => (e ? reject(e) : resolve())));
+  return { socket, items, until, write, isClosed: () => closed };
+}
+
+const replies = (items: DecodedItem[]) => {
+  const out: string[] = [];
+  let ack: string | undefined;
+  for (const item of items) {
+    if (item.type === 'ack' || item.type === 'nack') ack = item.type === 'ack' ? 'ACK' : 'NACK';
+    else if (item.type === 'frame') out.push(`${ack} ${item.data}`);
+  }
+  return out;
+};
+
+describe('control plane framing over real sockets', () => {
+  it('answers a frame split across writes, and several frames sent in one write, in order', async () => {
+    const port = await setup();
+    const raw = await rawSocket(port);
+    const frame = encodeFrame('PING');
+    for (const byte of frame) await raw.write(Buffer.of(byte));
+    await raw.until(() => replies(raw.items).length === 1, 'the split PING');
+    await raw.write(Buffer.concat([encodeFrame('PING'), encodeFrame('LIST'), encodeFrame('NOPE')]));
+    await raw.until(() => replies(raw.items).length === 4, 'three replies');
+    expect(replies(raw.items)).toEqual([
+      'ACK OK#PONG',
+      'ACK OK#PONG',
+      'ACK LIST#CP-001=DISCONNECTED#CP-002=DISCONNECTED',
+      'NACK ERR#unknown opcode "NOPE"',
+    ]);
+  });
+
+  it('NACKs a bad LRC, garbage and an oversized frame, and keeps the connection usable', async () => {
+    const port = await setup({ maxFrameBytes: 64 });
+    const c = await client(port);
+    const bad = encodeFrame('PING');
+    bad[bad.length - 1]! ^= 0x55;
+    expect(await c.sendRaw(bad)).toEqual({ ack: false, data: 'ERR#bad-lrc' });
+    expect(await c.sendRaw(Buffer.from('GET / HTTP/1.1\r\n\r\n'))).toEqual({
+      ack: false,
+      data: 'ERR#garbage',
+    });
+    expect(await c.send(`REGISTER#${'x'.repeat(100)}#h#1`)).toEqual({ ack: false, data: 'ERR#oversized' });
+    expect(await c.send('PING')).toEqual({ ack: true, data: 'OK#PONG' });
+  });
+
+  it('survives 1 MB of random bytes: only NACKs, bounded, then answers a PING', async () => {
+    const port = await setup();
+    const raw = await rawSocket(port);
+    const random = new SeededRandom(99);
+    const noise = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < noise.length; i++) noise[i] = random.int(0, 255);
+    for (let i = 0; i < noise.length; i += 64 * 1024) await raw.write(noise.subarray(i, i + 64 * 1024));
+    await raw.write(encodeFrame('PING'));
+    await raw.until(() => replies(raw.items).includes('ACK OK#PONG'), 'the PING after the noise');
+    const answers = replies(raw.items);
+    expect(answers.at(-1)).toBe('ACK OK#PONG');
+    expect(answers.slice(0, -1).every((a) => a.startsWith('NACK ERR#'))).toBe(true);
+    expect(answers.length).toBeLessThan(noise.length / 16);
+    expect(h.central.registry.list().map((c) => c.state)).toEqual(['DISCONNECTED', 'DISCONNECTED']);
+  });
+});
+
+describe('control plane opcodes', () => {
+  it('a monitor can use TCP instead of HTTP: REGISTER, HEARTBEAT, STATUS KO and OK', async () => {
+    const port = await setup();
+    const c = await client(port);
+    expect(await c.send('REGISTER#CP-002#cp-engine-2#8002')).toEqual({
+      ack: true,
+      data: 'OK#REGISTER#CP-002',
+    });
+    expect(h.central.registry.get('CP-002')).toMatchObject({ state: 'ACTIVATED', cp_e_port: 8002 });
+    expect(await c.send('HEARTBEAT#CP-002')).toEqual({ ack: true, data: 'OK#HEARTBEAT#CP-002' });
+    expect(await c.send('STATUS#CP-002#KO#engine does not answer')).toEqual({
+      ack: true,
+      data: 'OK#STATUS#CP-002',
+    });
+    expect(h.central.registry.get('CP-002')).toMatchObject({
+      state: 'FAULT',
+      fault_reason: 'engine does not answer',
+    });
+    expect(await c.send('STATUS#CP-002#OK')).toMatchObject({ ack: true });
+    expect(h.central.registry.get('CP-002')?.state).toBe('ACTIVATED');
+    expect((await c.send('LIST')).data).toBe('LIST#CP-001=DISCONNECTED#CP-002=ACTIVATED');
+    expect(await c.send('STATUS#CP-002#MAYBE')).toEqual({
+      ack: false,
+      data: 'ERR#usage: STATUS#cp_id#OK|KO[#reason]',
+    });
+    expect(await c.send('HEARTBEAT#CP-404')).toEqual({
+      ack: false,
+      data: 'ERR#unknown CP "CP-404": register first',
+    });
+  });
+
+  it('AUTH with the per-CP secret unlocks HEARTBEAT and STATUS for that CP', async () => {
+    const port = await setup();
+    const c = await client(port);
+    expect(await c.send('HEARTBEAT#CP-001')).toEqual({ ack: false, data: 'ERR#this CP needs its secret' });
+    expect(await c.send('AUTH#CP-001#wrong')).toEqual({ ack: false, data: 'ERR#unauthorized' });
+    expect(await c.send('AUTH#CP-404')).toEqual({ ack: false, data: 'ERR#unknown CP "CP-404"' });
+    expect(await c.send('AUTH#CP-001#cp1-secret')).toEqual({ ack: true, data: 'OK#AUTH#CP-001' });
+    expect(await c.send('HEARTBEAT#CP-001')).toMatchObject({ ack: true });
+    expect(h.central.registry.get('CP-001')?.monitor_alive).toBe(true);
+    // Another connection has not authenticated.
+    const other = await client(port);
+    expect(await other.send('STATUS#CP-001#KO')).toMatchObject({ ack: false });
+  });
+
+  it('STOP and RESUME one CP or ALL, behind OPERATOR#token when Central has a token', async () => {
+    const port = await setup({}, TOKEN);
+    const c = await client(port);
+    expect(await c.send('STOP#ALL')).toEqual({
+      ack: false,
+      data: 'ERR#unauthorized: send OPERATOR#<token> first',
+    });
+    expect(await c.send('OPERATOR#guess')).toEqual({ ack: false, data: 'ERR#unauthorized' });
+    expect(await c.send(`OPERATOR#${TOKEN}`)).toEqual({ ack: true, data: 'OK#OPERATOR' });
+    expect(await c.send('STOP#ALL')).toEqual({ ack: true, data: 'OK#STOP#ALL#2' });
+    expect(h.central.registry.list().every((cp) => cp.operator_stopped)).toBe(true);
+    expect(await c.send('RESUME#CP-002')).toEqual({ ack: true, data: 'OK#RESUME#CP-002#1' });
+    expect(await c.send('RESUME#CP-404')).toEqual({ ack: false, data: 'ERR#unknown CP "CP-404"' });
+    await h.settle();
+    expect(h.commands.map((cmd) => `${cmd.cmd} ${cmd.cp_id}`)).toEqual([
+      'stop_cp CP-001',
+      'stop_cp CP-002',
+      'resume_cp CP-002',
+    ]);
+    expect(h.central.store.listAudit({ action: 'cp.stop' }).items.map((a) => [a.who, a.outcome])).toEqual([
+      ['operator', 'ok'],
+      ['anonymous', 'unauthorized'],
+    ]);
+  });
+});
+
+describe('control plane limits', () => {
+  it('refuses connections beyond the maximum', async () => {
+    const port = await setup({ maxConnections: 2 });
+    const a = await client(port);
+    const b = await client(port);
+    expect(await a.send('PING')).toMatchObject({ ack: true });
+    expect(await b.send('PING')).toMatchObject({ ack: true });
+    const third = await rawSocket(port);
+    await third.until(() => third.isClosed(), 'the third connection to be closed').catch(() => undefined);
+    expect(third.isClosed()).toBe(true);
+    expect(await a.send('PING')).toMatchObject({ ack: true });
+  });
+
+  it('closes an idle connection', async () => {
+    const port = await setup({ idleTimeoutMs: 100 });
+    const raw = await rawSocket(port);
+    await raw.until(() => raw.isClosed(), 'the idle connection to be closed').catch(() => undefined);
+    expect(raw.isClosed()).toBe(true);
+  });
+});

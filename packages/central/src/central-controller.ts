@@ -3,6 +3,9 @@ import { type CentralMonitorApi, definePlugin, type Plugin } from '@evcharging/c
 import type { FastifyInstance } from 'fastify';
 import { CentralService, type CentralSettings, type OperatorResult } from './central-service.js';
 import { type CpDefinition, checkCpDefinitions, loadCpDefinitions } from './config/cp-definitions.js';
+import { CentralDashboardSource } from './dashboard/central-dashboard-source.js';
+import { tapCentralStore } from './dashboard/central-store-tap.js';
+import { type DashboardSettings, registerDashboard } from './dashboard/register-dashboard.js';
 import type { CentralReport } from './domain/central-report.js';
 import type { CpRegistryView } from './domain/cp-registry.js';
 import { createCentralHttpServer } from './http/central-http-server.js';
@@ -18,8 +21,10 @@ export interface CentralHttpOptions {
   host?: string;
   /** Largest request body, bytes (default 64 KiB). */
   bodyLimit?: number;
-  /** Serve the plain CP list at `/` (default true). */
+  /** Serve the plain CP list at `/` (default: only when the dashboard is off). */
   homePage?: boolean;
+  /** The live dashboard at `/` with its SSE stream (default on; `false` turns it off). */
+  dashboard?: DashboardSettings | false;
 }
 
 export interface CentralTcpOptions {
@@ -109,6 +114,9 @@ export function centralController(options: CentralControllerOptions = {}): Centr
     if (!(value > 0)) throw new RangeError(`centralController: ${field} must be > 0, got ${value}`);
   }
   const store = options.store ?? new MemoryCentralStore();
+  // Central writes through the tap, so the dashboard's log hears of denials and operator actions.
+  const tap = tapCentralStore(store);
+  let dashboardSource: CentralDashboardSource | undefined;
   let service: CentralService | undefined;
   let http: FastifyInstance | undefined;
   let tcp: ControlPlaneServer | undefined;
@@ -122,7 +130,7 @@ export function centralController(options: CentralControllerOptions = {}): Centr
   return definePlugin({
     name: options.name ?? 'central',
     register(ctx) {
-      ctx.container.register(CENTRAL_TOKENS.Store, { useValue: store });
+      ctx.container.register(CENTRAL_TOKENS.Store, { useValue: tap.store });
       ctx.container.register(CENTRAL_TOKENS.Settings, { useValue: settings });
       ctx.container.register(CENTRAL_TOKENS.Metrics, { useValue: new CentralMetrics() });
       service = ctx.container.resolve(CentralService);
@@ -132,13 +140,24 @@ export function centralController(options: CentralControllerOptions = {}): Centr
       const central = running();
       await central.start(definitions);
       if (options.http) {
+        const dashboard = options.http.dashboard ?? {};
         http = createCentralHttpServer({
           central,
           logger: ctx.logger,
           ...(options.apiToken !== undefined ? { apiToken: options.apiToken } : {}),
           ...(options.http.bodyLimit !== undefined ? { bodyLimit: options.http.bodyLimit } : {}),
-          ...(options.http.homePage !== undefined ? { homePage: options.http.homePage } : {}),
+          homePage: options.http.homePage ?? dashboard === false,
         });
+        if (dashboard !== false) {
+          dashboardSource = new CentralDashboardSource({ central, bus: ctx.bus, clock: ctx.clock, tap });
+          await registerDashboard(http, {
+            ...dashboard,
+            source: dashboardSource,
+            clock: ctx.clock,
+            logger: ctx.logger,
+            ...(options.apiToken !== undefined ? { apiToken: options.apiToken } : {}),
+          });
+        }
         await http.listen({ port: options.http.port, host: options.http.host ?? '127.0.0.1' });
         const address = http.server.address();
         httpAddress = address && typeof address === 'object' ? address : undefined;
@@ -154,6 +173,8 @@ export function centralController(options: CentralControllerOptions = {}): Centr
       const central = service;
       central?.beginShutdown();
       await Promise.all([http?.close(), tcp?.close()]);
+      dashboardSource?.close();
+      dashboardSource = undefined;
       http = undefined;
       tcp = undefined;
       httpAddress = undefined;

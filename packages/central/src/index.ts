@@ -25,6 +25,7 @@ export {
   loadCpDefinitions,
   parseCpCsv,
 } from './config/cp-definitions.js';
+export * from './dashboard/index.js';
 export type { CentralReport, CpReport } from './domain/central-report.js';
 export type { CpRegistryView, CpView } from './domain/cp-registry.js';
 export { type DisplayInputs, displayState } from './domain/display-state.js';

@@ -2,7 +2,13 @@ import { RealClock, silentLogger } from '@evcharging/core';
 import fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium } from './__fixtures__/chromium.js';
+import {
+  type BrowserWindow,
+  chromiumAvailable,
+  countIs,
+  isLive,
+  launchChromium,
+} from './__fixtures__/chromium.js';
 import { makeCp, ScriptedDashboardSource } from './__fixtures__/scripted-dashboard-source.js';
 import { registerDashboard } from './register-dashboard.js';
 
@@ -43,12 +49,15 @@ async function serve(
 const cardOf = (page: Page, id: string) => page.locator(`.cp-card[data-cp-id="${id}"]`);
 /** The card's state colour (its left border) as the browser computed it. */
 const colourOf = (page: Page, id: string): Promise<string> =>
-  page.evaluate(`getComputedStyle(document.querySelector('.cp-card[data-cp-id="${id}"]')).borderLeftColor`);
+  cardOf(page, id).evaluate(
+    (el) => (globalThis as unknown as BrowserWindow).getComputedStyle(el).borderLeftColor,
+  );
 
 describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted source)', () => {
   let browser: Browser;
   const apps: FastifyInstance[] = [];
   let page: Page;
+  const pageProblems: string[] = [];
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -57,6 +66,9 @@ describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted sour
     await browser?.close();
   });
   afterEach(async () => {
+    // Uncaught errors and CSP violations in the page fail the test that caused them.
+    expect(pageProblems).toEqual([]);
+    pageProblems.length = 0;
     await page?.close();
     await Promise.all(apps.splice(0).map((app) => app.close()));
   });
@@ -65,8 +77,12 @@ describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted sour
     const served = await serve(source, port);
     apps.push(served.app);
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) pageProblems.push(message.text());
+    });
     await page.goto(`http://127.0.0.1:${served.port}/`);
-    await page.waitForFunction("document.body.dataset.connection === 'live'");
+    await page.waitForFunction(isLive);
     return served;
   }
 
@@ -126,13 +142,13 @@ describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted sour
     source.update('CP-007', { state: 'FAULT' });
     await page.waitForSelector('.cp-card[data-cp-id="CP-007"][data-state="FAULT"]');
     await page.fill('#filter-text', 'harbour');
-    await page.waitForFunction("document.querySelectorAll('.cp-card').length === 20");
+    await countIs(page, '.cp-card', 20);
     expect(await page.textContent('#shown-count')).toBe('(20 of 40)');
     await page.fill('#filter-text', 'CP-01');
-    await page.waitForFunction("document.querySelectorAll('.cp-card').length === 10");
+    await countIs(page, '.cp-card', 10);
     await page.fill('#filter-text', '');
     await page.selectOption('#filter-state', 'FAULT');
-    await page.waitForFunction("document.querySelectorAll('.cp-card').length === 1");
+    await countIs(page, '.cp-card', 1);
     expect(await page.locator('.cp-card').getAttribute('data-cp-id')).toBe('CP-007');
   });
 
@@ -141,7 +157,7 @@ describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted sour
     await open(source);
     source.event({ ts: '2026-01-01T10:00:00.000Z', kind: 'request', cp_id: 'CP-001', message: 'first' });
     source.event({ ts: '2026-01-01T10:00:01.000Z', kind: 'fault', cp_id: 'CP-001', message: 'second' });
-    await page.waitForFunction("document.querySelectorAll('#events li').length === 2");
+    await countIs(page, '#events li', 2);
     const texts = await page.locator('#events li').allTextContents();
     expect(texts).toEqual(['10:00:01faultsecond', '10:00:00requestfirst']);
   });
@@ -159,9 +175,7 @@ describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted sour
     const next = new ScriptedDashboardSource([...fleet(3), makeCp('CP-004', { state: 'FAULT' })]);
     const served = await serve(next, port);
     apps.push(served.app);
-    await page.waitForFunction("document.body.dataset.connection === 'live'", undefined, {
-      timeout: 15_000,
-    });
+    await page.waitForFunction(isLive, undefined, { timeout: 15_000 });
     expect(await page.isHidden('#banner')).toBe(true);
     expect(await page.textContent('#total-cps')).toBe('4');
     expect(await cardOf(page, 'CP-004').getAttribute('data-state')).toBe('FAULT');

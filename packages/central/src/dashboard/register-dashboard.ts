@@ -33,6 +33,18 @@ export interface DashboardOptions
   assetsDir?: string;
 }
 
+/** What a host (Central's controller) lets its user set: everything but the wiring. */
+export type DashboardSettings = Pick<
+  DashboardOptions,
+  | 'flushIntervalMs'
+  | 'sampleIntervalMs'
+  | 'heartbeatIntervalMs'
+  | 'historyLength'
+  | 'eventLimit'
+  | 'title'
+  | 'commands'
+>;
+
 /** What `registerDashboard` gives back: the feed, for stats or a final flush. */
 export interface DashboardHandle {
   feed: DashboardFeed;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** Debian's chromium (the project never downloads a browser); CHROMIUM_PATH overrides it. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -30,4 +30,41 @@ export function chromiumAvailable(): boolean {
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS, headless: true });
+}
+
+/**
+ * The little of the DOM the tests touch inside the page. Typed here because the server code's
+ * compilation has no DOM library; functions run in the page (the page's CSP forbids string eval).
+ */
+export interface BrowserWindow {
+  document: {
+    body: { dataset: Record<string, string | undefined> };
+    querySelectorAll(selector: string): { length: number };
+  };
+  getComputedStyle(element: unknown): { borderLeftColor: string; backgroundColor: string };
+  __dashboard: {
+    metrics: {
+      firstRenderAt: number | null;
+      lastSnapshotMs: number | null;
+      lastBatchMs: number | null;
+      batchMs: number[];
+      deltas: number;
+      snapshots: number;
+      reconnects: number;
+    };
+    renderedCards(): number;
+  };
+}
+
+/** Page function: the dashboard says it is live (a snapshot arrived on the current stream). */
+export const isLive = (): boolean =>
+  (globalThis as unknown as BrowserWindow).document.body.dataset.connection === 'live';
+
+/** Waits until `selector` matches exactly `count` elements. */
+export async function countIs(page: Page, selector: string, count: number, timeout = 5000): Promise<void> {
+  await page.waitForFunction(
+    ([s, n]) => (globalThis as unknown as BrowserWindow).document.querySelectorAll(s as string).length === n,
+    [selector, count] as const,
+    { timeout },
+  );
 }

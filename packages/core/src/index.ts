@@ -5,4 +5,5 @@ export * from './contracts/index.js';
 export * from './logging/index.js';
 export * from './random/index.js';
 export * from './runtime/index.js';
+export * from './simulation/index.js';
 export * from './transport/index.js';

@@ -1,0 +1,3 @@
+export * from './event-log.js';
+export * from './recording-transport.js';
+export * from './simulation.js';

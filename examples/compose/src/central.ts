@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// ev-central: Central as one process (HTTP 8000, TCP 9999, Kafka). See `ev-central --help`.
+import 'reflect-metadata';
+import {
+  CentralConfigSchema,
+  type CentralStore,
+  centralController,
+  openCentralStore,
+} from '@evcharging/central';
+import { createLogger, createNode } from '@evcharging/core';
+import { kafkaTransportFor } from './role/kafka-settings.js';
+import { exitWithProblems, readRoleConfigOrExit } from './role/role-cli.js';
+import { runRole } from './role/run-role.js';
+import { centralRole } from './roles/central-role.js';
+
+const { config, sources } = readRoleConfigOrExit(centralRole);
+const program = centralRole.program;
+
+let store: CentralStore;
+try {
+  store = openCentralStore(config.db_url);
+} catch (error) {
+  exitWithProblems(program, [
+    {
+      variable: 'CENTRAL_DB_URL',
+      expected: `${CentralConfigSchema.properties.db_url.description} that can be opened (${(error as Error).message})`,
+      received: config.db_url ?? '',
+    },
+  ]);
+}
+
+let central: ReturnType<typeof centralController>;
+try {
+  central = centralController({
+    ...(config.cps_file !== undefined ? { cpsFile: config.cps_file } : {}),
+    store,
+    heartbeatTimeoutMs: config.heartbeat_timeout * 1000,
+    http: { port: config.http_port, host: config.bind_host },
+    tcp: { port: config.listen_port, host: config.bind_host },
+    ...(config.api_token !== undefined ? { apiToken: config.api_token } : {}),
+  });
+} catch (error) {
+  store.close();
+  exitWithProblems(program, [
+    {
+      variable: 'CENTRAL_CPS_FILE',
+      expected: `a readable file of CP definitions (${(error as Error).message})`,
+      received: config.cps_file ?? '',
+    },
+  ]);
+}
+
+const logger = createLogger({ name: program, level: config.log_level });
+logger.info(
+  {
+    http_port: config.http_port,
+    listen_port: config.listen_port,
+    kafka_bootstrap: config.kafka_bootstrap,
+    topic_prefix: config.kafka_topic_prefix ?? '',
+    store: store.kind,
+    cps_file: config.cps_file ?? null,
+    sources,
+  },
+  `${program} configuration`,
+);
+
+const node = createNode({
+  id: 'central',
+  transport: kafkaTransportFor(config, 'central', logger),
+  plugins: [central],
+  logger,
+});
+
+runRole({ program, node, logger, afterStop: () => store.close() });

@@ -1,0 +1,42 @@
+import { CentralConfigSchema } from '@evcharging/central';
+import { Type } from '@sinclair/typebox';
+import {
+  checkBrokers,
+  KAFKA_FALLBACKS,
+  KAFKA_SETTINGS_MEANINGS,
+  KafkaRoleSettingsSchema,
+} from '../role/kafka-settings.js';
+import type { RoleDefinition } from '../role/role-cli.js';
+import { checkLogLevel } from './log-level.js';
+
+/** Central's variables: the central package's schema, where to bind, and the Kafka settings. */
+export const CentralRoleSchema = Type.Object({
+  ...CentralConfigSchema.properties,
+  bind_host: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  ...KafkaRoleSettingsSchema.properties,
+});
+
+export const centralRole: RoleDefinition<typeof CentralRoleSchema> = {
+  program: 'ev-central',
+  summary: 'Central: CP registry, sessions, faults, HTTP API and dashboard, TCP control plane',
+  prefix: 'CENTRAL',
+  schema: CentralRoleSchema,
+  meanings: {
+    http_port: 'HTTP port: /health, /cp, the REST API under /api/v1, the dashboard, /metrics',
+    listen_port: 'TCP control-plane port (STX/ETX/LRC frames)',
+    kafka_bootstrap: 'Kafka bootstrap servers, host:port[,host:port]',
+    db_url: 'store: sqlite:///<path> (or a path, file:<path>); unset or memory: keeps state in memory only',
+    log_level: 'DEBUG, INFO, WARNING or ERROR',
+    api_token: 'bearer token operator commands must carry (unset: no token needed)',
+    cps_file:
+      'CP definitions (JSON or CSV: cp_id, location, price_eur_kwh, kw) shown before their monitors connect',
+    heartbeat_timeout: 'seconds without a monitor heartbeat before a CP shows DISCONNECTED',
+    bind_host: 'interface the HTTP and TCP servers listen on (127.0.0.1 for this machine only)',
+    ...KAFKA_SETTINGS_MEANINGS,
+  },
+  fallbacks: KAFKA_FALLBACKS,
+  check: (config, variableOf) => [
+    ...checkBrokers(config.kafka_bootstrap, variableOf('kafka_bootstrap')),
+    ...checkLogLevel(config.log_level, variableOf('log_level')),
+  ],
+};

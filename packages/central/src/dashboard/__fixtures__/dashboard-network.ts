@@ -16,14 +16,11 @@ import {
   manualStop,
 } from '@evcharging/cp';
 import { MemoryBroker } from '@evcharging/transport-memory';
-import type { FastifyInstance } from 'fastify';
 import { type CentralController, centralController } from '../../central-controller.js';
-import { createCentralHttpServer } from '../../http/central-http-server.js';
 import { MemoryCentralStore } from '../../store/memory-central-store.js';
 import { CentralDashboardSource } from '../central-dashboard-source.js';
 import { type CentralStoreTap, tapCentralStore } from '../central-store-tap.js';
-import type { DashboardHandle, DashboardOptions } from '../register-dashboard.js';
-import { registerDashboard } from '../register-dashboard.js';
+import type { DashboardSettings } from '../register-dashboard.js';
 
 export interface DashboardNetworkOptions {
   cps: number;
@@ -34,7 +31,7 @@ export interface DashboardNetworkOptions {
   apiToken?: string;
   /** Serve HTTP with the dashboard on this port (0 = any); undefined = no HTTP. */
   httpPort?: number;
-  dashboard?: Partial<Pick<DashboardOptions, 'flushIntervalMs' | 'sampleIntervalMs'>>;
+  dashboard?: DashboardSettings;
 }
 
 /** One running Central: its node, plugin, dashboard source and (optionally) HTTP server. */
@@ -42,8 +39,7 @@ export interface RunningCentral {
   node: EvNode;
   central: CentralController;
   source: CentralDashboardSource;
-  http: FastifyInstance | undefined;
-  dashboard: DashboardHandle | undefined;
+  /** Central's HTTP port, when it serves HTTP. */
   port: number | undefined;
 }
 
@@ -70,11 +66,17 @@ export async function dashboardNetwork(options: DashboardNetworkOptions) {
 
   async function startCentral(port = options.httpPort): Promise<RunningCentral> {
     generation++;
+    // With HTTP, Central's controller wires its own dashboard (what users get); the test's own
+    // source below watches the same Central through a second tap.
     const tap: CentralStoreTap = tapCentralStore(store);
     const central = centralController({
       cps: definitions,
       store: tap.store,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
+      ...(options.apiToken ? { apiToken: options.apiToken } : {}),
+      ...(port !== undefined
+        ? { http: { port, host: '127.0.0.1', dashboard: { ...options.dashboard } } }
+        : {}),
     });
     const node = createNode({
       id: `central-${generation}`,
@@ -86,28 +88,7 @@ export async function dashboardNetwork(options: DashboardNetworkOptions) {
     });
     await node.start();
     const source = new CentralDashboardSource({ central: central.service, bus: node.bus, clock, tap });
-    let http: FastifyInstance | undefined;
-    let dashboard: DashboardHandle | undefined;
-    let boundPort: number | undefined;
-    if (port !== undefined) {
-      http = createCentralHttpServer({
-        central: central.service,
-        homePage: false,
-        docs: false,
-        ...(options.apiToken ? { apiToken: options.apiToken } : {}),
-      });
-      dashboard = await registerDashboard(http, {
-        source,
-        clock,
-        logger: silentLogger(),
-        ...(options.apiToken ? { apiToken: options.apiToken } : {}),
-        ...options.dashboard,
-      });
-      await http.listen({ host: '127.0.0.1', port });
-      const address = http.server.address();
-      boundPort = address && typeof address === 'object' ? address.port : undefined;
-    }
-    running = { node, central, source, http, dashboard, port: boundPort };
+    running = { node, central, source, port: central.httpAddress?.port };
     return running;
   }
 
@@ -115,7 +96,6 @@ export async function dashboardNetwork(options: DashboardNetworkOptions) {
     const r = running;
     running = undefined;
     if (!r) return;
-    await r.http?.close();
     r.source.close();
     await r.node.stop();
   }

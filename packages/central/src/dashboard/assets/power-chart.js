@@ -32,7 +32,7 @@ export function createPowerChart(canvas) {
 
     let max = 0;
     for (const [, kw] of points) if (kw > max) max = kw;
-    const yMax = niceCeiling(max);
+    const yMax = 4 * niceStep(max / 4);
     ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = TEXT;
     ctx.strokeStyle = GRID;
@@ -90,10 +90,11 @@ export function createPowerChart(canvas) {
   };
 }
 
-function niceCeiling(value) {
-  if (value <= 0) return 10;
+// The smallest round gridline step at least `value`, so the four gridlines read 60, 120, 180, 240.
+function niceStep(value) {
+  if (value <= 0) return 5;
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) {
+  for (const step of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
     if (step * magnitude >= value) return step * magnitude;
   }
   return 10 * magnitude;

@@ -202,8 +202,31 @@ describe('driverClient', () => {
     ]);
     expect(results[0]).toMatchObject({ late: true, request_id: w.fake.sessions[0]!.request_id });
     expect(results[0]!.energy_kwh).toBeCloseTo((22 * 60) / 3600, 3);
-    expect(w.fake.sessions).toHaveLength(2); // the first request was not sent again
+    expect(w.fake.sessions).toHaveLength(2); // the re-sent request was answered, not served again
+    expect(w.fake.duplicates()).toBe(1);
     expect((await store.load())!.pending).toEqual([]);
+  });
+
+  it('a restarted driver re-sends its pending request id, so the outcome is replayed even if the update is gone', async () => {
+    current = world();
+    const w = current;
+    await w.startCentral();
+    const store = new MemoryDriverStateStore();
+    const requests = [{ cp_id: 'CP-002', duration_s: 30 }];
+    const first = await w.startDriver({ driverId: 'driver-alice', requests, store }, 'alice-1');
+    await w.clock.advance(5_000);
+    await first.node.stop();
+    await w.clock.advance(60_000);
+    // A new consumer group never sees the updates published while the driver was down.
+    const second = await w.startDriver(
+      { driverId: 'driver-alice', requests, store, group: 'driver-alice-elsewhere' },
+      'alice-2',
+    );
+    const [result] = await settled(w.clock, second.driver.done, 60_000);
+    expect(result).toMatchObject({ status: 'completed', late: true });
+    expect(result!.energy_kwh).toBeCloseTo((50 * 30) / 3600, 3);
+    expect(w.fake.duplicates()).toBe(1);
+    expect(w.fake.sessions).toHaveLength(1);
   });
 
   it('loops over its list until stopped, and done resolves with what it got', async () => {

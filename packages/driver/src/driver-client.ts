@@ -43,6 +43,12 @@ export interface DriverClientOptions {
   store?: DriverStateStore;
   /** Consumer group for `driver.updates` (default `driver-<driverId>`). Keep it across restarts. */
   group?: string;
+  /**
+   * On restart, send each pending request again with its request id (default true). Central
+   * answers a known request id with its current status, so an outcome is not lost even when the
+   * update itself is gone; an unknown one is a new request.
+   */
+  resendPending?: boolean;
   /** Results kept (the most recent), for loop mode (default 1,000). */
   resultLimit?: number;
   /** Plugin name, to run several drivers on one node (default `driver`). */
@@ -249,6 +255,16 @@ export function driverClient(options: DriverClientOptions): DriverClient {
     }
   };
 
+  const publishRequest = (pending: PendingRequest): Promise<void> =>
+    ctx!.transport.publish('driver.requests', {
+      request_id: pending.request_id,
+      driver_id: driverId,
+      cp_id: pending.cp_id,
+      ts: isoTime(ctx!.clock.now()),
+      ...(pending.target_kwh !== undefined ? { target_kwh: pending.target_kwh } : {}),
+      ...(pending.duration_s !== undefined ? { duration_s: pending.duration_s } : {}),
+    });
+
   const send = async (spec: DriverRequestSpec, index: number): Promise<DriverResult | undefined> => {
     const c = ctx!;
     const pending: PendingRequest = {
@@ -256,20 +272,15 @@ export function driverClient(options: DriverClientOptions): DriverClient {
       cp_id: spec.cp_id,
       index,
       requested_at: isoTime(c.clock.now()),
+      ...(spec.target_kwh !== undefined ? { target_kwh: spec.target_kwh } : {}),
+      ...(spec.duration_s !== undefined ? { duration_s: spec.duration_s } : {}),
     };
     state.pending.push(pending);
     state.cursor = index + 1;
     await save();
     const outcome = follow(pending, false);
     try {
-      await c.transport.publish('driver.requests', {
-        request_id: pending.request_id,
-        driver_id: driverId,
-        cp_id: spec.cp_id,
-        ts: pending.requested_at,
-        ...(spec.target_kwh !== undefined ? { target_kwh: spec.target_kwh } : {}),
-        ...(spec.duration_s !== undefined ? { duration_s: spec.duration_s } : {}),
-      });
+      await publishRequest(pending);
     } catch (error) {
       const follower = followers.get(pending.request_id);
       if (stopped || !follower) return undefined;
@@ -290,6 +301,18 @@ export function driverClient(options: DriverClientOptions): DriverClient {
   const run = async (): Promise<void> => {
     const c = ctx!;
     // Outcomes of requests sent by an earlier run of this driver.
+    if (options.resendPending ?? true) {
+      for (const pending of [...state.pending]) {
+        try {
+          await publishRequest(pending);
+        } catch (error) {
+          c.logger.warn(
+            { err: error, request_id: pending.request_id },
+            'could not re-send a pending request',
+          );
+        }
+      }
+    }
     const outcomes = await Promise.all(resumed);
     for (const result of outcomes) if (result) await record(result);
     if (stopped) return;

@@ -11,6 +11,8 @@ export interface PendingRequest {
   /** Position in the request list. */
   index: number;
   requested_at: string;
+  target_kwh?: number;
+  duration_s?: number;
 }
 
 const PendingSchema = Type.Object({

@@ -1,4 +1,10 @@
-import { type DriverRequest, definePlugin, isoTime, type PluginContext } from '@evcharging/core';
+import {
+  type DriverRequest,
+  type DriverUpdate,
+  definePlugin,
+  isoTime,
+  type PluginContext,
+} from '@evcharging/core';
 
 export interface FakeCentralOptions {
   /** CP ids it knows, with their power (kW) and price (€/kWh). */
@@ -21,11 +27,15 @@ export interface FakeCentralOptions {
  */
 export function fakeCentral(options: FakeCentralOptions) {
   const busy = new Set<string>();
+  /** Last update sent per request id: a repeated request gets it again (like Central). */
+  const last = new Map<string, Record<string, unknown>>();
+  let duplicates = 0;
   const sessions: { cp_id: string; driver_id: string; request_id: string; energy_kwh: number }[] = [];
   let seq = 0;
   return definePlugin({
     name: 'fake-central',
     sessions,
+    duplicates: () => duplicates,
     /** What a fleet's catalog would show: free CPs are ACTIVATED, busy ones SUPPLYING. */
     cpViews: () =>
       Object.entries(options.cps).map(([cp_id, cp]) => ({
@@ -35,15 +45,18 @@ export function fakeCentral(options: FakeCentralOptions) {
         kw: cp.kw,
       })),
     async start(ctx: PluginContext) {
-      const update = (req: DriverRequest, status: string, extra: Record<string, unknown> = {}) =>
-        ctx.transport.publish('driver.updates', {
+      const update = (req: DriverRequest, status: string, extra: Record<string, unknown> = {}) => {
+        const message = {
           request_id: req.request_id,
           driver_id: req.driver_id,
           cp_id: req.cp_id,
           status: status as 'accepted',
           ts: isoTime(ctx.clock.now()),
           ...extra,
-        });
+        };
+        last.set(req.request_id, message);
+        return ctx.transport.publish('driver.updates', message);
+      };
       const serve = async (req: DriverRequest) => {
         const cp = options.cps[req.cp_id];
         if (!cp) return update(req, 'denied', { reason: `unknown CP ${req.cp_id}` });
@@ -89,6 +102,16 @@ export function fakeCentral(options: FakeCentralOptions) {
       };
       await ctx.transport.subscribe('driver.requests', { group: 'fake-central' }, (req) => {
         if (options.silent?.includes(req.cp_id)) return;
+        const known = last.get(req.request_id);
+        if (known) {
+          duplicates++;
+          if (!('status' in known)) return; // not answered yet: the answer is on its way
+          return ctx.transport.publish('driver.updates', {
+            ...(known as DriverUpdate),
+            ts: isoTime(ctx.clock.now()),
+          });
+        }
+        last.set(req.request_id, {});
         const delay = options.lateMs?.[req.cp_id] ?? 0;
         // Serve in the background so one long session does not hold up the partition.
         void ctx.clock.sleep(delay).then(() => serve(req));

@@ -4,7 +4,6 @@ import {
   type CpState,
   type CpStatus,
   definePlugin,
-  isoTime,
   type LocalBus,
   type Logger,
   type Plugin,
@@ -26,6 +25,7 @@ import { constantAcModel } from '../models/constant-ac-model.js';
 import { type CpModel, clampedPower } from '../models/cp-model.js';
 import { MemoryOutbox } from '../outbox/memory-outbox.js';
 import type { TicketOutbox } from '../outbox/ticket-outbox.js';
+import { wireTime } from '../wire-time.js';
 import { type CpEvent, cpStateMachine, IllegalTransitionError } from './cp-state-machine.js';
 import { fixedDuration, limitsFor, type SessionPolicy } from './session-policy.js';
 import { roundEur, roundKw, roundKwh, SupplySession, ticketOf } from './supply-session.js';
@@ -521,7 +521,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
       euros: roundEur(session.euros),
       driver_id: session.driverId,
       session_id: session.sessionId,
-      ts: isoTime(now),
+      ts: wireTime(now),
     };
     const snapshot = session.snapshot(now);
     this.enqueue(async () => {
@@ -664,7 +664,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
       cp_id: this.cpId,
       state: next,
       reason,
-      ts: isoTime(now),
+      ts: wireTime(now),
       ...(sessionId !== undefined ? { session_id: sessionId } : {}),
     };
     this.logger.debug({ cp_id: this.cpId, from: previous, to: next, reason }, 'state changed');

@@ -1,7 +1,6 @@
 import {
   type Clock,
   definePlugin,
-  isoTime,
   type Logger,
   type MonitorAck,
   type MonitorFaultReport,
@@ -12,8 +11,10 @@ import {
   type TimerHandle,
 } from '@evcharging/core';
 import type { ProbeResult } from '../health/health-answer.js';
+import { wireTime } from '../wire-time.js';
 import type { CentralLink } from './central-link.js';
 import type { EngineLink } from './engine-link.js';
+import { everyShared } from './shared-ticker.js';
 
 /** Extra registration fields Central may use (all optional; the original sent none of them). */
 export interface MonitorRegistrationExtras {
@@ -182,7 +183,12 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
     this.logger = ctx.logger;
     this.random = ctx.random;
     this.running = true;
-    this.tickTimer = this.clock.setInterval(() => this.tick(), this.intervalMs);
+    this.tickTimer = everyShared(
+      this.clock,
+      this.intervalMs,
+      () => this.tick(),
+      (error) => this.logger.error({ err: error }, 'monitor tick failed'),
+    );
     this.registerWithCentral();
   }
 
@@ -263,7 +269,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
       cp_id: this.cpId,
       cp_e_host: this.engine.host,
       cp_e_port: this.engine.port,
-      ts: isoTime(this.clock.now()),
+      ts: wireTime(this.clock.now()),
       ...this.extras,
     };
     this.call(() => this.central.register(registration)).then((ack) => {
@@ -273,7 +279,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
         this.isRegistered = true;
         this.registerAttempt = 0;
         this.lastHeartbeatMs = this.clock.now();
-        this.logger.info({ cp_id: this.cpId }, 'registered with Central');
+        this.logger.debug({ cp_id: this.cpId }, 'registered with Central');
         this.sendPendingReport();
         return;
       }
@@ -295,7 +301,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
   private heartbeat(): void {
     this.heartbeating = true;
     this.lastHeartbeatMs = this.clock.now();
-    this.call(() => this.central.heartbeat({ cp_id: this.cpId, ts: isoTime(this.clock.now()) })).then(
+    this.call(() => this.central.heartbeat({ cp_id: this.cpId, ts: wireTime(this.clock.now()) })).then(
       (ack) => {
         this.heartbeating = false;
         if (!this.running) return;
@@ -322,7 +328,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
       cp_id: this.cpId,
       status: report.status,
       reason: report.reason,
-      ts: isoTime(this.clock.now()),
+      ts: wireTime(this.clock.now()),
     };
     this.call(() => this.central.reportFault(body)).then((ack) => {
       this.reporting = false;

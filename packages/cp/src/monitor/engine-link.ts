@@ -16,27 +16,33 @@ export interface ProbeTarget {
   probe(): string;
 }
 
+/** Calls the engine directly; a class, so a fleet of links shares its methods. */
+class InProcessEngineLink implements EngineLink {
+  readonly host = 'in-process';
+  readonly port = 0;
+
+  constructor(private readonly target: ProbeTarget | (() => ProbeTarget | undefined)) {}
+
+  probe(): Promise<ProbeResult> {
+    const engine = typeof this.target === 'function' ? this.target() : this.target;
+    if (!engine) return Promise.resolve({ ok: false, reason: 'engine unreachable' });
+    try {
+      return Promise.resolve(parseHealthAnswer(engine.probe()));
+    } catch (error) {
+      return Promise.resolve({ ok: false, reason: `probe failed: ${(error as Error).message}` });
+    }
+  }
+}
+
 /**
  * An in-process link: calls the engine's `probe()` directly and reads the answer with the same
  * parser as the TCP link, so a simulation sees exactly the answers a deployment would. No ports.
+ * Pass a function to look the engine up on every probe (undefined = unreachable, e.g. killed).
  *
  * @example
  * const engine = chargingPointEngine({ cpId: 'CP-001' });
  * const monitor = chargingPointMonitor({ cpId: 'CP-001', engine: inProcessEngineLink(engine), central });
  */
 export function inProcessEngineLink(target: ProbeTarget | (() => ProbeTarget | undefined)): EngineLink {
-  const resolve = typeof target === 'function' ? target : () => target;
-  return {
-    host: 'in-process',
-    port: 0,
-    probe() {
-      const engine = resolve();
-      if (!engine) return Promise.resolve({ ok: false, reason: 'engine unreachable' });
-      try {
-        return Promise.resolve(parseHealthAnswer(engine.probe()));
-      } catch (error) {
-        return Promise.resolve({ ok: false, reason: `probe failed: ${(error as Error).message}` });
-      }
-    },
-  };
+  return new InProcessEngineLink(target);
 }

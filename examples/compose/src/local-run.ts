@@ -65,6 +65,7 @@ function save(run: SavedRun): void {
       .map((p) => `${p.name}:${p.role}`)
       .join(' ')}"`,
     `LOCAL_RUN_MODE=${s.mode}`,
+    `DRIVER_STATE_FILE=${driverStateFileOf(s)}`,
   ];
   writeFileSync(resolve(s.dir, 'local-run.env'), `${lines.join('\n')}\n`);
 }

@@ -33,6 +33,8 @@ export interface CentralTcpOptions {
   maxConnections?: number;
   idleTimeoutMs?: number;
   maxFrameBytes?: number;
+  /** A peer that lets this many reply bytes pile up unread is dropped (default 256 KiB). */
+  maxUnsentBytes?: number;
 }
 
 export interface CentralControllerOptions {

@@ -3,6 +3,7 @@ import { SeededRandom } from '@evcharging/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CentralHarness, CP1, CP2, startCentral } from '../__fixtures__/central-harness.js';
 import { ControlPlaneClient } from './control-plane-client.js';
+import { ControlPlaneServer } from './control-plane-server.js';
 import { type DecodedItem, encodeFrame, FrameDecoder } from './frame-codec.js';
 
 const TOKEN = 'tcp-operator-token';
@@ -210,6 +211,32 @@ describe('control plane limits', () => {
     expect(third.isClosed()).toBe(true);
     expect(await a.send('PING')).toMatchObject({ ack: true });
   });
+
+  it('drops a peer that does not read its replies (bounded, whatever it sends)', async () => {
+    // 5,000 CPs make every LIST reply ~100 KB: the socket buffers fill after a few dozen replies.
+    const cps = Array.from({ length: 5000 }, (_, i) => ({
+      ...CP2,
+      cp_id: `CP-${String(i).padStart(5, '0')}`,
+    }));
+    h = await startCentral({ cps });
+    const server = new ControlPlaneServer(
+      { central: h.central.service, apiToken: undefined },
+      { port: 0, host: '127.0.0.1', maxUnsentBytes: 64 * 1024 },
+    );
+    try {
+      const { port } = await server.listen();
+      const raw = await rawSocket(port);
+      raw.socket.pause(); // never read
+      await raw.write(Buffer.concat(Array.from({ length: 2000 }, () => encodeFrame('LIST'))));
+      const deadline = performance.now() + 10_000;
+      while (server.connections > 0 && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(server.connections).toBe(0);
+    } finally {
+      await server.close();
+    }
+  }, 20_000);
 
   it('closes an idle connection', async () => {
     const port = await setup({ idleTimeoutMs: 100 });

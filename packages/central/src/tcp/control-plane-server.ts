@@ -24,6 +24,8 @@ export interface ControlPlaneOptions {
 
 /** Frames decoded but not yet answered, per connection, before the socket stops reading. */
 const HIGH_WATER = 64;
+/** Frames answered in a row before the connection yields to the event loop. */
+const YIELD_EVERY = 16;
 
 /**
  * Central's TCP control plane (port 9999): STX/ETX/LRC frames, each answered with ACK or NACK and
@@ -96,8 +98,10 @@ export class ControlPlaneServer {
       operator: false,
     };
     const decoder = new FrameDecoder({ maxFrameBytes: this.options.maxFrameBytes });
-    let pending = 0;
-    let chain: Promise<void> = Promise.resolve();
+    // Decoded frames waiting for their answer, answered one at a time, in order.
+    let queue: DecodedItem[] = [];
+    let head = 0;
+    let pumping = false;
 
     const reply = (answer: ControlReply) => {
       if (socket.destroyed) return;
@@ -118,19 +122,29 @@ export class ControlPlaneServer {
       } else if (item.type === 'error') reply({ ack: false, data: `ERR#${item.problem}` });
       else reply({ ack: false, data: 'ERR#unexpected reply byte' });
     };
+    const pump = async (): Promise<void> => {
+      if (pumping) return;
+      pumping = true;
+      try {
+        let answered = 0;
+        while (head < queue.length && !socket.destroyed) {
+          await handle(queue[head++]!);
+          // Let I/O and other connections run: a flood on one socket must not starve the process.
+          if (++answered % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        queue = [];
+        head = 0;
+        pumping = false;
+      }
+      if (!socket.destroyed && socket.isPaused()) socket.resume();
+    };
 
     socket.setTimeout(this.options.idleTimeoutMs, () => socket.destroy());
     socket.on('data', (chunk: Buffer) => {
-      for (const item of decoder.push(chunk)) {
-        pending++;
-        chain = chain
-          .then(() => handle(item))
-          .finally(() => {
-            pending--;
-            if (pending === 0 && socket.isPaused() && !socket.destroyed) socket.resume();
-          });
-      }
-      if (pending > HIGH_WATER) socket.pause();
+      for (const item of decoder.push(chunk)) queue.push(item);
+      if (queue.length - head > HIGH_WATER) socket.pause();
+      void pump();
     });
     socket.on('error', (error) => this.logger?.debug({ err: error, remote }, 'control plane socket error'));
     socket.on('close', () => this.sockets.delete(socket));

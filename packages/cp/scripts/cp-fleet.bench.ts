@@ -6,8 +6,9 @@
  * Reports, per layout, the wall time of the run, its speed-up over real time, the heap per idle CP
  * (engine + monitor, started, nothing running: heap after start minus heap before, after a full GC)
  * and the heap per CP after the run.
- * Layouts: `node` = one node per CP holding its engine and monitor (how a CP is deployed);
- * `shared` = all engines and monitors as plugins of one node (the cheapest way to host a fleet).
+ * Layouts: `node` = one node per CP holding its engine and monitor plugins;
+ * `shared` = all engines and monitors as plugins of one node;
+ * `combined` = one node, one `chargingPoint` plugin (engine + monitor) per CP: the cheapest.
  *
  * Run from packages/cp:
  *   pnpm bench:fleet [-- --cps 1000 --hours 1 --layout both --seed 42]   (TypeScript sources through tsx)
@@ -15,6 +16,7 @@
  * tsx compiles with esbuild's keepNames, which gives every named closure an own `name` property
  * (about 250 bytes each in V8); the dist run shows the footprint of the published packages.
  */
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -32,6 +34,7 @@ import {
 import {
   type ChargingPointEnginePlugin,
   type ChargingPointMonitorPlugin,
+  chargingPoint,
   chargingPointEngine,
   chargingPointMonitor,
   constantAcModel,
@@ -48,10 +51,12 @@ const { values } = parseArgs({
   options: {
     cps: { type: 'string', default: '1000' },
     hours: { type: 'string', default: '1' },
-    layout: { type: 'string', default: 'both' },
+    layout: { type: 'string', default: 'all' },
     seed: { type: 'string', default: '42' },
     'sessions-per-cp-hour': { type: 'string', default: '1' },
     'flaky-share': { type: 'string', default: '0.05' },
+    retention: { type: 'string', default: '10000' },
+    child: { type: 'boolean', default: false },
   },
 });
 const CPS = Number(values.cps);
@@ -59,15 +64,16 @@ const HOURS = Number(values.hours);
 const SEED = Number(values.seed);
 const RATE = Number(values['sessions-per-cp-hour']);
 const FLAKY = Number(values['flaky-share']);
-const LAYOUTS = values.layout === 'both' ? ['node', 'shared'] : [values.layout];
+const RETENTION = Number(values.retention);
+const LAYOUTS = values.layout === 'all' ? ['node', 'shared', 'combined'] : [values.layout];
 if (
   !(CPS >= 1 && CPS <= 20_000 && HOURS > 0 && HOURS <= 48 && RATE >= 0 && RATE <= 10) ||
-  !(FLAKY >= 0 && FLAKY <= 1) ||
-  !LAYOUTS.every((l) => l === 'node' || l === 'shared')
+  !(FLAKY >= 0 && FLAKY <= 1 && RETENTION >= 1 && RETENTION <= 1_000_000) ||
+  !LAYOUTS.every((l) => l === 'node' || l === 'shared' || l === 'combined')
 ) {
   process.stderr.write(
-    'usage: cp-fleet.bench.ts [--cps 1..20000] [--hours 0..48] [--layout node|shared|both] [--seed n]\n' +
-      '                         [--sessions-per-cp-hour 0..10] [--flaky-share 0..1]\n',
+    'usage: cp-fleet.bench.ts [--cps 1..20000] [--hours 0..48] [--layout node|shared|combined|all] [--seed n]\n' +
+      '                         [--sessions-per-cp-hour 0..10] [--flaky-share 0..1] [--retention n]\n',
   );
   process.exit(2);
 }
@@ -106,7 +112,7 @@ async function run(layout: string) {
   const before = heap();
   const clock = new VirtualClock();
   // Large simulations skip the JSON round trip (the transport's documented switch for fleets).
-  const broker = new MemoryBroker({ jsonRoundTrip: false });
+  const broker = new MemoryBroker({ jsonRoundTrip: false, retention: RETENTION });
   const central = new CentralStub();
   const centralLink = inProcessCentralLink(central);
   const random = new SeededRandom(SEED);
@@ -118,13 +124,21 @@ async function run(layout: string) {
     const cpId = `CP-${String(i + 1).padStart(5, '0')}`;
     const base = constantAcModel(i % 10 === 0 ? 50 : 22);
     const flaky = random.chance(FLAKY);
-    const engine = chargingPointEngine({
+    const engineOptions = {
       cpId,
       kw: base.maxKw,
       priceEurKwh: 0.3,
       policy: fixedDuration(1800),
       model: flaky ? flakyModel(base, { faultRatePerHour: 1, meanRepairS: 120 }) : base,
-    });
+    };
+    if (layout === 'combined') {
+      const cp = chargingPoint({ ...engineOptions, central: centralLink });
+      engines.push(cp.engine);
+      monitors.push(cp.monitor!);
+      shared.push(cp);
+      continue;
+    }
+    const engine = chargingPointEngine(engineOptions);
     const monitor = chargingPointMonitor({ cpId, engine: inProcessEngineLink(engine), central: centralLink });
     engines.push(engine);
     monitors.push(monitor);
@@ -143,7 +157,7 @@ async function run(layout: string) {
       shared.push(engine, monitor);
     }
   }
-  if (layout === 'shared') {
+  if (layout !== 'node') {
     nodes.push(
       createNode({
         id: 'fleet',
@@ -203,12 +217,16 @@ async function run(layout: string) {
   };
   scheduleArrival();
 
+  const loadBefore = (await import('node:os')).loadavg()[0];
   const firedBefore = clock.fired;
+  const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
   const simulatedMs = HOURS * 3_600_000;
   const step = 60_000;
   for (let t = 0; t < simulatedMs; t += step) await clock.advance(Math.min(step, simulatedMs - t));
   const wallMs = performance.now() - wallStart;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const after = heap();
   const rss = process.memoryUsage().rss;
   const fired = clock.fired - firedBefore;
@@ -219,7 +237,10 @@ async function run(layout: string) {
     cps: CPS,
     simulatedHours: HOURS,
     wallSeconds: wallMs / 1000,
+    cpuSeconds: cpuMs / 1000,
     speedUp: simulatedMs / wallMs,
+    speedUpPerCpuSecond: simulatedMs / cpuMs,
+    loadAverageBefore: loadBefore,
     idleBytesPerCp: (idle - before) / CPS,
     afterRunBytesPerCp: (after - before) / CPS,
     rssMiB: rss / 2 ** 20,
@@ -244,15 +265,35 @@ async function run(layout: string) {
 
 const logger = createLogger({ level: 'silent' });
 const sourceRun = import.meta.resolve('@evcharging/cp').endsWith('.ts');
+
+if (values.child) {
+  // One layout per process: a heap measured after another layout's run would be off.
+  process.stdout.write(`RESULT ${JSON.stringify(await run(LAYOUTS[0]!))}\n`);
+  process.exit(0);
+}
+
 const rows: BenchRow[] = [];
 const details: Record<string, unknown>[] = [];
 for (const layout of LAYOUTS) {
-  const s = await run(layout);
+  const args = process.argv.slice(2).filter((a) => a !== '--' && !a.startsWith('--layout'));
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, process.argv[1]!, ...args, `--layout=${layout}`, '--child'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 },
+  );
+  const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (child.status !== 0 || !line) {
+    process.stderr.write(`layout ${layout} failed (exit ${child.status})\n${child.stdout.slice(-2000)}\n`);
+    process.exit(1);
+  }
+  const s = JSON.parse(line.slice('RESULT '.length)) as Awaited<ReturnType<typeof run>>;
   details.push(s);
   process.stdout.write(`${JSON.stringify(s)}\n`);
   rows.push(
     { name: `${layout}: wall time`, value: s.wallSeconds, unit: 's' },
-    { name: `${layout}: speed-up over real time`, value: Math.round(s.speedUp), unit: '×' },
+    { name: `${layout}: CPU time`, value: s.cpuSeconds, unit: 's' },
+    { name: `${layout}: simulated / wall time`, value: Math.round(s.speedUp), unit: '×' },
+    { name: `${layout}: simulated / CPU time`, value: Math.round(s.speedUpPerCpuSecond), unit: '×' },
     {
       name: `${layout}: heap per idle CP (engine+monitor)`,
       value: Math.round(s.idleBytesPerCp),
@@ -267,5 +308,6 @@ for (const layout of LAYOUTS) {
 report(`cp-fleet-${CPS}x${HOURS}h-${sourceRun ? 'tsx-src' : 'dist'}`, rows, {
   runs: details,
   seed: SEED,
+  retention: RETENTION,
   code: sourceRun ? 'TypeScript sources through tsx (esbuild keepNames)' : 'compiled dist/',
 });

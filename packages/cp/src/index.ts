@@ -1,4 +1,5 @@
 export type { CpStateChange } from './bus-events.js';
+export * from './charging-point.js';
 export * from './config/engine-config.js';
 export * from './config/monitor-config.js';
 export * from './engine/charging-point-engine.js';

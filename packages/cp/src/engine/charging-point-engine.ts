@@ -107,6 +107,8 @@ export interface SupplySessionView {
 /** The engine plugin with its control API (usable after the node started). */
 export interface ChargingPointEnginePlugin extends Plugin {
   readonly cpId: string;
+  start(ctx: PluginContext): Promise<void>;
+  stop(): Promise<void>;
   readonly state: CpState;
   readonly currentSession: SupplySessionView | undefined;
   readonly stats: Readonly<EngineStats>;

@@ -64,6 +64,8 @@ export interface MonitorStats {
 /** The monitor plugin with its read-only view (usable after the node started). */
 export interface ChargingPointMonitorPlugin extends Plugin {
   readonly cpId: string;
+  start(ctx: PluginContext): void;
+  stop(): Promise<void>;
   readonly verdict: MonitorVerdict;
   readonly registered: boolean;
   readonly consecutiveFailures: number;

@@ -35,6 +35,11 @@ export interface KafkaProducerSettings {
   idempotent?: boolean;
   /** Broker-side timeout of one produce request, ms (default 30,000). */
   timeoutMs?: number;
+  /**
+   * How long a publish keeps being retried through transient failures (broker restarting, leader
+   * moving) before it fails, ms (default 120,000, as Kafka's Java producer).
+   */
+  deliveryTimeoutMs?: number;
 }
 
 /** What happens when a handler throws. */
@@ -155,6 +160,7 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
       acks: options.producer?.acks ?? -1,
       idempotent: options.producer?.idempotent ?? false,
       timeoutMs: options.producer?.timeoutMs ?? 30_000,
+      deliveryTimeoutMs: options.producer?.deliveryTimeoutMs ?? 120_000,
     },
     consumer: {
       sessionTimeoutMs: options.consumer?.sessionTimeoutMs ?? 30_000,
@@ -175,6 +181,7 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
     ['topics.partitions', resolved.topics.partitions],
     ['producer.maxBatchMessages', resolved.producer.maxBatchMessages],
     ['producer.maxBatchBytes', resolved.producer.maxBatchBytes],
+    ['producer.deliveryTimeoutMs', resolved.producer.deliveryTimeoutMs],
     ['consumer.sessionTimeoutMs', resolved.consumer.sessionTimeoutMs],
     ['consumer.heartbeatIntervalMs', resolved.consumer.heartbeatIntervalMs],
     ['consumer.maxWaitTimeMs', resolved.consumer.maxWaitTimeMs],

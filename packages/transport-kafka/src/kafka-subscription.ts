@@ -38,7 +38,10 @@ interface NewGroupStart {
   readonly ends: ReadonlyMap<number, string>;
 }
 
-type Heartbeat = () => Promise<void>;
+/** Resolves the offsets of finished messages and heartbeats the group. */
+type Checkpoint = () => Promise<void>;
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 const RELAUNCH_MIN_MS = 1_000;
 const RELAUNCH_MAX_MS = 30_000;
@@ -58,9 +61,14 @@ export class KafkaSubscription {
   private relaunchDelayMs = RELAUNCH_MIN_MS;
   private readonly sleepers = new Set<() => void>();
   private readonly log: Logger;
+  private readonly checkpointMs: number;
 
   constructor(private readonly deps: KafkaSubscriptionDeps) {
     this.log = deps.logger.child({ topic: deps.kafkaTopic, group: deps.groupId });
+    this.checkpointMs = Math.min(
+      250,
+      Math.max(10, Math.floor(deps.options.consumer.heartbeatIntervalMs / 3)),
+    );
   }
 
   /** Joins the group; resolves once the group has assigned partitions, so messages will arrive. */
@@ -211,71 +219,130 @@ export class KafkaSubscription {
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
-    for (const message of batch.messages) {
-      if (this.stopped || !isRunning() || isStale()) return;
-      const done = await this.process(batch.partition, message, heartbeat);
-      // Not done means we are stopping mid-retry: leave it uncommitted, it is redelivered later.
-      if (!done) return;
-      resolveOffset(message.offset);
+    const { partition } = batch;
+    const { clock } = this.deps;
+    // kafkajs' resolveOffset does Long arithmetic and heartbeat() allocates promises: per message
+    // they cost as much as the handling itself. So finished offsets are resolved, and the group
+    // heartbeated, every few hundred ms, before any wait, and when the batch ends.
+    let finished: string | undefined;
+    const checkpoint: Checkpoint = async () => {
+      if (finished !== undefined) resolveOffset(finished);
+      finished = undefined;
       await heartbeat();
+    };
+    let nextCheckpoint = clock.now() + this.checkpointMs;
+    try {
+      if (isStale()) return;
+      for (const message of batch.messages) {
+        if (this.stopped || !isRunning()) return;
+        const outcome = this.process(partition, message, checkpoint);
+        // Not done means we are stopping mid-retry: leave it uncommitted, it is redelivered later.
+        if (!(outcome === true || (outcome !== false && (await outcome)))) return;
+        finished = message.offset;
+        if (clock.now() >= nextCheckpoint) {
+          await checkpoint();
+          nextCheckpoint = clock.now() + this.checkpointMs;
+          // A seek (see pinNewGroup) made the rest of this batch stale: it is fetched again.
+          if (isStale()) return;
+        }
+      }
+    } finally {
+      if (finished !== undefined) resolveOffset(finished);
     }
   }
 
-  /** Handles one record; true once it needs no further delivery (handled, filtered out, or dead-lettered). */
-  private async process(partition: number, message: KafkaMessage, heartbeat: Heartbeat): Promise<boolean> {
-    const { topic, key: wantedKey, counters } = this.deps;
+  /**
+   * Handles one record; true once it needs no further delivery (handled, filtered out, or
+   * dead-lettered), false when the subscription stopped first. Synchronous while the handler is,
+   * so the common case allocates no promise.
+   */
+  private process(
+    partition: number,
+    message: KafkaMessage,
+    checkpoint: Checkpoint,
+  ): boolean | Promise<boolean> {
+    const { topic, key: wantedKey } = this.deps;
     const recordKey = message.key ? message.key.toString('utf8') : undefined;
     if (wantedKey !== undefined && recordKey !== undefined && recordKey !== wantedKey) return true;
     const raw = message.value;
-    if (!raw || raw.length === 0) return this.reject(partition, message, 'empty value', heartbeat);
+    if (!raw || raw.length === 0) return this.reject(partition, message, 'empty value', checkpoint);
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw.toString('utf8'));
     } catch (error) {
-      return this.reject(partition, message, `invalid JSON: ${errorText(error)}`, heartbeat);
+      return this.reject(partition, message, `invalid JSON: ${errorText(error)}`, checkpoint);
     }
     const checked = validate(topic, parsed);
     if (!checked.ok)
-      return this.reject(partition, message, `schema: ${checked.reasons.join('; ')}`, heartbeat);
+      return this.reject(partition, message, `schema: ${checked.reasons.join('; ')}`, checkpoint);
     const key = recordKey ?? keyOf(topic, checked.value);
     if (wantedKey !== undefined && key !== wantedKey) return true;
-
-    const { maxAttempts } = this.deps.options.handlerRetry;
-    const base = {
+    const envelope: Envelope<TopicName> = {
       topic,
       key,
+      value: checked.value,
       ts: Number(message.timestamp),
       headers: decodeHeaders(message.headers),
       partition,
       offset: Number(message.offset),
+      attempt: 1,
     };
+    let result: void | Promise<void>;
+    try {
+      result = this.deps.handler(checked.value, envelope);
+    } catch (error) {
+      return this.retry(envelope, message, raw, error, checkpoint);
+    }
+    if (result && typeof result.then === 'function') {
+      return result.then(
+        () => this.delivered(),
+        (error: unknown) => this.retry(envelope, message, raw, error, checkpoint),
+      );
+    }
+    return this.delivered();
+  }
+
+  private delivered(): true {
+    count(this.deps.counters.delivered, this.deps.topic);
+    return true;
+  }
+
+  /** The slow path after a failed attempt: back off, try again, dead-letter after the last attempt. */
+  private async retry(
+    first: Envelope<TopicName>,
+    message: KafkaMessage,
+    raw: Buffer,
+    firstError: unknown,
+    checkpoint: Checkpoint,
+  ): Promise<boolean> {
+    const { maxAttempts } = this.deps.options.handlerRetry;
+    const { partition } = first;
+    let error = firstError;
     for (let attempt = 1; ; attempt++) {
+      if (attempt >= maxAttempts) {
+        const reason = `handler failed after ${attempt} attempts: ${errorText(error)}`;
+        this.log.error({ err: error, partition, offset: message.offset }, 'dead-lettering a message');
+        const written = await this.writeDeadLetter(partition!, message, reason, attempt, checkpoint);
+        if (written) count(this.deps.counters.deadLettered, this.deps.topic);
+        return written;
+      }
+      this.log.warn({ err: error, attempt, partition, offset: message.offset }, 'handler failed; retrying');
+      if (!(await this.pause(this.backoff(attempt), checkpoint))) return false;
       // A retry gets a fresh copy, in case the failed attempt mutated the value.
-      const value =
-        attempt === 1 ? checked.value : (JSON.parse(raw.toString('utf8')) as typeof checked.value);
-      const envelope: Envelope<TopicName> = { ...base, value, attempt };
+      const value = JSON.parse(raw.toString('utf8')) as Envelope<TopicName>['value'];
       try {
-        await this.deps.handler(value, envelope);
-        count(counters.delivered, topic);
-        return true;
-      } catch (error) {
-        if (attempt >= maxAttempts) {
-          const reason = `handler failed after ${attempt} attempts: ${errorText(error)}`;
-          this.log.error({ err: error, partition, offset: message.offset }, 'dead-lettering a message');
-          const written = await this.writeDeadLetter(partition, message, reason, attempt, heartbeat);
-          if (written) count(counters.deadLettered, topic);
-          return written;
-        }
-        this.log.warn({ err: error, attempt, partition, offset: message.offset }, 'handler failed; retrying');
-        if (!(await this.pause(this.backoff(attempt), heartbeat))) return false;
+        await this.deps.handler(value, { ...first, value, attempt: attempt + 1 });
+        return this.delivered();
+      } catch (next) {
+        error = next;
       }
     }
   }
 
-  private async reject(partition: number, message: KafkaMessage, reason: string, heartbeat: Heartbeat) {
+  private async reject(partition: number, message: KafkaMessage, reason: string, checkpoint: Checkpoint) {
     count(this.deps.counters.rejected, this.deps.topic);
     this.log.warn({ partition, offset: message.offset, reason }, 'invalid message; dead-lettering it');
-    return this.writeDeadLetter(partition, message, reason, 0, heartbeat);
+    return this.writeDeadLetter(partition, message, reason, 0, checkpoint);
   }
 
   /** Writes to the DLQ until it succeeds or the subscription stops (kafkajs retries each try too). */
@@ -284,7 +351,7 @@ export class KafkaSubscription {
     message: KafkaMessage,
     reason: string,
     attempts: number,
-    heartbeat: Heartbeat,
+    checkpoint: Checkpoint,
   ): Promise<boolean> {
     const { kafkaTopic, groupId, clock } = this.deps;
     const record = deadLetterRecord(
@@ -299,7 +366,7 @@ export class KafkaSubscription {
         return true;
       } catch (error) {
         this.log.error({ err: error }, 'could not write to the dead-letter topic; retrying');
-        if (!(await this.pause(delay, heartbeat))) return false;
+        if (!(await this.pause(delay, checkpoint))) return false;
       }
     }
     return false;
@@ -311,15 +378,17 @@ export class KafkaSubscription {
   }
 
   /**
-   * Waits `ms`, heartbeating so that a long backoff does not cost the group membership. Resolves
-   * false as soon as the subscription stops. A rebalance surfaces as an error from `heartbeat`
-   * and goes up to kafkajs, which rejoins; the unfinished message is then redelivered.
+   * Waits `ms`, checkpointing so that a long backoff costs neither the group membership nor the
+   * offsets of the messages finished before it. Resolves false as soon as the subscription stops.
+   * A rebalance surfaces as an error from the heartbeat and goes up to kafkajs, which rejoins; the
+   * unfinished message is then redelivered.
    */
-  private async pause(ms: number, heartbeat: Heartbeat): Promise<boolean> {
+  private async pause(ms: number, checkpoint: Checkpoint): Promise<boolean> {
+    await checkpoint();
     const slice = Math.max(50, Math.floor(this.deps.options.consumer.heartbeatIntervalMs / 2));
     for (let left = ms; left > 0 && !this.stopped; left -= slice) {
       await this.sleep(Math.min(slice, left));
-      if (!this.stopped) await heartbeat();
+      if (!this.stopped) await checkpoint();
     }
     return !this.stopped;
   }
@@ -337,14 +406,15 @@ export class KafkaSubscription {
   }
 }
 
-function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!headers) return out;
+function decodeHeaders(headers: IHeaders | undefined): Readonly<Record<string, string>> {
+  if (!headers) return NO_HEADERS;
+  let out: Record<string, string> | undefined;
   for (const [name, value] of Object.entries(headers)) {
+    out ??= {};
     if (value === undefined) continue;
     out[name] = Array.isArray(value) ? value.map((v) => v.toString()).join(',') : value.toString();
   }
-  return out;
+  return out ?? NO_HEADERS;
 }
 
 function errorText(error: unknown): string {

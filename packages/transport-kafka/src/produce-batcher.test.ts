@@ -1,4 +1,4 @@
-import { VirtualClock } from '@evcharging/core';
+import { VIRTUAL_EPOCH, VirtualClock } from '@evcharging/core';
 import type { TopicMessages } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { ProduceBatcher } from './produce-batcher.js';
@@ -23,7 +23,12 @@ const values = (call: SendCall | undefined) =>
 
 const flushMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-const settings = { maxBatchMessages: 1_000, maxBatchBytes: 1_000_000, lingerMs: 0 };
+const settings = {
+  maxBatchMessages: 1_000,
+  maxBatchBytes: 1_000_000,
+  lingerMs: 0,
+  deliveryTimeoutMs: 10_000,
+};
 
 describe('ProduceBatcher', () => {
   it('sends a burst of publishes as one request and settles each when it is acknowledged', async () => {
@@ -67,7 +72,7 @@ describe('ProduceBatcher', () => {
     const producer = fakeProducer();
     const batcher = new ProduceBatcher(
       producer.send,
-      { maxBatchMessages: 3, maxBatchBytes: 250, lingerMs: 0 },
+      { ...settings, maxBatchMessages: 3, maxBatchBytes: 250 },
       new VirtualClock(),
     );
     const sends = Array.from({ length: 7 }, (_, i) =>
@@ -88,6 +93,59 @@ describe('ProduceBatcher', () => {
       ['t:3', 't:4'],
       ['t:5', 't:6'],
     ]);
+  });
+
+  it('retries a transiently failed request with backoff on the clock, keeping later records behind it', async () => {
+    const clock = new VirtualClock();
+    const producer = fakeProducer();
+    const transient = new Error('connection refused');
+    const batcher = new ProduceBatcher(producer.send, settings, clock, (e) => e === transient);
+    const a = batcher.enqueue('t', { value: 'a' }, 1);
+    await flushMicrotasks();
+    const b = batcher.enqueue('t', { value: 'b' }, 1);
+    producer.calls[0]!.finish(transient);
+    await flushMicrotasks();
+    expect(producer.calls).toHaveLength(1);
+    await clock.advance(250);
+    expect(values(producer.calls[1])).toEqual(['t:a']);
+    producer.calls[1]!.finish(transient);
+    await flushMicrotasks();
+    await clock.advance(499);
+    expect(producer.calls).toHaveLength(2);
+    await clock.advance(1);
+    expect(values(producer.calls[2])).toEqual(['t:a']);
+    producer.calls[2]!.finish();
+    await a;
+    await flushMicrotasks();
+    expect(values(producer.calls[3])).toEqual(['t:b']);
+    producer.calls[3]!.finish();
+    await b;
+  });
+
+  it('gives up on a transient failure at the delivery timeout', async () => {
+    const clock = new VirtualClock();
+    const producer = fakeProducer();
+    const transient = new Error('connection refused');
+    const batcher = new ProduceBatcher(
+      producer.send,
+      { ...settings, deliveryTimeoutMs: 1_000 },
+      clock,
+      () => true,
+    );
+    const a = batcher.enqueue('t', { value: 'a' }, 1);
+    const outcome = a.then(
+      () => 'sent',
+      (e: unknown) => e,
+    );
+    for (const wait of [250, 500, 1_000]) {
+      await flushMicrotasks();
+      producer.calls.at(-1)?.finish(transient);
+      await flushMicrotasks();
+      await clock.advance(wait);
+    }
+    expect(await outcome).toBe(transient);
+    // Sent at 0, 250 and 750 ms; the next wait (1 s) would pass the 1 s deadline.
+    expect(producer.calls).toHaveLength(3);
   });
 
   it('fails only the records of a failed request, and keeps going', async () => {
@@ -116,6 +174,20 @@ describe('ProduceBatcher', () => {
     expect(values(producer.calls[0])).toEqual(['t:a', 't:b']);
   });
 
+  it('sends a full batch at once, without waiting out the linger', async () => {
+    const clock = new VirtualClock();
+    const producer = fakeProducer();
+    const batcher = new ProduceBatcher(
+      producer.send,
+      { ...settings, maxBatchMessages: 2, lingerMs: 1_000 },
+      clock,
+    );
+    for (const v of ['a', 'b', 'c']) void batcher.enqueue('t', { value: v }, 1);
+    await flushMicrotasks();
+    expect(values(producer.calls[0])).toEqual(['t:a', 't:b']);
+    expect(clock.now() - VIRTUAL_EPOCH).toBe(0);
+  });
+
   it('reports idle only after the last request settled, and fails what is still queued on demand', async () => {
     const producer = fakeProducer();
     const batcher = new ProduceBatcher(producer.send, settings, new VirtualClock());
@@ -126,7 +198,7 @@ describe('ProduceBatcher', () => {
     const idlePromise = batcher.idle().then(() => {
       idle = true;
     });
-    batcher.failPending(new Error('closing'));
+    batcher.stop(new Error('closing'));
     await expect(queued).rejects.toThrow('closing');
     await flushMicrotasks();
     expect(idle).toBe(false);

@@ -1,18 +1,49 @@
-import type { Clock } from '@evcharging/core';
+import type { Clock, TimerHandle } from '@evcharging/core';
 import type { Message, TopicMessages } from 'kafkajs';
-
-interface PendingRecord {
-  readonly topic: string;
-  readonly message: Message;
-  readonly bytes: number;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
 
 export interface ProduceBatcherSettings {
   maxBatchMessages: number;
   maxBatchBytes: number;
   lingerMs: number;
+  /** How long a batch is retried after transient failures before its publishes fail, ms. */
+  deliveryTimeoutMs: number;
+}
+
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5_000;
+
+/** Records that leave in one produce request and share its outcome (one promise for all). */
+class Batch {
+  readonly byTopic = new Map<string, Message[]>();
+  count = 0;
+  bytes = 0;
+  readonly done: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: unknown) => void;
+
+  constructor() {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // Every record's publish() awaits `done`; this only keeps an unawaited failure quiet.
+    this.done.catch(() => undefined);
+  }
+
+  add(topic: string, message: Message, bytes: number): void {
+    let messages = this.byTopic.get(topic);
+    if (!messages) {
+      messages = [];
+      this.byTopic.set(topic, messages);
+    }
+    messages.push(message);
+    this.count++;
+    this.bytes += bytes;
+  }
+
+  request(): TopicMessages[] {
+    return [...this.byTopic].map(([topic, messages]) => ({ topic, messages }));
+  }
 }
 
 /**
@@ -22,69 +53,90 @@ export interface ProduceBatcherSettings {
  * request can never overtake a later one, so order per key holds without an idempotent producer.
  */
 export class ProduceBatcher {
-  private queue: PendingRecord[] = [];
-  private head = 0;
+  private readonly queue: Batch[] = [];
+  /** The batch new records join; undefined once it was handed to the producer. */
+  private open: Batch | undefined;
   private sending = false;
   private scheduled = false;
+  private linger: TimerHandle | undefined;
+  private stoppedWith: { error: unknown } | undefined;
+  private wakeRetry: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly send: (batch: TopicMessages[]) => Promise<void>,
     private readonly settings: ProduceBatcherSettings,
     private readonly clock: Clock,
+    /** Whether a failed request may succeed later (broker restarting, leader moving). */
+    private readonly isTransient: (error: unknown) => boolean = () => false,
   ) {}
 
   /** Queues one record; resolves once the broker acknowledged the request that carried it. */
   enqueue(topic: string, message: Message, bytes: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, message, bytes, resolve, reject });
-      this.schedule();
-    });
+    let batch = this.open;
+    const full =
+      batch !== undefined &&
+      (batch.count >= this.settings.maxBatchMessages ||
+        (batch.count > 0 && batch.bytes + bytes > this.settings.maxBatchBytes));
+    if (batch === undefined || full) {
+      batch = new Batch();
+      this.queue.push(batch);
+      this.open = batch;
+    }
+    batch.add(topic, message, bytes);
+    this.schedule(full);
+    return batch.done;
   }
 
-  /** Records queued or in flight. */
+  /** Records queued and not yet handed to the producer. */
   get pending(): number {
-    return this.queue.length - this.head;
+    return this.queue.reduce((n, b) => n + b.count, 0);
   }
 
   /** Resolves when every queued record has been sent (or failed). */
   idle(): Promise<void> {
-    if (!this.sending && this.pending === 0) return Promise.resolve();
+    if (!this.sending && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Fails every record not yet sent (used when the transport closes under a dead broker). */
-  failPending(error: unknown): void {
-    // Records of the request in flight were taken already; that request settles them itself.
-    const dropped = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
-    for (const record of dropped) record.reject(error);
+  /**
+   * Fails every record not yet acknowledged with `error` and accepts no more retries (the
+   * transport is closing under a dead broker). A request already on the wire may still land.
+   */
+  stop(error: unknown): void {
+    this.stoppedWith = { error };
+    const dropped = this.queue.splice(0);
+    this.open = undefined;
+    for (const batch of dropped) batch.reject(error);
+    this.wakeRetry?.();
   }
 
-  private schedule(): void {
-    if (this.sending || this.scheduled) return;
+  private schedule(full: boolean): void {
+    if (this.sending) return;
+    if (this.scheduled) {
+      // A full batch does not wait out the linger.
+      if (!full || !this.linger) return;
+      this.linger.cancel();
+      this.linger = undefined;
+    }
     this.scheduled = true;
-    const full = this.pending >= this.settings.maxBatchMessages;
-    if (this.settings.lingerMs > 0 && !full)
-      this.clock.setTimeout(() => void this.flush(), this.settings.lingerMs);
+    if (this.settings.lingerMs > 0 && !full) {
+      this.linger = this.clock.setTimeout(() => void this.flush(), this.settings.lingerMs);
+    }
     // A microtask runs after the caller's current burst of publish() calls, so they share a batch.
     else queueMicrotask(() => void this.flush());
   }
 
   private async flush(): Promise<void> {
     this.scheduled = false;
+    this.linger?.cancel();
+    this.linger = undefined;
     if (this.sending) return;
     this.sending = true;
     try {
-      while (this.pending > 0) {
-        const batch = this.take();
-        try {
-          await this.send(groupByTopic(batch));
-          for (const record of batch) record.resolve();
-        } catch (error) {
-          for (const record of batch) record.reject(error);
-        }
+      for (let batch = this.queue.shift(); batch; batch = this.queue.shift()) {
+        if (batch === this.open) this.open = undefined;
+        await this.deliver(batch);
       }
     } finally {
       this.sending = false;
@@ -94,36 +146,32 @@ export class ProduceBatcher {
     }
   }
 
-  private take(): PendingRecord[] {
-    const batch: PendingRecord[] = [];
-    let bytes = 0;
-    while (this.head < this.queue.length && batch.length < this.settings.maxBatchMessages) {
-      const record = this.queue[this.head]!;
-      if (batch.length > 0 && bytes + record.bytes > this.settings.maxBatchBytes) break;
-      batch.push(record);
-      bytes += record.bytes;
-      this.head++;
+  /**
+   * Sends one batch, retrying transient failures until the delivery timeout: kafkajs gives up on
+   * a send as soon as a metadata refresh meets a refused connection, which is exactly what a
+   * broker restart looks like. Later batches wait behind it, so order per key still holds.
+   */
+  private async deliver(batch: Batch): Promise<void> {
+    const deadline = this.clock.now() + this.settings.deliveryTimeoutMs;
+    for (let delay = RETRY_MIN_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+      if (this.stoppedWith) return batch.reject(this.stoppedWith.error);
+      try {
+        await this.send(batch.request());
+        return batch.resolve();
+      } catch (error) {
+        if (!this.isTransient(error) || this.clock.now() + delay > deadline) return batch.reject(error);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = this.clock.setTimeout(() => {
+          this.wakeRetry = undefined;
+          resolve();
+        }, delay);
+        this.wakeRetry = () => {
+          timer.cancel();
+          this.wakeRetry = undefined;
+          resolve();
+        };
+      });
     }
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 4_096 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    return batch;
   }
-}
-
-function groupByTopic(batch: readonly PendingRecord[]): TopicMessages[] {
-  const byTopic = new Map<string, Message[]>();
-  for (const record of batch) {
-    let messages = byTopic.get(record.topic);
-    if (!messages) {
-      messages = [];
-      byTopic.set(record.topic, messages);
-    }
-    messages.push(record.message);
-  }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }

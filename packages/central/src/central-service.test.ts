@@ -125,6 +125,23 @@ describe('registry', () => {
     expect(await h.central.api.heartbeat({ cp_id: '' })).toMatchObject({ ok: false, code: 'invalid' });
   });
 
+  it('at start, frees a stored CP whose session is no longer open', async () => {
+    const { MemoryCentralStore } = await import('./store/memory-central-store.js');
+    const store = new MemoryCentralStore();
+    await start({ store });
+    await connect('CP-001');
+    await request('req-1', 'CP-001');
+    const sessionId = sessionOf('req-1');
+    await h.stop();
+    // As if the session ended while the CP record kept pointing at it.
+    store.saveSession({ ...store.getSession(sessionId)!, status: 'completed', ticket_received: true });
+    await start({ store });
+    expect(h.central.registry.get('CP-001')).toMatchObject({ session_id: null, driver_id: null });
+    await connect('CP-001');
+    await request('req-2', 'CP-001');
+    expect(statuses('req-2')).toEqual(['accepted']);
+  });
+
   it('without monitors, shows the engine state (engine-only simulations)', async () => {
     await start({ requireMonitor: false });
     expect(h.central.registry.get('CP-001')?.state).toBe('DISCONNECTED');

@@ -205,6 +205,15 @@ export class CentralService {
         this.armStartTimer(session.session_id, Math.max(0, this.settings.startTimeoutMs - waited));
       }
     }
+    for (const entry of this.registry.entriesInOrder()) {
+      // A CP pointing at a session that is no longer open would look busy forever.
+      const current = entry.record.current_session_id;
+      if (current && !this.open.has(current)) {
+        entry.record.current_session_id = null;
+        entry.record.current_driver_id = null;
+        this.registry.save(entry, ts);
+      }
+    }
     const group = this.settings.groupId;
     this.subscriptions.push(
       await this.transport.subscribe('driver.requests', { group }, (v) => this.onRequest(v)),

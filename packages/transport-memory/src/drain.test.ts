@@ -14,6 +14,21 @@ describe('MemoryBroker.drain', () => {
       expect(clock.now()).toBe(0);
     });
 
+    it('finishes same-instant deliveries before firing a later, unrelated timer', async () => {
+      const clock = new VirtualClock({ start: 0 });
+      const broker = new MemoryBroker();
+      const t = broker.transport('n', { clock });
+      const log: string[] = [];
+      clock.setTimeout(() => log.push(`liveness timeout@${clock.now()}`), 5_000);
+      await t.subscribe('cp.telemetry', { group: 'g' }, (v) => {
+        log.push(`delivered ${v.euros}@${clock.now()}`);
+      });
+      await t.publish('cp.telemetry', telemetry('CP-001', 1));
+      await broker.drain();
+      expect(log).toEqual(['delivered 1@0']);
+      expect(clock.now()).toBe(0);
+    });
+
     it('runs every delivery and every message those deliveries publish, advancing only as far as needed', async () => {
       const clock = new VirtualClock({ start: 0 });
       const broker = new MemoryBroker({ redeliveryDelayMs: 50 });

@@ -261,19 +261,16 @@ export class MemoryBroker implements GroupHost {
   async drain(options: { timeoutMs?: number } = {}): Promise<void> {
     const virtual = [...this.clocks].find((c): c is VirtualClock => c instanceof VirtualClock);
     if (virtual) {
-      for (let guard = 0; !this.idle() && guard <= 1_000_000; guard++) {
+      for (let guard = 0; guard <= 1_000_000; guard++) {
+        // Same-instant work first (deliveries are microtasks the clock settles): moving to the next
+        // timer while they are pending would fire unrelated timers, such as a liveness timeout, early.
+        await virtual.runUntil(virtual.now());
+        if (this.idle()) return;
         const next = virtual.nextTime();
-        if (next === undefined) {
-          // Same-instant deliveries run as microtasks, not timers: let them settle before giving up.
-          await virtual.runUntil(virtual.now());
-          if (!this.idle() && virtual.nextTime() === undefined) break;
-          continue;
-        }
+        if (next === undefined) break;
         await virtual.runUntil(next);
       }
-      if (!this.idle())
-        throw new Error('MemoryBroker.drain: deliveries are pending but the virtual clock has no timer');
-      return;
+      throw new Error('MemoryBroker.drain: deliveries are pending but the virtual clock has no timer');
     }
     if (this.idle()) return;
     const timeoutMs = options.timeoutMs ?? 30_000;

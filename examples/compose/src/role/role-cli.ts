@@ -171,7 +171,9 @@ export function exitWithProblems(program: string, problems: ConfigProblem[]): ne
     (p) =>
       `  ${p.variable}: expected ${p.expected}${p.received === undefined ? ' (not set)' : `, got ${JSON.stringify(p.received)}`}`,
   );
-  process.stderr.write(`${program}: invalid configuration:\n${lines.join('\n')}\n`);
+  process.stderr.write(
+    `${program}: invalid configuration:\n${lines.join('\n')}\nRun ${program} --help for every variable.\n`,
+  );
   process.exit(2);
 }
 

@@ -4,6 +4,7 @@ import {
   isoTime,
   type Plugin,
   type PluginContext,
+  type Random,
   type Subscription,
   type TimerHandle,
 } from '@evcharging/core';
@@ -127,6 +128,8 @@ export function driverClient(options: DriverClientOptions): DriverClient {
   let loopDone: Promise<void> = Promise.resolve();
   let wake: { timer: TimerHandle; resolve(): void } | undefined;
   let resumed: Promise<DriverResult | undefined>[] = [];
+  /** Request ids: a stream per run, so a restarted driver never reuses an id of an earlier run. */
+  let ids: Random | undefined;
 
   const save = async (): Promise<void> => {
     if (state.results.length > resultLimit) state.results.splice(0, state.results.length - resultLimit);
@@ -268,7 +271,7 @@ export function driverClient(options: DriverClientOptions): DriverClient {
   const send = async (spec: DriverRequestSpec, index: number): Promise<DriverResult | undefined> => {
     const c = ctx!;
     const pending: PendingRequest = {
-      request_id: c.random.id('req'),
+      request_id: ids!.id('req'),
       cp_id: spec.cp_id,
       index,
       requested_at: isoTime(c.clock.now()),
@@ -366,6 +369,9 @@ export function driverClient(options: DriverClientOptions): DriverClient {
         state.cursor = Math.min(state.cursor, requests.length);
       }
       // Follow what an earlier run left pending before any update can arrive.
+      state.runs = (state.runs ?? 0) + 1;
+      ids = context.random.fork(`run-${state.runs}`);
+      await save();
       resumed = state.pending.map((pending) => follow(pending, true));
       if (state.pending.length > 0) {
         context.logger.info(

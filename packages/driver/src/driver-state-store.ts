@@ -27,6 +27,7 @@ const StateSchema = Type.Object({
   driver_id: Type.String({ minLength: 1 }),
   cursor: Type.Integer({ minimum: 0 }),
   round: Type.Integer({ minimum: 0 }),
+  runs: Type.Optional(Type.Integer({ minimum: 0 })),
   pending: Type.Array(PendingSchema),
   results: Type.Array(Type.Object({ request_id: Type.String(), status: Type.String() })),
 });
@@ -39,6 +40,8 @@ export interface DriverState {
   cursor: number;
   /** How many times the list was gone through (loop mode). */
   round: number;
+  /** How many times the driver started with this state (request ids differ per run). */
+  runs?: number;
   pending: PendingRequest[];
   /** Outcomes so far (the most recent ones, bounded by the driver's `resultLimit`). */
   results: DriverResult[];
@@ -50,6 +53,11 @@ export interface DriverStateStore {
   save(state: DriverState): Promise<void>;
 }
 
+/** A copy that shares the result objects: a driver never changes a result once recorded. */
+function copy(state: DriverState): DriverState {
+  return { ...state, pending: state.pending.map((p) => ({ ...p })), results: [...state.results] };
+}
+
 /**
  * Keeps the state in memory. Pass the same instance to a re-created driver to simulate a restart
  * in one process.
@@ -58,11 +66,11 @@ export class MemoryDriverStateStore implements DriverStateStore {
   private state: DriverState | undefined;
 
   async load(): Promise<DriverState | undefined> {
-    return this.state ? structuredClone(this.state) : undefined;
+    return this.state ? copy(this.state) : undefined;
   }
 
   async save(state: DriverState): Promise<void> {
-    this.state = structuredClone(state);
+    this.state = copy(state);
   }
 }
 

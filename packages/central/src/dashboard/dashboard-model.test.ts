@@ -126,6 +126,7 @@ describe('the page model (assets/dashboard-model.js)', () => {
 
   it('formats kW, kWh and € the way the cards show them', () => {
     expect(page.fmt.kw!(22)).toBe('22.0 kW');
+    expect(page.fmt.kw!(5916)).toBe('5,916.0 kW');
     expect(page.fmt.kwh!(1.23456)).toBe('1.235 kWh');
     expect(page.fmt.eur!(0.456)).toBe('€0.46');
     expect(page.fmt.int!(10000)).toBe('10,000');

@@ -121,7 +121,7 @@ export function activeSessions(model, filter, limit) {
 }
 
 export const fmt = {
-  kw: (v) => `${(v ?? 0).toFixed(1)} kW`,
+  kw: (v) => `${(v ?? 0).toLocaleString('en', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} kW`,
   kwh: (v) => `${(v ?? 0).toFixed(3)} kWh`,
   eur: (v) => `€${(v ?? 0).toFixed(2)}`,
   price: (v) => `€${(v ?? 0).toFixed(2)}/kWh`,

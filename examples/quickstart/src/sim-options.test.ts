@@ -32,8 +32,8 @@ describe('parseSimArgs', () => {
       csv: undefined,
       progress: true,
     });
-    expect(parseSimArgs(['--monitor-interval', '1']).heartbeatTimeoutS).toBe(3);
-    expect(parseSimArgs(['--seed', 'city-a']).seed).toBe('city-a');
+    expect(parseSimArgs(['--monitor-interval', '1'])).toMatchObject({ heartbeatTimeoutS: 3 });
+    expect(parseSimArgs(['--seed', 'city-a'])).toMatchObject({ seed: 'city-a' });
     expect(parseSimArgs(['-h'])).toBe('help');
   });
 

@@ -409,9 +409,11 @@ export class KafkaSubscription {
 function decodeHeaders(headers: IHeaders | undefined): Readonly<Record<string, string>> {
   if (!headers) return NO_HEADERS;
   let out: Record<string, string> | undefined;
-  for (const [name, value] of Object.entries(headers)) {
-    out ??= {};
+  // for..in, not Object.entries: most records have no headers, and this runs for every record.
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
+    out ??= {};
     out[name] = Array.isArray(value) ? value.map((v) => v.toString()).join(',') : value.toString();
   }
   return out ?? NO_HEADERS;

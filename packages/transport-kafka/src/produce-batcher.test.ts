@@ -99,7 +99,9 @@ describe('ProduceBatcher', () => {
     const clock = new VirtualClock();
     const producer = fakeProducer();
     const transient = new Error('connection refused');
-    const batcher = new ProduceBatcher(producer.send, settings, clock, (e) => e === transient);
+    const batcher = new ProduceBatcher(producer.send, settings, clock, {
+      isTransient: (e) => e === transient,
+    });
     const a = batcher.enqueue('t', { value: 'a' }, 1);
     await flushMicrotasks();
     const b = batcher.enqueue('t', { value: 'b' }, 1);
@@ -126,12 +128,9 @@ describe('ProduceBatcher', () => {
     const clock = new VirtualClock();
     const producer = fakeProducer();
     const transient = new Error('connection refused');
-    const batcher = new ProduceBatcher(
-      producer.send,
-      { ...settings, deliveryTimeoutMs: 1_000 },
-      clock,
-      () => true,
-    );
+    const batcher = new ProduceBatcher(producer.send, { ...settings, deliveryTimeoutMs: 1_000 }, clock, {
+      isTransient: () => true,
+    });
     const a = batcher.enqueue('t', { value: 'a' }, 1);
     const outcome = a.then(
       () => 'sent',
@@ -146,6 +145,32 @@ describe('ProduceBatcher', () => {
     expect(await outcome).toBe(transient);
     // Sent at 0, 250 and 750 ms; the next wait (1 s) would pass the 1 s deadline.
     expect(producer.calls).toHaveLength(3);
+  });
+
+  it('counts what each acknowledged request carried, by label, and wraps the error of a failed one', async () => {
+    const producer = fakeProducer();
+    const sent: [string, number][][] = [];
+    const batcher = new ProduceBatcher(producer.send, settings, new VirtualClock(), {
+      onSent: (counts) => sent.push([...counts]),
+      wrapError: (error, topics) => new Error(`publish to ${topics.join(', ')} failed: ${String(error)}`),
+    });
+    const ok = [batcher.enqueue('p.cp.status', { value: 'a' }, 1, 'cp.status')];
+    ok.push(batcher.enqueue('p.cp.status', { value: 'b' }, 1, 'cp.status'));
+    ok.push(batcher.enqueue('p.cp.telemetry', { value: 'c' }, 1, 'cp.telemetry'));
+    await flushMicrotasks();
+    producer.calls[0]!.finish();
+    await Promise.all(ok);
+    expect(sent).toEqual([
+      [
+        ['cp.status', 2],
+        ['cp.telemetry', 1],
+      ],
+    ]);
+    const failed = batcher.enqueue('p.cp.status', { value: 'd' }, 1, 'cp.status');
+    await flushMicrotasks();
+    producer.calls[1]!.finish(new Error('MESSAGE_TOO_LARGE'));
+    await expect(failed).rejects.toThrow('publish to p.cp.status failed: Error: MESSAGE_TOO_LARGE');
+    expect(sent).toHaveLength(1);
   });
 
   it('fails only the records of a failed request, and keeps going', async () => {

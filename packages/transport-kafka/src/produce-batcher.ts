@@ -9,12 +9,23 @@ export interface ProduceBatcherSettings {
   deliveryTimeoutMs: number;
 }
 
+/** What the owner of a batcher learns about its requests. */
+export interface ProduceBatcherHooks {
+  /** Whether a failed request may succeed later (broker restarting, leader moving). */
+  isTransient?: (error: unknown) => boolean;
+  /** A request was acknowledged: how many records it carried, by the label given at enqueue. */
+  onSent?: (counts: ReadonlyMap<string, number>) => void;
+  /** The error the records of a failed request reject with (default: the producer's error). */
+  wrapError?: (error: unknown, topics: readonly string[]) => unknown;
+}
+
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;
 
 /** Records that leave in one produce request and share its outcome (one promise for all). */
 class Batch {
   readonly byTopic = new Map<string, Message[]>();
+  readonly labels = new Map<string, number>();
   count = 0;
   bytes = 0;
   readonly done: Promise<void>;
@@ -30,7 +41,8 @@ class Batch {
     this.done.catch(() => undefined);
   }
 
-  add(topic: string, message: Message, bytes: number): void {
+  add(topic: string, message: Message, bytes: number, label: string): void {
+    this.labels.set(label, (this.labels.get(label) ?? 0) + 1);
     let messages = this.byTopic.get(topic);
     if (!messages) {
       messages = [];
@@ -67,12 +79,14 @@ export class ProduceBatcher {
     private readonly send: (batch: TopicMessages[]) => Promise<void>,
     private readonly settings: ProduceBatcherSettings,
     private readonly clock: Clock,
-    /** Whether a failed request may succeed later (broker restarting, leader moving). */
-    private readonly isTransient: (error: unknown) => boolean = () => false,
+    private readonly hooks: ProduceBatcherHooks = {},
   ) {}
 
-  /** Queues one record; resolves once the broker acknowledged the request that carried it. */
-  enqueue(topic: string, message: Message, bytes: number): Promise<void> {
+  /**
+   * Queues one record; resolves once the broker acknowledged the request that carried it. Every
+   * record of a request gets the same promise, so a burst of publishes costs one, not one each.
+   */
+  enqueue(topic: string, message: Message, bytes: number, label = topic): Promise<void> {
     let batch = this.open;
     const full =
       batch !== undefined &&
@@ -83,7 +97,7 @@ export class ProduceBatcher {
       this.queue.push(batch);
       this.open = batch;
     }
-    batch.add(topic, message, bytes);
+    batch.add(topic, message, bytes, label);
     this.schedule(full);
     return batch.done;
   }
@@ -157,9 +171,14 @@ export class ProduceBatcher {
       if (this.stoppedWith) return batch.reject(this.stoppedWith.error);
       try {
         await this.send(batch.request());
+        this.hooks.onSent?.(batch.labels);
         return batch.resolve();
       } catch (error) {
-        if (!this.isTransient(error) || this.clock.now() + delay > deadline) return batch.reject(error);
+        const transient = this.hooks.isTransient?.(error) ?? false;
+        if (!transient || this.clock.now() + delay > deadline) {
+          const wrap = this.hooks.wrapError;
+          return batch.reject(wrap ? wrap(error, [...batch.byTopic.keys()]) : error);
+        }
       }
       await new Promise<void>((resolve) => {
         const timer = this.clock.setTimeout(() => {

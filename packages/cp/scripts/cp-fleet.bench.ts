@@ -275,12 +275,21 @@ if (values.child) {
 const rows: BenchRow[] = [];
 const details: Record<string, unknown>[] = [];
 for (const layout of LAYOUTS) {
-  const args = process.argv.slice(2).filter((a) => a !== '--' && !a.startsWith('--layout'));
-  const child = spawnSync(
-    process.execPath,
-    [...process.execArgv, process.argv[1]!, ...args, `--layout=${layout}`, '--child'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 },
-  );
+  const args = [
+    `--cps=${CPS}`,
+    `--hours=${HOURS}`,
+    `--seed=${SEED}`,
+    `--sessions-per-cp-hour=${RATE}`,
+    `--flaky-share=${FLAKY}`,
+    `--retention=${RETENTION}`,
+    `--layout=${layout}`,
+    '--child',
+  ];
+  const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 2 ** 20,
+  });
   const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (child.status !== 0 || !line) {
     process.stderr.write(`layout ${layout} failed (exit ${child.status})\n${child.stdout.slice(-2000)}\n`);

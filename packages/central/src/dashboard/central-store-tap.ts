@@ -30,6 +30,8 @@ export function tapCentralStore(store: CentralStore): CentralStoreTap {
       }
     }
   };
+  // Central calls the store on every message: bind each method once, not on every call.
+  const bound = new Map<PropertyKey, unknown>();
   const tapped = new Proxy(store, {
     get(target, property, receiver) {
       if (property === 'saveRequest') {
@@ -45,7 +47,13 @@ export function tapCentralStore(store: CentralStore): CentralStoreTap {
         };
       }
       const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function') return value;
+      let fn = bound.get(property);
+      if (fn === undefined) {
+        fn = value.bind(target);
+        bound.set(property, fn);
+      }
+      return fn;
     },
   });
   return {

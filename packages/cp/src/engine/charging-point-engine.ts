@@ -181,6 +181,8 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
   private retryDelay: number;
   private faultReason: string | undefined;
   private koReason: string | undefined;
+  /** Commands delivered while starting (queued for this CP while it was down): handled once connected. */
+  private early: unknown[] | undefined = [];
   /** Every publish and outbox write, in program order: keeps per-CP order on the wire and on disk. */
   private chain: Promise<void> = Promise.resolve();
   private readonly counters: EngineStats = {
@@ -291,6 +293,9 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
       this.enqueue(() => this.outbox.add(ticket));
     }
     this.transition('connect', reason);
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const command of early) this.handleCommand(command);
     if (left.tickets.length > 0 || interrupted) {
       this.logger.info(
         { cp_id: this.cpId, tickets: left.tickets.length, interrupted: interrupted?.session_id },
@@ -368,7 +373,10 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
   // ---- commands --------------------------------------------------------------------------------
 
   private handleCommand(value: unknown): void {
-    if (this.lifecycle !== 'started') return;
+    if (this.lifecycle !== 'started') {
+      this.early?.push(value);
+      return;
+    }
     this.counters.commands++;
     try {
       const result = validate('central.commands', value);

@@ -174,6 +174,21 @@ describe('engine crash recovery', () => {
     expect(engine.engine.stats.ticketsPublished).toBe(1);
   });
 
+  it('handles commands queued for it while it was down once it is connected again', async () => {
+    const w = await world();
+    const outbox = new MemoryOutbox();
+    const first = await w.boot(outbox);
+    await first.kill();
+    // Central stops the CP while its engine is down: the command waits in the engine's group.
+    await w.central.publish('central.commands', { cmd: 'stop_cp', cp_id: 'CP-001' });
+    await w.settle();
+    const second = await w.boot(outbox);
+    await w.settle();
+    expect(second.engine.state).toBe('STOPPED');
+    expect(second.engine.stats.commands).toBe(1);
+    expect(w.status.map((s) => s.state)).toEqual(['ACTIVATED', 'ACTIVATED', 'STOPPED']);
+  });
+
   it('publishes tickets a previous run left in the outbox at start', async () => {
     const w = await world();
     const outbox = new MemoryOutbox();

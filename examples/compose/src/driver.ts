@@ -2,6 +2,7 @@
 // ev-driver: one driver as a process; exits when its requests file is done (0: all completed).
 // See `ev-driver --help`.
 import 'reflect-metadata';
+import { rmSync } from 'node:fs';
 import { createLogger, createNode } from '@evcharging/core';
 import {
   type DriverRequestSpec,
@@ -31,6 +32,31 @@ try {
 }
 
 const logger = createLogger({ name: program, level: config.log_level });
+
+// A restart after a kill resumes the list (and reports what happened meanwhile); a restart after
+// the list was done goes through it again, as `docker compose restart ev-driver` promises.
+const store = config.state_file !== undefined ? new JsonFileDriverStateStore(config.state_file) : undefined;
+if (store && !config.loop) {
+  let previous: Awaited<ReturnType<JsonFileDriverStateStore['load']>>;
+  try {
+    previous = await store.load();
+  } catch (error) {
+    exitWithProblems(program, [
+      {
+        variable: 'DRIVER_STATE_FILE',
+        expected: `a driver state file or a path to create one (${(error as Error).message})`,
+        received: config.state_file!,
+      },
+    ]);
+  }
+  if (previous && previous.pending.length === 0 && previous.cursor >= requests.length) {
+    logger.info(
+      { state_file: config.state_file, results: previous.results.length },
+      'the previous run finished its list: starting it again',
+    );
+    rmSync(config.state_file!, { force: true });
+  }
+}
 logger.info(
   {
     driver_id: config.driver_id,
@@ -51,7 +77,7 @@ const driver = driverClient({
   timeoutMs: config.request_timeout * 1000,
   startDelayMs: config.start_delay * 1000,
   loop: config.loop,
-  ...(config.state_file !== undefined ? { store: new JsonFileDriverStateStore(config.state_file) } : {}),
+  ...(store ? { store } : {}),
 });
 const node = createNode({
   id: `driver-${config.driver_id}`,

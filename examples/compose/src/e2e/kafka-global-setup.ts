@@ -53,6 +53,11 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     provide({ bootstrap: null, skipReason: reason });
     return undefined;
   };
+  if (process.env.EXAMPLE_COMPOSE_STATIC_ONLY === '1') {
+    // `pnpm compose:check` runs only the static compose checks: no broker to start.
+    provide({ bootstrap: null, skipReason: 'static checks only' });
+    return undefined;
+  }
   const bootstrap = process.env.KAFKA_BOOTSTRAP?.trim();
   if (bootstrap) {
     provide({ bootstrap, skipReason: null });

@@ -321,8 +321,17 @@ async function main(): Promise<void> {
       );
     }
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-    const rawLatency = await latencyRound(kafka, raw, 'raw');
-    const transportLatency = await latencyRound(kafka, ours, 'transport');
+    // Two latency rounds per side, in alternating order, pooled.
+    const rawLatency: number[] = [];
+    const transportLatency: number[] = [];
+    for (const rawFirst of [true, false]) {
+      for (const side of rawFirst ? ['raw', 'transport'] : ['transport', 'raw']) {
+        if (side === 'raw') rawLatency.push(...(await latencyRound(kafka, raw, 'raw')));
+        else transportLatency.push(...(await latencyRound(kafka, ours, 'transport')));
+      }
+    }
+    rawLatency.sort((a, b) => a - b);
+    transportLatency.sort((a, b) => a - b);
     const ratio = median(rounds.map((r) => r.ratio));
     const cpuRatio = median(rounds.map((r) => r.cpuRatio));
     const rows: BenchRow[] = [

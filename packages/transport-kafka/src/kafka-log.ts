@@ -5,14 +5,19 @@ const { logLevel } = kafkajs;
 
 /**
  * Routes kafkajs' own logs into our structured logger. kafkajs INFO lines (joins, starts, stops)
- * are routine client chatter, so they go out at debug; its warnings and errors keep their level.
+ * are routine client chatter, so they go out at debug. So do the error responses its connection
+ * layer logs for every request (`Response Metadata(...)`, "not the leader" while a new topic
+ * settles): the operation that sent the request retries them, and reports its own failure if the
+ * retries run out. Other warnings and errors keep their level.
  */
 export function kafkaLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, ...extra } = log;
       const context = { kafkajs: namespace, ...extra };
-      if (level === logLevel.ERROR) logger.error(context, message);
+      const perRequest = namespace === 'Connection' && message.startsWith('Response ');
+      if (perRequest) logger.debug(context, message);
+      else if (level === logLevel.ERROR) logger.error(context, message);
       else if (level === logLevel.WARN) logger.warn(context, message);
       else logger.debug(context, message);
     };

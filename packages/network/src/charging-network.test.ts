@@ -172,6 +172,35 @@ describe('createChargingNetwork, end to end in memory', () => {
     expect(net.report().requests).toMatchObject({ accepted: 2, duplicates: 1 });
   });
 
+  it("the fleet's catalog follows Central: free, busy from acceptance to the end, faulted", async () => {
+    net = createChargingNetwork({
+      cps: 3,
+      seed: 4,
+      drivers: [
+        { driverId: 'driver-alice', requests: [{ cp_id: 'CP-002', duration_s: 60 }], startDelayMs: 5_000 },
+      ],
+    });
+    const state = (id: string) => net!.catalog().find((c) => c.cp_id === id)?.state;
+    expect(net.catalog()).toEqual([]); // Central not running yet
+    await net.run({ for: 3_000 });
+    expect(net.catalog().map((c) => c.state)).toEqual(['ACTIVATED', 'ACTIVATED', 'ACTIVATED']);
+    expect(net.catalog()[1]).toMatchObject({
+      cp_id: 'CP-002',
+      price_eur_kwh: net.cps.get('CP-002')!.spec.price_eur_kwh,
+    });
+    expect(
+      await net.runUntil(() => net!.central.registry.get('CP-002')?.session_id !== null, {
+        timeoutMs: 10_000,
+      }),
+    ).toBe(true);
+    expect(state('CP-002')).toBe('SUPPLYING');
+    await net.run({ for: 90_000 });
+    expect(state('CP-002')).toBe('ACTIVATED');
+    await net.cps.get('CP-003')!.engine.injectFault('test');
+    await net.run({ for: 5_000 });
+    expect(state('CP-003')).toBe('FAULT');
+  });
+
   it('is deterministic: one seed gives one event-log hash and report, another seed another', async () => {
     const run = async (seed: number) => {
       const n = createChargingNetwork({

@@ -5,6 +5,7 @@ import {
   centralController,
 } from '@evcharging/central';
 import {
+  type CentralMonitorApi,
   type Clock,
   createSimulation,
   type EventLogOptions,
@@ -154,8 +155,9 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
       kw: s.kw,
     })),
   });
-  sim.addNode('central', [central]);
-  let centralUp = false;
+  const centralNode = sim.addNode('central', [central]);
+  /** Central's monitor API while Central runs (monitors see it unreachable otherwise). */
+  let centralApi: CentralMonitorApi | undefined;
 
   const cps = new Map<string, NetworkCp>();
   for (const spec of specs) {
@@ -176,8 +178,9 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
     for (const cp of cps.values()) {
       const monitor = chargingPointMonitor({
         cpId: cp.spec.cp_id,
-        engine: inProcessEngineLink(() => (cp.engineNode.state === 'started' ? cp.engine : undefined)),
-        central: inProcessCentralLink(() => (centralUp ? central.api : undefined)),
+        // The engine answers KO itself when it is not running.
+        engine: inProcessEngineLink(cp.engine),
+        central: inProcessCentralLink(() => centralApi),
         registration: { location: cp.spec.location, price_eur_kwh: cp.spec.price_eur_kwh, kw: cp.spec.kw },
         ...(monitorOptions.intervalMs !== undefined ? { intervalMs: monitorOptions.intervalMs } : {}),
         ...(monitorOptions.heartbeatIntervalMs !== undefined
@@ -192,15 +195,32 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
     }
   }
 
+  // What drivers see of the CPs, kept up to date from Central's registry: a CP is re-read only
+  // after Central reported a change to it, so a fleet's every choice does not copy the registry.
+  const views = new Map<string, CpView>(
+    specs.map((s) => [
+      s.cp_id,
+      { cp_id: s.cp_id, state: 'DISCONNECTED', price_eur_kwh: s.price_eur_kwh, kw: s.kw },
+    ]),
+  );
+  const changed = new Set<string>(views.keys());
+  centralNode.bus.on('central.cp.changed', ({ cp_id }) => {
+    changed.add(cp_id);
+  });
   const catalog = (): CpView[] => {
-    if (!centralUp) return [];
-    return central.registry.list().map((v) => ({
-      cp_id: v.cp_id,
+    if (!centralApi) return [];
+    for (const id of changed) {
+      const v = central.registry.get(id);
+      if (!v) continue;
+      const view = views.get(id) ?? { cp_id: id, state: v.state };
       // An accepted session holds the CP before it starts supplying.
-      state: v.session_id ? 'SUPPLYING' : v.state,
-      price_eur_kwh: v.price_eur_kwh,
-      kw: v.kw,
-    }));
+      view.state = v.session_id ? 'SUPPLYING' : v.state;
+      view.price_eur_kwh = v.price_eur_kwh;
+      view.kw = v.kw;
+      views.set(id, view);
+    }
+    changed.clear();
+    return [...views.values()];
   };
 
   const drivers = new Map<string, DriverClient>();
@@ -230,8 +250,8 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
     async start() {
       if (!started) {
         started = true;
-        await sim.node('central').start();
-        centralUp = true;
+        await centralNode.start();
+        centralApi = central.api;
       }
       await sim.start();
     },
@@ -253,8 +273,8 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
     },
     catalog,
     async stop() {
-      centralUp = false;
       await sim.stop();
+      centralApi = undefined;
     },
     report() {
       const simReport: SimulationReport = sim.report();

@@ -1,12 +1,14 @@
 import { isoTime, type Logger } from '@evcharging/core';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { CentralService } from '../central-service.js';
 import { apiV1Routes } from './api-v1-routes.js';
+import { auditRoutes } from './audit-routes.js';
 import { renderCpListPage } from './cp-list-page.js';
+import type { OperatorAuthOptions } from './operator-auth.js';
 import { originalRoutes } from './original-routes.js';
-import { useJsonErrors, useTypeBoxValidation } from './typebox-validation.js';
+import { errorBody, useJsonErrors, useTypeBoxValidation } from './typebox-validation.js';
 
 export interface CentralHttpDeps {
   central: CentralService;
@@ -38,6 +40,13 @@ export function createCentralHttpServer(deps: CentralHttpDeps): FastifyInstance 
     return503OnClosing: true,
     // keep-alive sockets must not hold `close()` up
     forceCloseConnections: true,
+    // Above the 256 characters ids may have, so a longer id is a 400 with its reason, not a 414.
+    routerOptions: { maxParamLength: 1024 },
+    // Router errors (bad percent-encoding, an over-long parameter) get the API's error body too.
+    frameworkErrors: (error, _request, reply) => {
+      const status = typeof error.statusCode === 'number' ? error.statusCode : 400;
+      (reply as FastifyReply).code(status).send(errorBody(status, error.message.slice(0, 300)));
+    },
   });
   useTypeBoxValidation(app);
   useJsonErrors(app, (error) => deps.logger?.error({ err: error }, 'HTTP handler failed'));
@@ -78,10 +87,12 @@ export function createCentralHttpServer(deps: CentralHttpDeps): FastifyInstance 
 
   app.register(async (scope) => {
     originalRoutes(scope, central);
-    apiV1Routes(scope, central, {
+    const auth: OperatorAuthOptions = {
       apiToken: deps.apiToken,
       onRefused: (actor, action, target, reason) => central.auditRefusal(actor, action, target, reason),
-    });
+    };
+    apiV1Routes(scope, central, auth);
+    auditRoutes(scope, central.store, auth);
     scope.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
       const registry = central.metrics.registry;
       return reply.header('content-type', registry.contentType).send(await registry.metrics());

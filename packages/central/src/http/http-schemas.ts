@@ -6,7 +6,7 @@ import {
   MonitorRegistrationSchema,
 } from '@evcharging/core';
 import { type TSchema, Type } from '@sinclair/typebox';
-import { MAX_PAGE_LIMIT, SESSION_STATUSES } from '../store/central-store.js';
+import { MAX_PAGE_LIMIT, MAX_PAGE_OFFSET, SESSION_STATUSES } from '../store/central-store.js';
 
 /** A route copy of a contract schema: without `$id`, so fastify and swagger do not register it twice. */
 export function routeSchema<T extends TSchema>(schema: T): T {
@@ -141,7 +141,7 @@ const IsoTime = Type.String({ minLength: 1, maxLength: 64, description: 'ISO-860
 export const PageQuerySchema = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: 50 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_PAGE_OFFSET, default: 0 })),
   },
   { additionalProperties: false },
 );

@@ -53,7 +53,11 @@ export function useTypeBoxValidation(app: FastifyInstance): void {
     return (data: unknown) => {
       let value = data;
       if (convert)
-        value = Value.Convert(schema as TSchema, Value.Default(schema as TSchema, Value.Clone(data ?? {})));
+        value = wholeNumbers(
+          schema as TSchema,
+          data,
+          Value.Convert(schema as TSchema, Value.Default(schema as TSchema, Value.Clone(data ?? {}))),
+        );
       if (check.Check(value)) return { value };
       const reasons: string[] = [];
       for (const error of check.Errors(value)) {
@@ -65,6 +69,27 @@ export function useTypeBoxValidation(app: FastifyInstance): void {
   });
   // Replies are plain JSON: response schemas document the API without trimming what is sent.
   app.setSerializerCompiler(() => (data: unknown) => JSON.stringify(data));
+}
+
+/**
+ * TypeBox's Convert truncates numbers to integers ("1.5" → 1, "1e3" → 1, "true" → 1), so
+ * `?limit=1e3` would silently become `limit=1`. Numeric query and path values are read whole
+ * from the raw text instead; what is not a number stays text and fails the check with a reason.
+ */
+function wholeNumbers(schema: TSchema, raw: unknown, converted: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || typeof converted !== 'object' || converted === null)
+    return converted;
+  if (!schema.properties) return converted;
+  const input = raw as Record<string, unknown>;
+  const output = converted as Record<string, unknown>;
+  for (const [name, property] of Object.entries(schema.properties as Record<string, TSchema>)) {
+    const text = input[name];
+    if ((property.type === 'integer' || property.type === 'number') && typeof text === 'string') {
+      const n = Number(text);
+      output[name] = text.trim() !== '' && !Number.isNaN(n) ? n : text;
+    }
+  }
+  return converted;
 }
 
 /** JSON errors for everything: bad input with its reasons, unknown routes, oversized bodies. */

@@ -165,10 +165,15 @@ export interface DriverSummary {
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 500;
 
-/** Clamps a page query to sane bounds. */
+/** Largest offset a page query may ask for (SQLite binds integers as 64-bit; 1e21 would throw). */
+export const MAX_PAGE_OFFSET = Number.MAX_SAFE_INTEGER;
+
+/** Clamps a page query to sane bounds (a non-finite number counts as unset). */
 export function pageBounds(query: PageQuery): { limit: number; offset: number } {
-  const limit = Math.min(MAX_PAGE_LIMIT, Math.max(1, Math.floor(query.limit ?? DEFAULT_PAGE_LIMIT)));
-  const offset = Math.max(0, Math.floor(query.offset ?? 0));
+  const finite = (n: number | undefined, fallback: number) =>
+    n !== undefined && Number.isFinite(n) ? Math.floor(n) : fallback;
+  const limit = Math.min(MAX_PAGE_LIMIT, Math.max(1, finite(query.limit, DEFAULT_PAGE_LIMIT)));
+  const offset = Math.min(MAX_PAGE_OFFSET, Math.max(0, finite(query.offset, 0)));
   return { limit, offset };
 }
 

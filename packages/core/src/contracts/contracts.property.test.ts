@@ -44,7 +44,8 @@ function valid(schema: JsonSchema): fc.Arbitrary<Json> {
         .filter((n) => schema.exclusiveMinimum === undefined || n > schema.exclusiveMinimum);
     }
     case 'object': {
-      if (schema.patternProperties) return fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue());
+      if (schema.patternProperties)
+        return fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue()) as fc.Arbitrary<Json>;
       const props = schema.properties ?? {};
       const shape = Object.fromEntries(Object.entries(props).map(([k, s]) => [k, valid(s)]));
       return fc.record(shape, { requiredKeys: schema.required ?? [] }) as fc.Arbitrary<Json>;

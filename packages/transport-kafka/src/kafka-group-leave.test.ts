@@ -48,4 +48,22 @@ describe.skipIf(kafka.bootstrap === null)('KafkaTransport close() and group memb
     expect([...gotA].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
     expect([...gotB].sort((a, b) => a - b)).toEqual([5, 6, 7, 8, 9]);
   });
+
+  it('refuses a second key filter in one group, and accepts it once the first subscription is gone', async () => {
+    const t = await bed.transport('engine-host');
+    const first = await t.subscribe('central.commands', { group: 'engines', key: 'CP-001' }, () => undefined);
+    await expect(
+      t.subscribe('central.commands', { group: 'engines', key: 'CP-002' }, () => undefined),
+    ).rejects.toThrow(/group "engines" on "central.commands" already subscribes with key "CP-001"/);
+    await first.unsubscribe();
+    const got: string[] = [];
+    await t.subscribe('central.commands', { group: 'engines', key: 'CP-002' }, (c) => {
+      got.push(c.cp_id);
+    });
+    await t.publish('central.commands', { cmd: 'stop_cp', cp_id: 'CP-001' });
+    await t.publish('central.commands', { cmd: 'stop_cp', cp_id: 'CP-002' });
+    expect(await bed.waitFor(() => got.length >= 1)).toBe(true);
+    await bed.settle(300);
+    expect(got).toEqual(['CP-002']);
+  });
 });

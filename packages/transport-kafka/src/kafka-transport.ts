@@ -67,7 +67,8 @@ export class KafkaTransport implements Transport {
   private readonly compression: number;
   private readonly counters: TransportStats = emptyStats();
   private readonly subscriptions = new Set<KafkaSubscription>();
-  private readonly keyedGroups = new Map<string, string | undefined>();
+  /** Key filter and number of live subscriptions of each Kafka group this transport is in. */
+  private readonly groupKeys = new Map<string, { key: string | undefined; members: number }>();
   private admin: Admin | undefined;
   private producer: Producer | undefined;
   private batcher: ProduceBatcher | undefined;
@@ -251,9 +252,10 @@ export class KafkaTransport implements Transport {
     const groupId = this.kafkaGroupId(options.group, topic);
     // Members of one group share partitions and filter keys on their side: two different key
     // filters in one group would each drop what the other one wanted.
-    if (this.keyedGroups.has(groupId) && this.keyedGroups.get(groupId) !== options.key) {
+    const existing = this.groupKeys.get(groupId);
+    if (existing && existing.key !== options.key) {
       throw new Error(
-        `${this.name}: group "${options.group}" on "${topic}" already subscribes with key ${JSON.stringify(this.keyedGroups.get(groupId))}; a group cannot mix key filters (got ${JSON.stringify(options.key)})`,
+        `${this.name}: group "${options.group}" on "${topic}" already subscribes with key ${JSON.stringify(existing.key)}; a group cannot mix key filters (got ${JSON.stringify(options.key)})`,
       );
     }
     if (!this.connected) await this.connect();
@@ -278,12 +280,18 @@ export class KafkaTransport implements Transport {
       },
     });
     this.subscriptions.add(subscription);
-    this.keyedGroups.set(groupId, options.key);
+    const membership = this.groupKeys.get(groupId) ?? { key: options.key, members: 0 };
+    membership.members++;
+    this.groupKeys.set(groupId, membership);
+    const leave = async () => {
+      if (!this.subscriptions.delete(subscription)) return;
+      if (--membership.members === 0) this.groupKeys.delete(groupId);
+      await subscription.stop();
+    };
     try {
       await subscription.start();
     } catch (error) {
-      this.subscriptions.delete(subscription);
-      await subscription.stop();
+      await leave();
       if (this.closed) throw new TransportClosedError(this.name, `subscribe to "${topic}"`);
       throw new Error(
         `${this.name}: subscribe to "${topic}" as group "${groupId}" failed: ${describe(error)}`,
@@ -293,15 +301,10 @@ export class KafkaTransport implements Transport {
       );
     }
     if (this.closed) {
-      await subscription.stop();
+      await leave();
       throw new TransportClosedError(this.name, `subscribe to "${topic}"`);
     }
-    return {
-      unsubscribe: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.stop();
-      },
-    };
+    return { unsubscribe: leave };
   }
 
   stats(): TransportStats {

@@ -21,7 +21,13 @@ export default async function setup(project: TestProject): Promise<(() => Promis
 
   const bootstrap = process.env.KAFKA_BOOTSTRAP?.trim();
   if (bootstrap) {
-    provide({ bootstrap, scriptPort: scriptManagedPort(bootstrap), skipReason: null });
+    const scriptPort = scriptManagedPort(bootstrap);
+    if (scriptPort === null) {
+      process.stderr.write(
+        `\n!!! transport-kafka: SKIPPING the broker restart test: KAFKA_BOOTSTRAP=${bootstrap} is not a broker scripts/kafka.sh runs, so the test cannot stop and start it !!!\n\n`,
+      );
+    }
+    provide({ bootstrap, scriptPort, skipReason: null });
     return undefined;
   }
   if (!commandExists('java')) {

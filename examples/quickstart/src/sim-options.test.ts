@@ -25,8 +25,8 @@ describe('parseSimArgs', () => {
       sessionsPerDriver: 1,
       startHour: 0,
       telemetryIntervalS: 60,
-      monitorIntervalS: 30,
-      heartbeatTimeoutS: 90,
+      monitorIntervalS: 60,
+      heartbeatTimeoutS: 180,
       events: 0,
       json: undefined,
       csv: undefined,
@@ -44,7 +44,7 @@ describe('parseSimArgs', () => {
     [['--cps', '1.5'], '--cps expects an integer'],
     [['--hours', 'abc'], '--hours expects a number'],
     [['--policy', 'nearest'], '--policy expects random-available or cheapest, got "nearest"'],
-    [['--heartbeat-timeout', '1'], '--heartbeat-timeout expects a number >= 30'],
+    [['--heartbeat-timeout', '1'], '--heartbeat-timeout expects a number >= 60'],
     [['extra'], 'Unexpected argument'],
   ])('rejects %j with a message naming the flag', (argv, message) => {
     expect(() => parseSimArgs(argv)).toThrow(UsageError);

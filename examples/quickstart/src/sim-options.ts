@@ -34,7 +34,7 @@ sessions on request.
   --sessions-per-driver <n>    charging sessions per driver per day (default 1)
   --start-hour <h>             local time the run starts at, 0-23 (default 0)
   --telemetry-interval <s>     engine telemetry interval, seconds (default 60)
-  --monitor-interval <s>       monitor probe and heartbeat interval, seconds (default 30)
+  --monitor-interval <s>       monitor probe and heartbeat interval, seconds (default 60)
   --heartbeat-timeout <s>      Central marks a monitor down after this, seconds (default 3x monitor)
   --events <n>                 event-log entries to include in --json (default 0; the hash covers all)
   --json <file>                write the full report as JSON
@@ -118,7 +118,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | 'help' {
   }
   const seedRaw = s('seed');
   if (seedRaw !== undefined && seedRaw.trim() === '') throw new UsageError('--seed expects a value, got ""');
-  const monitorIntervalS = number('monitor-interval', s('monitor-interval'), 30, { min: 0.01 });
+  const monitorIntervalS = number('monitor-interval', s('monitor-interval'), 60, { min: 0.01 });
   for (const flag of ['json', 'csv']) {
     if (s(flag) === '') throw new UsageError(`--${flag} expects a file name`);
   }

@@ -31,7 +31,7 @@ export interface MemoryBrokerOptions {
   partitions?: number;
   /**
    * Messages kept per partition for `fromBeginning`, and per lane while a group has no member
-   * (default 10,000); older ones are dropped and counted in `stats().retentionDropped`. A group
+   * (default 1,000); older ones are dropped and counted in `stats().retentionDropped`. A group
    * with a live member is never overtaken: its backlog is bounded by its own speed.
    */
   retention?: number;
@@ -109,7 +109,7 @@ export class MemoryBroker implements GroupHost {
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.partitions = options.partitions ?? 16;
-    this.retention = options.retention ?? 10_000;
+    this.retention = options.retention ?? 1_000;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.redeliveryDelayMs = options.redeliveryDelayMs ?? 10;
     this.jsonRoundTrip = options.jsonRoundTrip ?? true;

@@ -42,7 +42,7 @@ describe('MemoryBroker', () => {
         validateMessages: broker.validateMessages,
       }).toEqual({
         partitions: 16,
-        retention: 10_000,
+        retention: 1_000,
         maxAttempts: 5,
         redeliveryDelayMs: 10,
         jsonRoundTrip: true,

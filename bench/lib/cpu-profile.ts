@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+
+/** One function of a V8 `.cpuprofile` with its share of the sampled time spent in its own code. */
+export interface ProfiledFunction {
+  name: string;
+  /** `file:line`, relative to the repository where possible. */
+  where: string;
+  /** Share of the non-idle samples, %. */
+  selfPercent: number;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/**
+ * Reads a `.cpuprofile` written by `node --cpu-prof` and returns the functions with the most self
+ * time (samples whose top frame is the function), summed over every call site of the same function.
+ */
+export function topFunctions(file: string, count: number): ProfiledFunction[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: ProfileNode[];
+    samples?: number[];
+  };
+  const hitsById = new Map<number, number>();
+  if (profile.samples) {
+    for (const id of profile.samples) hitsById.set(id, (hitsById.get(id) ?? 0) + 1);
+  } else {
+    for (const node of profile.nodes) hitsById.set(node.id, node.hitCount ?? 0);
+  }
+  const byFunction = new Map<string, { name: string; where: string; hits: number }>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const hits = hitsById.get(node.id) ?? 0;
+    total += hits;
+    if (hits === 0) continue;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const short = url
+      .replace(/^file:\/\//, '')
+      .replace(/^.*\/work\/main\//, '')
+      .replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '');
+    const where = url ? `${short}:${lineNumber + 1}` : '';
+    const key = `${functionName}@${where}`;
+    const entry = byFunction.get(key) ?? { name: functionName || '(anonymous)', where, hits: 0 };
+    entry.hits += hits;
+    byFunction.set(key, entry);
+  }
+  // Shares of the busy time: idle samples (waiting for timers) are left out.
+  const busy =
+    total - [...byFunction.values()].filter((f) => f.name === '(idle)').reduce((n, f) => n + f.hits, 0);
+  return [...byFunction.values()]
+    .filter((f) => f.name !== '(idle)')
+    .sort((a, b) => b.hits - a.hits)
+    .slice(0, count)
+    .map((f) => ({ name: f.name, where: f.where, selfPercent: (100 * f.hits) / Math.max(1, busy) }));
+}

@@ -24,10 +24,11 @@ async function runFleet(
   fleetOptions: (fake: ReturnType<typeof fakeCentral>) => DriverFleetOptions,
   cpCount = 10,
   silent: string[] = [],
+  hang: string[] = [],
 ) {
   const clock = new VirtualClock();
   const broker = new MemoryBroker();
-  const fake = fakeCentral({ cps: cps(cpCount), progressEveryS: 600, silent });
+  const fake = fakeCentral({ cps: cps(cpCount), progressEveryS: 600, silent, hang });
   const fleet = driverFleet(fleetOptions(fake));
   for (const [id, plugins] of [
     ['central', [fake]],
@@ -165,6 +166,30 @@ describe('driverFleet', () => {
     expect(fleet.trips()).toHaveLength(1);
     expect(trip).toMatchObject({ status: 'timeout', cp_id: 'CP-001', reason: 'no answer within 30000 ms' });
     expect(Date.parse(trip!.finished_at) - Date.parse(trip!.arrived_at)).toBe(30_000);
+  });
+
+  it('gives up on an accepted session with no outcome after the dwell time and the grace', async () => {
+    const { clock, fleet } = await runFleet(
+      7,
+      () => ({
+        drivers: 5,
+        catalog: () => [{ cp_id: 'CP-001', state: 'ACTIVATED' }],
+        maxArrivals: 1,
+        dwellS: { median: 1800, sigma: 0 },
+        sessionGraceMs: 300_000,
+      }),
+      1,
+      [],
+      ['CP-001'],
+    );
+    await clock.advance(24 * HOUR);
+    const [trip] = fleet.trips();
+    expect(trip).toMatchObject({
+      status: 'timeout',
+      reason: 'no outcome within the dwell time',
+      duration_s: 1800,
+    });
+    expect(Date.parse(trip!.finished_at) - Date.parse(trip!.arrived_at)).toBe(1800_000 + 300_000);
   });
 
   it('goes to another CP when denied', async () => {

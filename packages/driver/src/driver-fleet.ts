@@ -127,6 +127,16 @@ interface Trip {
   timerAt: number;
 }
 
+/** Fields of an update worth keeping for the trip's record. */
+const OUTCOME_FIELDS = [
+  'reason',
+  'session_id',
+  'start_time',
+  'end_time',
+  'energy_kwh',
+  'total_cost_eur',
+] as const;
+
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
@@ -390,15 +400,16 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
   const onUpdate = (update: DriverUpdate): void => {
     const trip = inFlight.get(update.request_id);
     if (!trip || stopped) return;
-    const c = ctx!;
-    for (const [field, value] of Object.entries(update)) {
+    const now = ctx!.clock.now();
+    for (const field of OUTCOME_FIELDS) {
+      const value = update[field];
       if (value !== undefined) (trip.info as Record<string, unknown>)[field] = value;
     }
     if (TERMINAL_STATUSES.has(update.status)) {
       const status = update.status as 'completed' | 'failed' | 'denied';
       if (status === 'completed' && !hasTicket(update) && ticketGraceMs > 0) {
         trip.terminal = status;
-        setDeadline(trip, c.clock.now() + ticketGraceMs);
+        setDeadline(trip, now + ticketGraceMs);
         return;
       }
       release(trip);
@@ -412,12 +423,14 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
       }
       return;
     }
-    if (update.status === 'accepted' && !trip.accepted) {
+    if (!trip.accepted) {
+      // Accepted (or already in progress): the session may last the whole dwell time.
       trip.accepted = true;
       stats.accepted++;
+      setDeadline(trip, Math.max(trip.deadline, now + trip.durationS * 1000 + sessionGraceMs));
     }
-    const sessionEnd = trip.accepted ? c.clock.now() + trip.durationS * 1000 + sessionGraceMs : 0;
-    setDeadline(trip, Math.max(trip.deadline, sessionEnd, c.clock.now() + answerTimeoutMs));
+    // Progress: the deadline is the later of the session's and "no news for answerTimeoutMs".
+    if (now + answerTimeoutMs > trip.deadline) setDeadline(trip, now + answerTimeoutMs);
   };
 
   const fleet: DriverFleet = definePlugin({

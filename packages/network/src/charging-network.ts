@@ -207,7 +207,7 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
   centralNode.bus.on('central.cp.changed', ({ cp_id }) => {
     changed.add(cp_id);
   });
-  const catalog = (): CpView[] => {
+  const currentViews = (): Iterable<CpView> => {
     if (!centralApi) return [];
     for (const id of changed) {
       const v = central.registry.get(id);
@@ -220,8 +220,9 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
       views.set(id, view);
     }
     changed.clear();
-    return [...views.values()];
+    return views.values();
   };
+  const catalog = (): CpView[] => [...currentViews()].map((v) => ({ ...v }));
 
   const drivers = new Map<string, DriverClient>();
   const addDriverNode = (driverOptions: DriverClientOptions): DriverClient => {
@@ -235,7 +236,7 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
   };
   for (const d of options.drivers ?? []) addDriverNode(d);
 
-  const fleet = options.fleet ? driverFleet({ catalog, ...options.fleet }) : undefined;
+  const fleet = options.fleet ? driverFleet({ catalog: currentViews, ...options.fleet }) : undefined;
   if (fleet) sim.addNode('fleet', [fleet]);
 
   let started = false;

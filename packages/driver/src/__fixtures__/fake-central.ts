@@ -17,6 +17,8 @@ export interface FakeCentralOptions {
   lateMs?: Record<string, number>;
   /** Send `completed` first and the ticket in a second update (Central learning it later). */
   ticketAfterMs?: number;
+  /** CP ids that accept a request and then never end the session. */
+  hang?: string[];
   /** Seconds between in_progress updates (default 1). */
   progressEveryS?: number;
 }
@@ -65,6 +67,7 @@ export function fakeCentral(options: FakeCentralOptions) {
         const sessionId = `session-${(++seq).toString(16).padStart(8, '0')}`;
         const start = ctx.clock.now();
         await update(req, 'accepted', { session_id: sessionId });
+        if (options.hang?.includes(req.cp_id)) return;
         // Ends at the energy target or the duration, whichever comes first (like the engine).
         const limits = [req.duration_s, req.target_kwh && (req.target_kwh / cp.kw) * 3600].filter(
           (v): v is number => typeof v === 'number' && v > 0,

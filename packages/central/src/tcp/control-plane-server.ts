@@ -22,6 +22,17 @@ export interface ControlPlaneOptions {
   maxUnsentBytes?: number;
 }
 
+/** NACK replies to framing problems never change: each is encoded once. */
+const problemReplies = new Map<string, Buffer>();
+function problemReply(data: string): Buffer {
+  let encoded = problemReplies.get(data);
+  if (!encoded) {
+    encoded = Buffer.concat([Buffer.of(NACK), encodeFrame(data)]);
+    problemReplies.set(data, encoded);
+  }
+  return encoded;
+}
+
 /** Frames decoded but not yet answered, per connection, before the socket stops reading. */
 const HIGH_WATER = 64;
 /** Frames answered in a row before the connection yields to the event loop. */
@@ -103,9 +114,9 @@ export class ControlPlaneServer {
     let head = 0;
     let pumping = false;
 
-    const reply = (answer: ControlReply) => {
+    const reply = (answer: ControlReply, encoded?: Buffer) => {
       if (socket.destroyed) return;
-      socket.write(Buffer.concat([Buffer.of(answer.ack ? ACK : NACK), encodeFrame(answer.data)]));
+      socket.write(encoded ?? Buffer.concat([Buffer.of(answer.ack ? ACK : NACK), encodeFrame(answer.data)]));
       if (socket.writableLength > this.options.maxUnsentBytes) {
         this.logger?.warn({ remote }, 'control plane peer does not read its replies: dropped');
         socket.destroy();
@@ -119,20 +130,29 @@ export class ControlPlaneServer {
           this.logger?.error({ err: error, remote }, 'control plane command failed');
           reply({ ack: false, data: 'ERR#internal error' });
         }
-      } else if (item.type === 'error') reply({ ack: false, data: `ERR#${item.problem}` });
-      else reply({ ack: false, data: 'ERR#unexpected reply byte' });
+      } else if (item.type === 'error') {
+        const data = `ERR#${item.problem}`;
+        reply({ ack: false, data }, problemReply(data));
+      } else reply({ ack: false, data: 'ERR#unexpected reply byte' });
     };
     const pump = async (): Promise<void> => {
       if (pumping) return;
       pumping = true;
+      // Replies of one run go out in one write (a flood of bad frames costs one syscall, not one each).
+      socket.cork();
       try {
         let answered = 0;
         while (head < queue.length && !socket.destroyed) {
           await handle(queue[head++]!);
           // Let I/O and other connections run: a flood on one socket must not starve the process.
-          if (++answered % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+          if (++answered % YIELD_EVERY === 0) {
+            socket.uncork();
+            await new Promise((resolve) => setImmediate(resolve));
+            socket.cork();
+          }
         }
       } finally {
+        socket.uncork();
         queue = [];
         head = 0;
         pumping = false;

@@ -46,6 +46,9 @@ export interface FrameDecoderOptions {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const GARBAGE: DecodedItem = Object.freeze({ type: 'error', problem: 'garbage' });
+const ACK_ITEM: DecodedItem = Object.freeze({ type: 'ack' });
+const NACK_ITEM: DecodedItem = Object.freeze({ type: 'nack' });
 
 /**
  * Streaming decoder: feed it chunks as they arrive; frames split across chunks and several frames
@@ -79,41 +82,91 @@ export class FrameDecoder {
 
   push(chunk: Uint8Array): DecodedItem[] {
     const out: DecodedItem[] = [];
-    for (const byte of chunk) {
+    const n = chunk.length;
+    let i = 0;
+    // Runs of bytes that need no decision (garbage between frames, frame data) are found with
+    // indexOf/copy rather than byte by byte: a flood of noise costs the process far less.
+    while (i < n) {
       switch (this.state) {
-        case 'hunt':
-          if (byte === STX) {
+        case 'hunt': {
+          if (this.acceptReplies) {
+            const byte = chunk[i++]!;
+            if (byte === STX) {
+              this.inGarbage = false;
+              this.startFrame();
+            } else if (byte === ACK || byte === NACK) {
+              this.inGarbage = false;
+              out.push(byte === ACK ? ACK_ITEM : NACK_ITEM);
+            } else if (!this.inGarbage) {
+              this.inGarbage = true;
+              out.push(GARBAGE);
+            }
+            break;
+          }
+          const next = chunk.indexOf(STX, i);
+          const end = next === -1 ? n : next;
+          if (end > i && !this.inGarbage) {
+            this.inGarbage = true;
+            out.push(GARBAGE);
+          }
+          i = end;
+          if (next !== -1) {
             this.inGarbage = false;
             this.startFrame();
-          } else if (this.acceptReplies && (byte === ACK || byte === NACK)) {
-            this.inGarbage = false;
-            out.push({ type: byte === ACK ? 'ack' : 'nack' });
-          } else if (!this.inGarbage) {
-            this.inGarbage = true;
-            out.push({ type: 'error', problem: 'garbage' });
+            i++;
           }
           break;
-        case 'data':
-          if (byte === ETX) this.state = 'lrc';
-          else if (byte === STX) {
+        }
+        case 'data': {
+          // Copy up to the next STX or ETX, or up to the limit, in one go.
+          let j = i;
+          const room = this.maxFrameBytes - this.length;
+          const stop = Math.min(n, i + room);
+          while (j < stop) {
+            const byte = chunk[j]!;
+            if (byte === ETX || byte === STX) break;
+            j++;
+          }
+          if (j > i) {
+            this.buffer.set(chunk.subarray(i, j), this.length);
+            this.length += j - i;
+            i = j;
+          }
+          if (i >= n) break;
+          const byte = chunk[i]!;
+          if (byte === ETX) {
+            this.state = 'lrc';
+            i++;
+          } else if (byte === STX) {
             // A new frame began before this one ended: report it and resynchronise on the new one.
             out.push({ type: 'error', problem: 'unterminated' });
             this.startFrame();
-          } else if (this.length >= this.maxFrameBytes) {
+            i++;
+          } else {
+            // The limit is reached and the frame goes on: drop it.
             out.push({ type: 'error', problem: 'oversized' });
             this.length = 0;
             this.state = 'skip';
-          } else this.buffer[this.length++] = byte;
+          }
           break;
-        case 'skip':
+        }
+        case 'skip': {
           // Drop the rest of an oversized frame up to its ETX (and its LRC), or a new STX.
-          if (byte === ETX) this.state = 'skip-lrc';
-          else if (byte === STX) this.startFrame();
+          let j = i;
+          while (j < n && chunk[j] !== ETX && chunk[j] !== STX) j++;
+          i = j;
+          if (i >= n) break;
+          if (chunk[i] === ETX) this.state = 'skip-lrc';
+          else this.startFrame();
+          i++;
           break;
+        }
         case 'skip-lrc':
           this.state = 'hunt';
+          i++;
           break;
         case 'lrc': {
+          const byte = chunk[i++]!;
           const data = this.buffer.subarray(0, this.length);
           this.state = 'hunt';
           this.length = 0;

@@ -9,6 +9,7 @@ import {
 } from '@evcharging/central';
 import { createLogger, createNode } from '@evcharging/core';
 import { kafkaTransportFor } from './role/kafka-settings.js';
+import { processRandom } from './role/process-random.js';
 import { exitWithProblems, readRoleConfigOrExit } from './role/role-cli.js';
 import { runRole } from './role/run-role.js';
 import { centralRole } from './roles/central-role.js';
@@ -66,6 +67,7 @@ logger.info(
 
 const node = createNode({
   id: 'central',
+  random: processRandom('central'),
   transport: kafkaTransportFor(config, 'central', logger),
   plugins: [central],
   logger,

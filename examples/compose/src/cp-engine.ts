@@ -6,6 +6,7 @@ import { createLogger, createNode } from '@evcharging/core';
 import { chargingPointEngine, engineOptionsFromConfig } from '@evcharging/cp';
 import { kafkaTransportFor } from './role/kafka-settings.js';
 import { listenForKeys } from './role/key-press.js';
+import { processRandom } from './role/process-random.js';
 import { readRoleConfigOrExit } from './role/role-cli.js';
 import { runRole } from './role/run-role.js';
 import { cpEngineRole } from './roles/cp-engine-role.js';
@@ -30,6 +31,7 @@ logger.info(
 const engine = chargingPointEngine(engineOptionsFromConfig(config));
 const node = createNode({
   id: `cp-engine-${config.cp_id}`,
+  random: processRandom(`cp-engine-${config.cp_id}`),
   transport: kafkaTransportFor(config, `cp-engine-${config.cp_id}`, logger),
   plugins: [engine],
   logger,

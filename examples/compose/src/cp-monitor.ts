@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { createLogger, createNode } from '@evcharging/core';
 import { chargingPointMonitor, monitorOptionsFromConfig } from '@evcharging/cp';
 import { MemoryBroker } from '@evcharging/transport-memory';
+import { processRandom } from './role/process-random.js';
 import { readRoleConfigOrExit } from './role/role-cli.js';
 import { runRole } from './role/run-role.js';
 import { cpMonitorRole } from './roles/cp-monitor-role.js';
@@ -26,6 +27,7 @@ logger.info(
 // (ORIGINAL.md §1): its node gets an in-process transport that nothing else shares.
 const node = createNode({
   id: `cp-monitor-${config.cp_id}`,
+  random: processRandom(`cp-monitor-${config.cp_id}`),
   transport: new MemoryBroker().transport(`cp-monitor-${config.cp_id}`),
   plugins: [chargingPointMonitor(monitorOptionsFromConfig(config))],
   logger,

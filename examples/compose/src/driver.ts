@@ -11,6 +11,7 @@ import {
   loadRequestsFile,
 } from '@evcharging/driver';
 import { kafkaTransportFor } from './role/kafka-settings.js';
+import { processRandom } from './role/process-random.js';
 import { exitWithProblems, readRoleConfigOrExit } from './role/role-cli.js';
 import { runRole } from './role/run-role.js';
 import { driverRole } from './roles/driver-role.js';
@@ -81,6 +82,7 @@ const driver = driverClient({
 });
 const node = createNode({
   id: `driver-${config.driver_id}`,
+  random: processRandom(`driver-${config.driver_id}`),
   transport: kafkaTransportFor(config, `driver-${config.driver_id}`, logger),
   plugins: [driver],
   logger,

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import type { DriverState } from '@evcharging/driver';
@@ -322,6 +322,24 @@ describe.skipIf(!broker.bootstrap)('local-run end to end on a real Kafka broker,
       {
         timeoutMs: 20_000,
       },
+    );
+
+    // Started once more after its list was done, it goes through the list again (the seed's
+    // `docker compose restart ev-driver`), instead of reporting the old results.
+    startRole(settings, driver, env);
+    const again = await waitFor(
+      'a second run of the list',
+      async () => {
+        const r = driverState('driver-kill')?.results[0];
+        return r && r.request_id !== result.request_id ? r : undefined;
+      },
+      { timeoutMs: 60_000, pollMs: 100 },
+    );
+    // A real new session: a request id of the previous run would get that run's outcome replayed.
+    expect(again.status).toBe('completed');
+    expect(again.session_id).not.toBe(result.session_id);
+    expect(readFileSync(resolve(dir, 'driver-kill.log'), 'utf8')).toContain(
+      'the previous run finished its list: starting it again',
     );
   }, 240_000);
 

@@ -12,6 +12,7 @@
 #   scripts/kafka.sh logs      tail the broker log (KAFKA_LOG_LINES lines; -f to follow)
 #   scripts/kafka.sh path      resolve the jars if needed, print the libs directory on stdout,
 #                              e.g. java -cp "$(scripts/kafka.sh path)/*" org.apache.kafka.tools.TopicCommand ...
+#   scripts/kafka.sh config    print the server.properties a start would write (passwords masked)
 #
 # Environment (all optional):
 #   KAFKA_PORT             client (PLAINTEXT) port, default 9092; bootstrap = 127.0.0.1:$KAFKA_PORT
@@ -24,6 +25,19 @@
 #   KAFKA_HEAP_OPTS        default "-Xms256m -Xmx512m"
 #   KAFKA_JAVA_OPTS        extra JVM options for the broker
 #   KAFKA_LOG_LEVEL        slf4j-simple default level, default info
+#
+# Opt-in SASL (off by default; nothing changes without KAFKA_SASL):
+#   KAFKA_SASL             mechanisms for an extra SASL_PLAINTEXT listener, comma-separated:
+#                          plain, scram-sha-256, scram-sha-512, scram (= both SCRAM), e.g. "plain"
+#   KAFKA_SASL_PORT        its port, default KAFKA_PORT+2
+#   KAFKA_SASL_USERNAME    the one client user, default evcharging
+#   KAFKA_SASL_PASSWORD    its password (required with KAFKA_SASL; no default). PLAIN users live in
+#                          the listener's JAAS config; SCRAM credentials are stored in the cluster
+#                          metadata at format time (or updated with kafka-configs when they change)
+#   The PLAINTEXT listener stays on loopback for the broker itself and for tools; give clients
+#   only the SASL port. Example:
+#     KAFKA_PORT=19492 KAFKA_SASL=plain,scram KAFKA_SASL_PASSWORD=s3cret scripts/kafka.sh start
+#     -> PLAINTEXT 127.0.0.1:19492, SASL 127.0.0.1:19494 (user evcharging)
 #
 # Layout under KAFKA_HOME_DIR:
 #   libs-<version>/             runtime jars (shared by all ports; reused on warm starts)
@@ -55,6 +69,32 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 is_port "$KAFKA_CONTROLLER_PORT" || die "KAFKA_CONTROLLER_PORT must be a TCP port number, got '$KAFKA_CONTROLLER_PORT'"
 [[ "$KAFKA_CONTROLLER_PORT" != "$KAFKA_PORT" ]] || die "KAFKA_CONTROLLER_PORT must differ from KAFKA_PORT ($KAFKA_PORT)"
 [[ "$KAFKA_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+([.-][A-Za-z0-9.-]+)?$ ]] || die "bad KAFKA_VERSION '$KAFKA_VERSION'"
+
+# Opt-in SASL listener: the mechanisms as Kafka names them, or nothing.
+KAFKA_SASL="${KAFKA_SASL:-}"
+SASL_MECHANISMS=""
+if [[ -n "$KAFKA_SASL" ]]; then
+  for m in ${KAFKA_SASL//,/ }; do
+    case "${m,,}" in
+      plain) SASL_MECHANISMS+=",PLAIN" ;;
+      scram-sha-256) SASL_MECHANISMS+=",SCRAM-SHA-256" ;;
+      scram-sha-512) SASL_MECHANISMS+=",SCRAM-SHA-512" ;;
+      scram) SASL_MECHANISMS+=",SCRAM-SHA-256,SCRAM-SHA-512" ;;
+      *) die "KAFKA_SASL: unknown mechanism '$m' (expected plain, scram-sha-256, scram-sha-512 or scram, comma-separated)" ;;
+    esac
+  done
+  SASL_MECHANISMS="$(echo "${SASL_MECHANISMS#,}" | tr ',' '\n' | awk '!seen[$0]++' | paste -sd, -)"
+  KAFKA_SASL_PORT="${KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}"
+  is_port "$KAFKA_SASL_PORT" || die "KAFKA_SASL_PORT must be a TCP port number, got '$KAFKA_SASL_PORT'"
+  [[ "$KAFKA_SASL_PORT" != "$KAFKA_PORT" && "$KAFKA_SASL_PORT" != "$KAFKA_CONTROLLER_PORT" ]] ||
+    die "KAFKA_SASL_PORT ($KAFKA_SASL_PORT) must differ from KAFKA_PORT and KAFKA_CONTROLLER_PORT"
+  KAFKA_SASL_USERNAME="${KAFKA_SASL_USERNAME:-evcharging}"
+  [[ "$KAFKA_SASL_USERNAME" =~ ^[A-Za-z0-9._-]+$ ]] ||
+    die "KAFKA_SASL_USERNAME may only hold letters, digits, '.', '_' and '-', got '$KAFKA_SASL_USERNAME'"
+  [[ -n "${KAFKA_SASL_PASSWORD:-}" ]] || die "KAFKA_SASL=$KAFKA_SASL needs KAFKA_SASL_PASSWORD (there is no default password)"
+  [[ "$KAFKA_SASL_PASSWORD" != *[\"\\$'\n'\]\,]* ]] ||
+    die 'KAFKA_SASL_PASSWORD must not contain a double quote, a backslash, "]", "," or a newline'
+fi
 
 mkdir -p "$KAFKA_HOME_DIR"
 KAFKA_HOME_DIR="$(cd "$KAFKA_HOME_DIR" && pwd)"
@@ -174,12 +214,16 @@ cluster_id() {
   cat "$CLUSTER_ID_FILE"
 }
 
-# Listener settings. To add e.g. a SASL listener later, extend LISTENERS / ADVERTISED /
-# PROTOCOL_MAP here and emit its extra keys from extra_listener_config.
+# Listener settings: PLAINTEXT (broker and tools) and CONTROLLER, plus SASL_PLAINTEXT with KAFKA_SASL.
 listener_config() {
   local listeners="PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT"
   local advertised="PLAINTEXT://127.0.0.1:$KAFKA_PORT"
   local protocol_map="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  if [[ -n "$SASL_MECHANISMS" ]]; then
+    listeners+=",SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT"
+    advertised+=",SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT"
+    protocol_map+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
+  fi
   cat <<EOF
 listeners=$listeners
 advertised.listeners=$advertised
@@ -190,11 +234,29 @@ EOF
   extra_listener_config
 }
 
-extra_listener_config() { :; }
+# The SASL listener's JAAS configuration: PLAIN users inline; SCRAM credentials live in the
+# cluster metadata, so their login module needs no options.
+extra_listener_config() {
+  [[ -n "$SASL_MECHANISMS" ]] || return 0
+  echo "sasl.enabled.mechanisms=$SASL_MECHANISMS"
+  local m lower
+  for m in ${SASL_MECHANISMS//,/ }; do
+    lower="${m,,}"
+    if [[ "$m" == PLAIN ]]; then
+      echo "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USERNAME=\"$KAFKA_SASL_PASSWORD\";"
+    else
+      echo "listener.name.sasl_plaintext.$lower.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    fi
+  done
+}
+
+scram_mechanisms() { echo "$SASL_MECHANISMS" | tr ',' '\n' | grep '^SCRAM-' || true; }
+
+# A fingerprint of the SCRAM credentials the metadata holds, to update them only when they change.
+scram_stamp() { printf '%s\n%s\n%s' "$(scram_mechanisms)" "$KAFKA_SASL_USERNAME" "$KAFKA_SASL_PASSWORD" | sha256sum | cut -c1-64; }
 
 write_config() {
   local major="${KAFKA_VERSION%%.*}"
-  mkdir -p "$DATA_DIR"
   {
     echo "# written by scripts/kafka.sh on each start; edits are overwritten"
     echo "process.roles=broker,controller"
@@ -218,6 +280,8 @@ write_config() {
     echo "group.initial.rebalance.delay.ms=0"
     echo "auto.create.topics.enable=false"
   } >"$PROPS_FILE"
+  # With SASL the file holds a password.
+  chmod 600 "$PROPS_FILE"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -259,6 +323,20 @@ metadata_ok() {
 # ---------------------------------------------------------------------------------------------
 # commands
 
+# Whether the running broker's configuration (and SCRAM credentials) are what this call asks for.
+sasl_matches_running() {
+  local expected
+  expected="$(mktemp)"
+  local saved="$PROPS_FILE"
+  PROPS_FILE="$expected" write_config
+  PROPS_FILE="$saved"
+  local same=1
+  cmp -s "$expected" "$PROPS_FILE" || same=0
+  rm -f "$expected"
+  if [[ -n "$(scram_mechanisms)" && "$(cat "$BROKER_DIR/scram.stamp" 2>/dev/null)" != "$(scram_stamp)" ]]; then same=0; fi
+  (( same == 1 ))
+}
+
 cmd_start() {
   require_java
   mkdir -p "$BROKER_DIR"
@@ -266,12 +344,17 @@ cmd_start() {
   flock -w 120 9 || die "another kafka.sh is starting/stopping the broker on port $KAFKA_PORT"
   local pid
   if pid="$(broker_pid)"; then
+    if [[ -n "$SASL_MECHANISMS" ]] && ! sasl_matches_running; then
+      die "the broker on port $KAFKA_PORT (pid $pid) runs without this KAFKA_SASL setup (mechanisms, port, user or password differ); stop it first"
+    fi
     info "already running on 127.0.0.1:$KAFKA_PORT (pid $pid)"
     return 0
   fi
   rm -f "$PID_FILE"
   local p
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+  local ports=("$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT")
+  [[ -n "$SASL_MECHANISMS" ]] && ports+=("$KAFKA_SASL_PORT")
+  for p in "${ports[@]}"; do
     if port_open "$p"; then
       die "port $p on 127.0.0.1 is already in use by another process (not a broker started by this script with KAFKA_HOME_DIR=$KAFKA_HOME_DIR); choose other KAFKA_PORT / KAFKA_CONTROLLER_PORT values"
     fi
@@ -280,18 +363,26 @@ cmd_start() {
   local t0
   t0="$(date +%s%N)"
   ensure_libs
+  mkdir -p "$DATA_DIR"
   write_config
   local cid
   cid="$(cluster_id)"
 
   [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
-  # Format once per data dir (skipping it on warm starts saves a JVM launch).
-  if [[ ! -f "$DATA_DIR/meta.properties" ]] &&
-     ! java -Xms64m -Xmx256m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  # Format once per data dir (skipping it on warm starts saves a JVM launch). SCRAM credentials
+  # go into the metadata at format time, so they exist before the first client connects.
+  local scram_args=() m
+  for m in $(scram_mechanisms); do
+    scram_args+=(--add-scram "$m=[name=$KAFKA_SASL_USERNAME,password=$KAFKA_SASL_PASSWORD]")
+  done
+  if [[ ! -f "$DATA_DIR/meta.properties" ]]; then
+    if ! java -Xms64m -Xmx256m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
         -cp "$LIBS_DIR/*" kafka.tools.StorageTool format \
-        -t "$cid" -c "$PROPS_FILE" --ignore-formatted >"$BROKER_DIR/format.log" 2>&1; then
-    cat "$BROKER_DIR/format.log" >&2
-    die "formatting the storage in $DATA_DIR failed (if the data dir belongs to another cluster, delete $BROKER_DIR)"
+        -t "$cid" -c "$PROPS_FILE" --ignore-formatted "${scram_args[@]}" >"$BROKER_DIR/format.log" 2>&1; then
+      cat "$BROKER_DIR/format.log" >&2
+      die "formatting the storage in $DATA_DIR failed (if the data dir belongs to another cluster, delete $BROKER_DIR)"
+    fi
+    if (( ${#scram_args[@]} > 0 )); then scram_stamp >"$BROKER_DIR/scram.stamp"; else rm -f "$BROKER_DIR/scram.stamp"; fi
   fi
 
   # shellcheck disable=SC2086  # heap/java opts are word lists on purpose
@@ -313,7 +404,7 @@ cmd_start() {
       rm -f "$PID_FILE"
       die "the broker exited during startup (log: $LOG_FILE)"
     fi
-    if metadata_ok; then break; fi
+    if metadata_ok && { [[ -z "$SASL_MECHANISMS" ]] || port_open "$KAFKA_SASL_PORT"; }; then break; fi
     if (( SECONDS >= deadline )); then
       tail -n 60 "$LOG_FILE" >&2 || true
       pid="$(broker_pid || true)"
@@ -323,9 +414,40 @@ cmd_start() {
     fi
   done
   echo "$KAFKA_VERSION" >"$BROKER_DIR/version"
+  update_scram_credentials
   local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   pid="$(broker_pid || cat "$PID_FILE")"
-  info "Kafka $KAFKA_VERSION ready on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, pid $pid) in $((ms / 1000)).$(printf '%03d' $((ms % 1000))) s"
+  local sasl=""
+  [[ -n "$SASL_MECHANISMS" ]] && sasl=", SASL_PLAINTEXT 127.0.0.1:$KAFKA_SASL_PORT ($SASL_MECHANISMS, user $KAFKA_SASL_USERNAME)"
+  info "Kafka $KAFKA_VERSION ready on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT$sasl, pid $pid) in $((ms / 1000)).$(printf '%03d' $((ms % 1000))) s"
+}
+
+# On a warm start whose SCRAM user or password changed: upsert them through the PLAINTEXT listener.
+update_scram_credentials() {
+  [[ -n "$(scram_mechanisms)" ]] || return 0
+  local stamp
+  stamp="$(scram_stamp)"
+  [[ "$(cat "$BROKER_DIR/scram.stamp" 2>/dev/null)" == "$stamp" ]] && return 0
+  # kafka-configs' class moved to the tools module in Kafka 4.
+  local main=kafka.admin.ConfigCommand
+  (( ${KAFKA_VERSION%%.*} >= 4 )) && main=org.apache.kafka.tools.ConfigCommand
+  info "updating the SCRAM credentials of $KAFKA_SASL_USERNAME ..."
+  local m
+  # One mechanism per request: the broker refuses two changes to one user in a single request.
+  for m in $(scram_mechanisms); do
+    if ! java -Xms64m -Xmx256m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$LIBS_DIR/*" \
+        "$main" --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter \
+        --entity-type users --entity-name "$KAFKA_SASL_USERNAME" --add-config "$m=[password=$KAFKA_SASL_PASSWORD]" \
+        >"$BROKER_DIR/scram.log" 2>&1; then
+      cat "$BROKER_DIR/scram.log" >&2
+      local pid
+      pid="$(broker_pid || true)"
+      [[ -n "$pid" ]] && stop_pid "$pid" >/dev/null 2>&1
+      rm -f "$PID_FILE"
+      die "could not store the $m credentials of $KAFKA_SASL_USERNAME, broker stopped (log: $BROKER_DIR/scram.log)"
+    fi
+  done
+  echo "$stamp" >"$BROKER_DIR/scram.stamp"
 }
 
 stop_pid() {
@@ -382,6 +504,19 @@ cmd_logs() {
   tail -n "$KAFKA_LOG_LINES" "$LOG_FILE"
 }
 
+cmd_config() {
+  local saved="$PROPS_FILE"
+  PROPS_FILE="$(mktemp)"
+  write_config
+  if [[ -n "${KAFKA_SASL_PASSWORD:-}" ]]; then
+    sed "s/$(printf '%s' "$KAFKA_SASL_PASSWORD" | sed 's/[][\/.*^$&]/\\&/g')/****/g" "$PROPS_FILE"
+  else
+    cat "$PROPS_FILE"
+  fi
+  rm -f "$PROPS_FILE"
+  PROPS_FILE="$saved"
+}
+
 cmd_path() {
   require_java
   ensure_libs
@@ -395,6 +530,7 @@ case "${1:-}" in
   status) cmd_status ;;
   logs) shift; cmd_logs "$@" ;;
   path) cmd_path ;;
+  config) cmd_config ;;
   -h|--help|help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' ;;
-  *) echo "usage: $0 start|stop|restart|status|logs [-f]|path" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|status|logs [-f]|path|config" >&2; exit 2 ;;
 esac

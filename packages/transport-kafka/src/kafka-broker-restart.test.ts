@@ -68,5 +68,5 @@ describe.skipIf(kafka.scriptPort === null)('KafkaTransport across a broker resta
     );
     for (const group of groups)
       expect([...group.seen.keys()].sort((a, b) => a - b)).toEqual([...Array(total).keys()]);
-  }, 180_000);
+  }, 300_000);
 });

@@ -21,6 +21,15 @@ declare module 'vitest' {
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const KAFKA_SCRIPT = resolve(REPO_ROOT, 'scripts/kafka.sh');
 
+/** The script's environment: our port, and more patience than its 90 s default on a busy machine. */
+function scriptEnv(port: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KAFKA_PORT: String(port),
+    KAFKA_START_TIMEOUT: process.env.KAFKA_START_TIMEOUT ?? '170',
+  };
+}
+
 export interface ScriptResult {
   ok: boolean;
   status: number | null;
@@ -36,7 +45,7 @@ export function kafkaScript(
 ): ScriptResult {
   const started = performance.now();
   const result = spawnSync('bash', [KAFKA_SCRIPT, command], {
-    env: { ...process.env, KAFKA_PORT: String(port) },
+    env: scriptEnv(port),
     encoding: 'utf8',
     timeout: timeoutMs,
   });
@@ -71,7 +80,7 @@ export function kafkaScriptAsync(
     execFile(
       'bash',
       [KAFKA_SCRIPT, command],
-      { env: { ...process.env, KAFKA_PORT: String(port) }, encoding: 'utf8', timeout: timeoutMs },
+      { env: scriptEnv(port), encoding: 'utf8', timeout: timeoutMs },
       (error, stdout, stderr) => {
         resolve({
           ok: !error,

@@ -8,10 +8,12 @@ import { type CpTelemetry, RealClock } from '@evcharging/core';
 import { MemoryBroker } from '@evcharging/transport-memory';
 import mittImport from 'mitt';
 import { report } from './lib/results.js';
+import { cliArgs } from './lib/stats.js';
 
 const mitt = mittImport as unknown as typeof mittImport.default;
 
 const { values } = parseArgs({
+  args: cliArgs(),
   options: { messages: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } },
 });
 const N = Number(values.messages);

@@ -99,6 +99,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
   const eventLog = new EventLog(options.eventLog);
   const startedAt = clock.now();
   const nodes = new Map<string, EvNode>();
+  const unstarted: EvNode[] = [];
   /** Figures of nodes as they were when they stopped. */
   const finalFigures = new Map<string, Record<string, Record<string, unknown>>>();
   let stopping: Promise<void> | undefined;
@@ -133,6 +134,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
         ...(nodeOptions.config ? { config: nodeOptions.config } : {}),
       });
       nodes.set(id, node);
+      unstarted.push(node);
       finalFigures.delete(id);
       return node;
     },
@@ -147,8 +149,10 @@ export function createSimulation(options: SimulationOptions): Simulation {
       await stopNode(node);
     },
     async start() {
-      for (const node of [...nodes.values()]) {
-        if (node.state === 'created') await node.start();
+      // Only nodes added since the last start: run() calls this on every step of a long run.
+      while (unstarted.length > 0) {
+        const node = unstarted.shift()!;
+        if (node.state === 'created' && nodes.get(node.id) === node) await node.start();
       }
     },
     async run({ for: ms }) {

@@ -14,6 +14,8 @@ export const DLQ_HEADERS = {
   attempts: 'x-dlq-attempts',
   /** When it was dead-lettered, ms since the epoch. */
   deadLetteredAt: 'x-dlq-ts',
+  /** Set when the broker refused the full record (too large): the value was left out, and why. */
+  valueDropped: 'x-dlq-value-dropped',
 } as const;
 
 /** The dead-letter topic of a Kafka topic. */

@@ -92,4 +92,50 @@ describe.skipIf(kafka.bootstrap === null)('KafkaTransport dead-letter topics', (
     expect(header(dead!.headers, DLQ_HEADERS.attempts)).toBe('3');
     expect(header(dead!.headers, DLQ_HEADERS.offset)).toBe('1');
   });
+
+  it('does not stall on a poison record too large to dead-letter with its headers', async () => {
+    const t = await bed.transport('central');
+    const got: number[] = [];
+    await t.subscribe('cp.telemetry', { group: 'huge' }, (v) => {
+      got.push(v.euros);
+    });
+    const producer = bed.raw.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
+    await producer.connect();
+    // Just under the broker's default message.max.bytes (1,048,588 per record batch): the broker
+    // takes it, but not again with the dead-letter headers added.
+    await producer.send({
+      topic: `${bed.prefix}cp.telemetry`,
+      messages: [{ key: 'CP-001', value: Buffer.alloc(1_048_450, 0x41) }],
+    });
+    await producer.disconnect();
+    await t.publish('cp.telemetry', telemetry('CP-001', 7));
+
+    expect(await bed.waitFor(() => got.length >= 1)).toBe(true);
+    expect(got).toEqual([7]);
+    const [dead] = await readTopic(bed.raw, `${bed.prefix}cp.telemetry.dlq`, 1);
+    expect(dead!.value).toBeNull();
+    expect(header(dead!.headers, DLQ_HEADERS.valueDropped)).toMatch(/^1048450 bytes dropped: /);
+    expect(header(dead!.headers, DLQ_HEADERS.reason)).toMatch(/^invalid JSON: /);
+  });
+
+  it('refuses a message over producer.maxMessageBytes at publish, without failing its neighbours', async () => {
+    const t = await bed.transportWith('engine', { producer: { maxMessageBytes: 10_000 } });
+    const got: string[] = [];
+    await t.subscribe('cp.status', { group: 'sizes' }, (v) => {
+      got.push(v.cp_id);
+    });
+    const huge = { cp_id: 'CP-BIG', state: 'ACTIVATED' as const, note: 'x'.repeat(20_000) };
+    const results = await Promise.allSettled([
+      t.publish('cp.status', { cp_id: 'CP-001', state: 'ACTIVATED' }),
+      t.publish('cp.status', huge),
+      t.publish('cp.status', { cp_id: 'CP-002', state: 'ACTIVATED' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(
+      /message for "cp.status" \(key "CP-BIG"\) is 200\d\d bytes, over producer.maxMessageBytes \(10000\)/,
+    );
+    expect(await bed.waitFor(() => got.length >= 2)).toBe(true);
+    expect(got.sort()).toEqual(['CP-001', 'CP-002']);
+    expect(t.stats().rejected['cp.status']).toBe(1);
+  });
 });

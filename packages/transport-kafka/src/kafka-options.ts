@@ -27,6 +27,12 @@ export interface KafkaProducerSettings {
   maxBatchMessages?: number;
   /** Most bytes (keys + values) in one produce request (default 512 KiB, under the broker's 1 MiB). */
   maxBatchBytes?: number;
+  /**
+   * Largest message `publish()` accepts, bytes of JSON (default 1,000,000, under the broker's
+   * default `message.max.bytes` of 1 MiB). A bigger one is refused at once instead of failing the
+   * whole request it would travel in.
+   */
+  maxMessageBytes?: number;
   /** Extra wait before a batch is sent, ms (default 0: send as soon as the current burst of calls ends). */
   lingerMs?: number;
   /** Required acknowledgements: -1 all in-sync replicas (default), 1 leader only, 0 none. */
@@ -156,6 +162,7 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
     producer: {
       maxBatchMessages: options.producer?.maxBatchMessages ?? 1_000,
       maxBatchBytes: options.producer?.maxBatchBytes ?? 512 * 1024,
+      maxMessageBytes: options.producer?.maxMessageBytes ?? 1_000_000,
       lingerMs: options.producer?.lingerMs ?? 0,
       acks: options.producer?.acks ?? -1,
       idempotent: options.producer?.idempotent ?? false,
@@ -181,6 +188,7 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
     ['topics.partitions', resolved.topics.partitions],
     ['producer.maxBatchMessages', resolved.producer.maxBatchMessages],
     ['producer.maxBatchBytes', resolved.producer.maxBatchBytes],
+    ['producer.maxMessageBytes', resolved.producer.maxMessageBytes],
     ['producer.deliveryTimeoutMs', resolved.producer.deliveryTimeoutMs],
     ['consumer.sessionTimeoutMs', resolved.consumer.sessionTimeoutMs],
     ['consumer.heartbeatIntervalMs', resolved.consumer.heartbeatIntervalMs],

@@ -53,6 +53,7 @@ function harness(
   handler: MessageHandler<TopicName>,
   overrides: Partial<Parameters<typeof resolveKafkaOptions>[0]> = {},
   group: { committed: string[]; fromBeginning?: boolean } = { committed: ['5'] },
+  dlq: (record: Message) => void = () => undefined,
 ) {
   const clock = new VirtualClock();
   const consumers: FakeConsumer[] = [];
@@ -91,6 +92,7 @@ function harness(
     logger: silentLogger(),
     counters,
     sendDeadLetter: async (topic, record) => {
+      dlq(record);
       deadLetters.push({ topic, record });
     },
   });
@@ -277,5 +279,81 @@ describe('KafkaSubscription (fake kafkajs consumer, virtual time)', () => {
       expect(h.consumers[0]!.commits).toEqual([]);
       expect(h.consumers[0]!.seeks).toEqual([]);
     }
+  });
+
+  it('writes a dead letter the broker refuses as too large once more without its value, then moves on', async () => {
+    const tooLarge = Object.assign(
+      new Error('The request included a message larger than the max message size'),
+      {
+        name: 'KafkaJSProtocolError',
+        type: 'MESSAGE_TOO_LARGE',
+        retriable: false,
+      },
+    );
+    const refuseValues = (record: Message) => {
+      if (record.value !== null) throw tooLarge;
+    };
+    const seen: number[] = [];
+    const h = harness(
+      (v) => void seen.push((v as { euros: number }).euros),
+      {},
+      { committed: ['5'] },
+      refuseValues,
+    );
+    await h.subscription.start();
+    const { resolved } = await deliver(h, [
+      record(5, `{"cp_id":${'9'.repeat(100)}`),
+      record(6, telemetry(2)),
+    ]);
+    expect(h.deadLetters).toHaveLength(1);
+    const [dead] = h.deadLetters;
+    expect(dead!.record.value).toBeNull();
+    expect(String(dead!.record.headers?.[DLQ_HEADERS.valueDropped])).toBe(
+      '109 bytes dropped: The request included a message larger than the max message size',
+    );
+    expect(String(dead!.record.headers?.[DLQ_HEADERS.reason])).toMatch(/^invalid JSON/);
+    expect(seen).toEqual([2]);
+    expect(resolved.at(-1)).toBe('6');
+  });
+
+  it('lets a record go when the dead-letter topic refuses even the bare record', async () => {
+    const refused = Object.assign(new Error('Not authorized to access topics'), { retriable: false });
+    const seen: number[] = [];
+    const h = harness(
+      (v) => void seen.push((v as { euros: number }).euros),
+      {},
+      { committed: ['5'] },
+      () => {
+        throw refused;
+      },
+    );
+    await h.subscription.start();
+    const { resolved } = await deliver(h, [record(5, 'not json'), record(6, telemetry(2))]);
+    expect(seen).toEqual([2]);
+    expect(resolved.at(-1)).toBe('6');
+    expect(h.counters.rejected['cp.telemetry']).toBe(1);
+  });
+
+  it('keeps retrying a dead letter while the failure is transient, holding the records behind it', async () => {
+    let failures = 3;
+    const down = Object.assign(new Error('connect ECONNREFUSED'), {
+      name: 'KafkaJSConnectionError',
+      retriable: true,
+    });
+    const seen: [number, number][] = [];
+    const h = harness(
+      (v) => void seen.push([(v as { euros: number }).euros, h.clock.now() - start]),
+      {},
+      { committed: ['5'] },
+      () => {
+        if (failures-- > 0) throw down;
+      },
+    );
+    const start = h.clock.now();
+    await h.subscription.start();
+    await deliver(h, [record(5, 'not json'), record(6, telemetry(2))]);
+    expect(h.deadLetters).toHaveLength(1);
+    // 500 + 1000 + 2000 ms of pauses before the fourth try succeeded.
+    expect(seen).toEqual([[2, 3_500]]);
   });
 });

@@ -11,7 +11,8 @@ import {
   validate,
 } from '@evcharging/core';
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
-import { deadLetterRecord, deadLetterTopic } from './dead-letter.js';
+import { DLQ_HEADERS, deadLetterRecord, deadLetterTopic } from './dead-letter.js';
+import { isTransientKafkaError } from './kafka-errors.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
 import { retryRetriable } from './topic-admin.js';
 
@@ -345,7 +346,12 @@ export class KafkaSubscription {
     return this.writeDeadLetter(partition, message, reason, 0, checkpoint);
   }
 
-  /** Writes to the DLQ until it succeeds or the subscription stops (kafkajs retries each try too). */
+  /**
+   * Writes to the DLQ until it succeeds or the subscription stops; kafkajs retries each try too.
+   * A permanent refusal (the record plus our headers is over the broker's size limit, say) must not
+   * hold the partition forever: the record is written once more without its value, and if even
+   * that is refused it is logged and let go.
+   */
   private async writeDeadLetter(
     partition: number,
     message: KafkaMessage,
@@ -354,19 +360,34 @@ export class KafkaSubscription {
     checkpoint: Checkpoint,
   ): Promise<boolean> {
     const { kafkaTopic, groupId, clock } = this.deps;
-    const record = deadLetterRecord(
+    const dlq = deadLetterTopic(kafkaTopic);
+    let record = deadLetterRecord(
       { topic: kafkaTopic, partition, group: groupId, message },
       reason,
       attempts,
       clock.now(),
     );
-    for (let delay = 500; !this.stopped; delay = Math.min(delay * 2, 10_000)) {
+    for (let delay = 500; !this.stopped; ) {
       try {
-        await this.deps.sendDeadLetter(deadLetterTopic(kafkaTopic), record);
+        await this.deps.sendDeadLetter(dlq, record);
         return true;
       } catch (error) {
-        this.log.error({ err: error }, 'could not write to the dead-letter topic; retrying');
+        const where = { err: error, partition, offset: message.offset, dlq };
+        if (!isTransientKafkaError(error)) {
+          if (record.value !== null && record.value !== undefined) {
+            this.log.error(where, 'the dead-letter topic refused the record; writing it without its value');
+            record = withoutValue(record, error);
+            continue;
+          }
+          this.log.error(
+            { ...where, reason },
+            'the dead-letter topic refused even the bare record; giving up on it',
+          );
+          return true;
+        }
+        this.log.error(where, 'could not write to the dead-letter topic; retrying');
         if (!(await this.pause(delay, checkpoint))) return false;
+        delay = Math.min(delay * 2, 10_000);
       }
     }
     return false;
@@ -404,6 +425,16 @@ export class KafkaSubscription {
       this.sleepers.add(wake);
     });
   }
+}
+
+/** The DLQ record minus its value, saying why and how big the value was. */
+function withoutValue(record: Message, error: unknown): Message {
+  const size = record.value === null || record.value === undefined ? 0 : Buffer.byteLength(record.value);
+  return {
+    ...record,
+    value: null,
+    headers: { ...record.headers, [DLQ_HEADERS.valueDropped]: `${size} bytes dropped: ${errorText(error)}` },
+  };
 }
 
 function decodeHeaders(headers: IHeaders | undefined): Readonly<Record<string, string>> {

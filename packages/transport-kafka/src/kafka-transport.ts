@@ -229,17 +229,21 @@ export class KafkaTransport implements Transport {
       return this.connect().then(() => this.publish(topic, message, options));
     const key = keyOf(topic, message);
     const value = JSON.stringify(message);
+    const bytes = Buffer.byteLength(value) + Buffer.byteLength(key);
+    if (bytes > this.options.producer.maxMessageBytes) {
+      count(this.counters.rejected, topic);
+      return Promise.reject(
+        new RangeError(
+          `${this.name}: message for "${topic}" (key ${JSON.stringify(key)}) is ${bytes} bytes, over producer.maxMessageBytes (${this.options.producer.maxMessageBytes})`,
+        ),
+      );
+    }
     const record: Message = { key, value };
     // kafkajs stamps records with Date.now(), which is what a RealClock says; any other clock
     // stamps its own time (parsing that string costs kafkajs a little per record).
     if (!this.realTime) record.timestamp = String(this.clock.now());
     if (options.headers) record.headers = { ...options.headers };
-    return this.batcher.enqueue(
-      this.kafkaTopic(topic),
-      record,
-      Buffer.byteLength(value) + key.length + 64,
-      topic,
-    );
+    return this.batcher.enqueue(this.kafkaTopic(topic), record, bytes + 64, topic);
   }
 
   async subscribe<T extends TopicName>(

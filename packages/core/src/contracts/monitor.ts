@@ -14,7 +14,9 @@ export const MonitorRegistrationSchema = Type.Object(
     location: Type.Optional(Type.String({ maxLength: 256 })),
     price_eur_kwh: Type.Optional(Type.Number({ minimum: 0 })),
     kw: Type.Optional(Type.Number({ minimum: 0 })),
-    secret: Type.Optional(Type.String({ maxLength: 256, description: 'Per-CP secret, when Central has one' })),
+    secret: Type.Optional(
+      Type.String({ maxLength: 256, description: 'Per-CP secret, when Central has one' }),
+    ),
   },
   { additionalProperties: true, $id: 'MonitorRegistration' },
 );

@@ -64,7 +64,10 @@ while (queue.length > 0) {
   const pkgDir = queue.shift();
   const skip = optionalPeers(pkgDir);
   // Dependencies are the siblings of the package in its entry's node_modules folder.
-  const parent = pkgDir.slice(0, pkgDir.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length);
+  const parent = pkgDir.slice(
+    0,
+    pkgDir.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length,
+  );
   const self = relative(parent, pkgDir).split(sep).join('/');
   for (const name of names(parent)) {
     if (name === self || skip.has(name)) continue;
@@ -97,4 +100,6 @@ for (const name of names(hoisted)) {
   const link = join(hoisted, name);
   if (!existsSync(link)) rmSync(link, { force: true });
 }
-console.log(`kept ${keep.size} packages, pruned ${removed} (${(bytes / 1e6).toFixed(1)} MB) reachable only through optional peers`);
+console.log(
+  `kept ${keep.size} packages, pruned ${removed} (${(bytes / 1e6).toFixed(1)} MB) reachable only through optional peers`,
+);

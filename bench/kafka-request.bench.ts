@@ -3,8 +3,10 @@
  * transport in the same run.
  *
  * Each round uses fresh topics on one real broker. A bench driver (its own KafkaTransport) publishes
- * `driver.requests` at a fixed rate, each for a different CP, and times from the publish call to the
- * arrival of the `accepted` update on `driver.updates`. The answering side is, in turn:
+ * `driver.requests`, each for a different CP, and times from the publish call to the arrival of the
+ * `accepted` update on `driver.updates`: first paced at each rate of `--rates` for `--seconds`
+ * (latency p50/p99), then a burst of `--burst` requests at once (how many requests per second the
+ * side answers when a queue has formed). The answering side is, in turn:
  * - `echo` (baseline): a KafkaTransport consumer that answers every request with `accepted` at once:
  *   the floor two Kafka hops cost through this transport;
  * - `central`: Central (`centralController`, memory store) on its own KafkaTransport, as the
@@ -14,7 +16,7 @@
  * - `central-sqlite`: the same with the SQLite store a deployment uses.
  * Rounds rotate the order of the sides; latencies of a side are pooled over its rounds.
  *
- * Run: pnpm bench:kafka-request [-- --requests 600 --rate 20 --rounds 2]
+ * Run: pnpm bench:kafka-request [-- --rates 5,20 --seconds 20 --burst 1000 --rounds 2]
  * Uses KAFKA_BOOTSTRAP when set, else a broker from scripts/kafka.sh on KAFKA_PORT (default 19492).
  */
 import { randomUUID } from 'node:crypto';
@@ -38,30 +40,39 @@ import { cliArgs, latencySummary, median } from './lib/stats.js';
 const { values } = parseArgs({
   args: cliArgs(),
   options: {
-    requests: { type: 'string', default: '600' },
-    rate: { type: 'string', default: '20' },
+    rates: { type: 'string', default: '5,20' },
+    seconds: { type: 'string', default: '20' },
+    burst: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '2' },
     sides: { type: 'string', default: 'echo,central,central-sqlite' },
   },
 });
-const REQUESTS = Number(values.requests);
-const RATE = Number(values.rate);
+const RATES = values.rates.split(',').map(Number);
+const SECONDS = Number(values.seconds);
+const BURST = Number(values.burst);
 const ROUNDS = Number(values.rounds);
 const SIDES = values.sides.split(',') as SideName[];
 type SideName = 'echo' | 'central' | 'central-sqlite';
 if (
-  !(Number.isInteger(REQUESTS) && REQUESTS >= 10 && REQUESTS <= 20_000) ||
-  !(RATE >= 1 && RATE <= 2000 && ROUNDS >= 1 && ROUNDS <= 10) ||
+  !(RATES.length > 0 && RATES.every((r) => r >= 1 && r <= 1000) && SECONDS >= 1 && SECONDS <= 300) ||
+  !(Number.isInteger(BURST) && BURST >= 0 && BURST <= 20_000 && ROUNDS >= 1 && ROUNDS <= 10) ||
   !SIDES.every((s) => s === 'echo' || s === 'central' || s === 'central-sqlite')
 ) {
   process.stderr.write(
-    'usage: kafka-request.bench.ts [--requests 10..20000] [--rate 1..2000 /s] [--rounds 1..10] [--sides echo,central,central-sqlite]\n',
+    'usage: kafka-request.bench.ts [--rates r,r,... (1..1000 /s)] [--seconds 1..300] [--burst 0..20000] [--rounds 1..10]\n' +
+      '                              [--sides echo,central,central-sqlite]\n',
   );
   process.exit(2);
 }
 /** A round that has not seen every answer by then fails the bench instead of hanging it. */
 const ROUND_LIMIT_MS = 180_000;
 const TARGET_P99_MS = 50;
+/** Requests in one round, each for its own CP: every paced phase, then the burst. */
+const PHASES = [
+  ...RATES.map((rate) => ({ rate, count: Math.round(rate * SECONDS) })),
+  { rate: 0, count: BURST },
+].filter((p) => p.count > 0);
+const REQUESTS = PHASES.reduce((n, p) => n + p.count, 0);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -175,17 +186,24 @@ async function dropTopics(bootstrap: string, prefix: string): Promise<void> {
   }
 }
 
-interface RoundResult {
-  side: SideName;
+interface PhaseResult {
+  /** Requests per second offered; 0 for the burst. */
+  rate: number;
   latenciesMs: number[];
   denied: number;
+  /** First publish to last answer. */
   seconds: number;
 }
 
-async function runRound(bootstrap: string, side: SideName, count = REQUESTS): Promise<RoundResult> {
+interface RoundResult {
+  side: SideName;
+  phases: PhaseResult[];
+}
+
+async function runRound(bootstrap: string, side: SideName, phases = PHASES): Promise<RoundResult> {
   const prefix = `bench-${randomUUID().slice(0, 8)}-${side}.`;
   const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
+  let latencies: number[] = [];
   let denied = 0;
   const driver = transport(bootstrap, prefix, 'bench-driver');
   let answerer: Answerer | undefined;
@@ -206,29 +224,42 @@ async function runRound(bootstrap: string, side: SideName, count = REQUESTS): Pr
       side === 'echo'
         ? await startEcho(bootstrap, prefix)
         : await startCentral(bootstrap, prefix, side === 'central-sqlite');
-    const started = performance.now();
-    const sends: Promise<void>[] = [];
-    for (let i = 0; i < count; i++) {
-      const due = started + (i / RATE) * 1000;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      const requestId = `req-${prefix}${i}`;
-      sentAt.set(requestId, performance.now());
-      sends.push(
-        driver.publish('driver.requests', {
-          request_id: requestId,
-          driver_id: `driver-${i}`,
-          cp_id: cpId(i),
-          ts: isoTime(Date.now()),
-        }),
+    const results: PhaseResult[] = [];
+    let next = 0;
+    for (const phase of phases) {
+      latencies = [];
+      denied = 0;
+      const started = performance.now();
+      const sends: Promise<void>[] = [];
+      for (let i = 0; i < phase.count; i++, next++) {
+        if (phase.rate > 0) {
+          const wait = started + (i / phase.rate) * 1000 - performance.now();
+          if (wait > 0) await sleep(wait);
+        }
+        const requestId = `req-${prefix}${next}`;
+        sentAt.set(requestId, performance.now());
+        sends.push(
+          driver.publish('driver.requests', {
+            request_id: requestId,
+            driver_id: `driver-${next}`,
+            cp_id: cpId(next),
+            ts: isoTime(Date.now()),
+          }),
+        );
+      }
+      await Promise.all(sends);
+      await until(
+        () => `${side} at ${phase.rate || 'burst'}: ${latencies.length + denied} of ${phase.count} answered`,
+        () => latencies.length + denied >= phase.count,
       );
+      results.push({
+        rate: phase.rate,
+        latenciesMs: latencies,
+        denied,
+        seconds: (performance.now() - started) / 1000,
+      });
     }
-    await Promise.all(sends);
-    await until(
-      () => `${side}: ${latencies.length + denied} of ${count} answered`,
-      () => latencies.length + denied >= count,
-    );
-    return { side, latenciesMs: latencies, denied, seconds: (performance.now() - started) / 1000 };
+    return { side, phases: results };
   } finally {
     await answerer?.stop();
     await driver.close();
@@ -240,12 +271,12 @@ async function main(): Promise<void> {
   const loadAtStart = os.loadavg();
   const broker = benchBroker(Number(process.env.KAFKA_PORT ?? 19492));
   process.stdout.write(
-    `kafka-request bench: broker ${broker.bootstrap} (${broker.source}); ${REQUESTS} requests at ${RATE}/s x ${ROUNDS} rounds per side\n`,
+    `kafka-request bench: broker ${broker.bootstrap} (${broker.source}); per round ${PHASES.map((p) => (p.rate ? `${p.count} at ${p.rate}/s` : `a burst of ${p.count}`)).join(', ')}; ${ROUNDS} rounds per side\n`,
   );
   try {
     // Warm-up, discarded: a short round of each side, so first-use costs (the broker's first topic
     // creations, code compiled on first call) are not in the figures.
-    for (const side of SIDES) await runRound(broker.bootstrap, side, 50);
+    for (const side of SIDES) await runRound(broker.bootstrap, side, [{ rate: 20, count: 40 }]);
     const results: RoundResult[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       // Rotate the order, so a warming broker or a busy neighbour favours no side.
@@ -253,51 +284,70 @@ async function main(): Promise<void> {
       for (const side of order) {
         const result = await runRound(broker.bootstrap, side);
         results.push(result);
-        const s = latencySummary(result.latenciesMs);
-        process.stdout.write(
-          `  round ${r + 1} ${side}: p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms (${s.count} accepted, ${result.denied} denied)\n`,
-        );
+        for (const phase of result.phases) {
+          const s = latencySummary(phase.latenciesMs);
+          process.stdout.write(
+            `  round ${r + 1} ${side} ${phase.rate ? `${phase.rate}/s` : 'burst'}: p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms ` +
+              `(${s.count} accepted, ${phase.denied} denied${phase.rate ? '' : `, ${Math.round(phase.latenciesMs.length / phase.seconds)} answered/s`})\n`,
+          );
+        }
       }
     }
-    const summaries = Object.fromEntries(
-      SIDES.map((side) => [
-        side,
-        latencySummary(results.filter((r) => r.side === side).flatMap((r) => r.latenciesMs)),
-      ]),
-    ) as Record<SideName, ReturnType<typeof latencySummary>>;
-    const perRound = (side: SideName, p: 'p50' | 'p99') =>
-      median(results.filter((r) => r.side === side).map((r) => latencySummary(r.latenciesMs)[p]));
+    const phasesOf = (side: SideName, rate: number) =>
+      results.filter((r) => r.side === side).flatMap((r) => r.phases.filter((p) => p.rate === rate));
     const rows: BenchRow[] = [];
+    const summaries: Record<string, unknown> = {};
     for (const side of SIDES) {
-      const s = summaries[side];
       const isCentral = side !== 'echo';
-      rows.push(
-        { name: `${side}: request → accepted p50`, value: s.p50, unit: 'ms' },
-        {
-          name: `${side}: request → accepted p99`,
-          value: s.p99,
-          unit: 'ms',
-          ...(isCentral ? { target: `< ${TARGET_P99_MS}`, met: s.p99 < TARGET_P99_MS } : {}),
-        },
-      );
-      if (isCentral && summaries.echo) {
+      for (const rate of RATES) {
+        const phases = phasesOf(side, rate);
+        // Pooled over rounds; the ratio to the echo is the median of per-round ratios.
+        const s = latencySummary(phases.flatMap((p) => p.latenciesMs));
+        summaries[`${side}@${rate}`] = s;
+        rows.push(
+          { name: `${side}, ${rate} req/s: request → accepted p50`, value: s.p50, unit: 'ms' },
+          {
+            name: `${side}, ${rate} req/s: request → accepted p99`,
+            value: s.p99,
+            unit: 'ms',
+            ...(isCentral ? { target: `< ${TARGET_P99_MS}`, met: s.p99 < TARGET_P99_MS } : {}),
+          },
+        );
+        if (isCentral && SIDES.includes('echo')) {
+          const echo = phasesOf('echo', rate);
+          const ratios = phases.map(
+            (p, i) => latencySummary(p.latenciesMs).p50 / latencySummary(echo[i]?.latenciesMs ?? []).p50,
+          );
+          rows.push({
+            name: `${side}, ${rate} req/s: p50 over echo p50 (median of rounds)`,
+            value: median(ratios),
+            unit: '',
+          });
+        }
+      }
+      if (BURST > 0) {
+        const bursts = phasesOf(side, 0);
+        const perSecond = median(bursts.map((p) => p.latenciesMs.length / p.seconds));
         rows.push({
-          name: `${side}: p50 over echo p50 (median of rounds)`,
-          value: perRound(side, 'p50') / perRound('echo', 'p50'),
-          unit: '',
+          name: `${side}: burst of ${BURST}, answered per second (median)`,
+          value: Math.round(perSecond),
+          unit: 'req/s',
         });
       }
     }
     report('kafka-request', rows, {
       broker: { bootstrap: broker.bootstrap, source: broker.source, startSeconds: broker.startSeconds },
-      config: { requests: REQUESTS, ratePerSecond: RATE, rounds: ROUNDS, sides: SIDES },
+      config: { rates: RATES, secondsPerRate: SECONDS, burst: BURST, rounds: ROUNDS, sides: SIDES },
       loadAverageAtStart: loadAtStart,
       summaries,
       rounds: results.map((r) => ({
         side: r.side,
-        seconds: r.seconds,
-        denied: r.denied,
-        ...latencySummary(r.latenciesMs),
+        phases: r.phases.map((p) => ({
+          rate: p.rate,
+          seconds: p.seconds,
+          denied: p.denied,
+          ...latencySummary(p.latenciesMs),
+        })),
       })),
     });
   } finally {

@@ -1,13 +1,14 @@
 /**
  * City-day: `pnpm sim` (examples/quickstart) with 1,000 CPs, 3,000 drivers, 24 simulated hours on a
- * VirtualClock, telemetry every 1 s while supplying, everything else at the sim's defaults. The sim
+ * VirtualClock, telemetry every 1 s while supplying (the issue's configuration), everything else at
+ * the sim's defaults; and, for comparison, the same day at the sim's default 60 s telemetry. The sim
  * runs unchanged in a child process under `/usr/bin/time -v`; this script reads its JSON report and
  * the kernel's figures, and reports the speed-up over real time (wall), the speed-up per CPU second
  * (simulated time / CPU time of the process: what it does with a core to itself, the figure a busy
- * neighbour disturbs least), messages per wall and per CPU second, and peak RSS. Rounds run one
- * after another; the figures are their medians.
+ * neighbour disturbs least), messages per wall and per CPU second, and peak RSS. Each round runs
+ * every telemetry interval once, in turn; the figures are medians of rounds.
  *
- * Run: pnpm bench:city-day [-- --rounds 3 --cps 1000 --drivers 3000 --hours 24 --telemetry-interval 1]
+ * Run: pnpm bench:city-day [-- --rounds 3 --cps 1000 --drivers 3000 --hours 24 --telemetry-interval 1,60]
  *      Extra sim flags after `--sim`: pnpm bench:city-day -- --sim --monitor-interval 1 --heartbeat-timeout 5
  */
 import { spawnSync } from 'node:child_process';
@@ -30,8 +31,8 @@ const { values } = parseArgs({
     drivers: { type: 'string', default: '3000' },
     hours: { type: 'string', default: '24' },
     seed: { type: 'string', default: '42' },
-    'telemetry-interval': { type: 'string', default: '1' },
-    'time-limit': { type: 'string', default: '3600' },
+    'telemetry-interval': { type: 'string', default: '1,60' },
+    'time-limit': { type: 'string', default: '7200' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -39,13 +40,15 @@ const CPS = Number(values.cps);
 const DRIVERS = Number(values.drivers);
 const HOURS = Number(values.hours);
 const TIME_LIMIT_S = Number(values['time-limit']);
+const INTERVALS = values['telemetry-interval'].split(',').map(Number);
 if (
   !(ROUNDS >= 1 && ROUNDS <= 10 && CPS >= 1 && CPS <= 100_000 && DRIVERS >= 0 && DRIVERS <= 1_000_000) ||
-  !(HOURS > 0 && HOURS <= 48 && TIME_LIMIT_S >= 10 && TIME_LIMIT_S <= 4 * 3600)
+  !(HOURS > 0 && HOURS <= 48 && TIME_LIMIT_S >= 10 && TIME_LIMIT_S <= 4 * 3600) ||
+  !INTERVALS.every((i) => i >= 0.01 && i <= 3600)
 ) {
   process.stderr.write(
     'usage: city-day.bench.ts [--rounds 1..10] [--cps 1..100000] [--drivers 0..1000000] [--hours 0..48]\n' +
-      '                         [--seed s] [--telemetry-interval s] [--time-limit 10..14400 s] [--sim <sim flags>]\n',
+      '                         [--seed s] [--telemetry-interval s,s,...] [--time-limit 10..14400 s] [--sim <sim flags>]\n',
   );
   process.exit(2);
 }
@@ -67,6 +70,7 @@ interface SimJson {
 }
 
 interface Round {
+  telemetryIntervalS: number;
   /** Wall time of the whole child process, including loading TypeScript and building the network. */
   processWallSeconds: number;
   /** The sim's own wall time (building, starting and running the network). */
@@ -101,7 +105,7 @@ function timeField(output: string, label: string): number {
   return Number(value);
 }
 
-function round(timeLimitMs: number): Round {
+function round(telemetryIntervalS: number, timeLimitMs: number, hours = HOURS): Round {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'city-day-'));
   const json = path.join(dir, 'report.json');
   const loadAverageBefore = os.loadavg();
@@ -115,9 +119,9 @@ function round(timeLimitMs: number): Round {
       simScript,
       `--cps=${CPS}`,
       `--drivers=${DRIVERS}`,
-      `--hours=${HOURS}`,
+      `--hours=${hours}`,
       `--seed=${values.seed}`,
-      `--telemetry-interval=${values['telemetry-interval']}`,
+      `--telemetry-interval=${telemetryIntervalS}`,
       '--no-progress',
       `--json=${json}`,
       ...extraSimFlags,
@@ -126,7 +130,7 @@ function round(timeLimitMs: number): Round {
       cwd: root,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeLimitMs,
+      timeout: Math.ceil(timeLimitMs),
       maxBuffer: 16 * 2 ** 20,
     });
     if (child.status !== 0 || !existsSync(json)) {
@@ -142,6 +146,7 @@ function round(timeLimitMs: number): Round {
     const messages = sim.report.messages.total;
     const simWallSeconds = sim.run.wall_ms / 1000;
     return {
+      telemetryIntervalS,
       processWallSeconds: timeField(child.stderr, 'Elapsed (wall clock) time'),
       simWallSeconds,
       cpuSeconds,
@@ -167,55 +172,107 @@ function main(): void {
   if (!existsSync(TIME)) throw new Error(`city-day bench needs ${TIME} (GNU time) for the child's peak RSS`);
   const started = performance.now();
   const rounds: Round[] = [];
+  let stoppedBecause = 'every round ran';
+  const startups: Round[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
-    const left = TIME_LIMIT_S * 1000 - (performance.now() - started);
-    if (left <= 0) break;
-    const result = round(left);
-    rounds.push(result);
-    process.stdout.write(
-      `  round ${r}: ${result.simWallSeconds.toFixed(1)} s wall, ${result.cpuSeconds.toFixed(1)} s CPU, ` +
-        `${Math.round(result.speedUpWall)}x real time (${Math.round(result.speedUpCpu)}x per CPU second), ` +
-        `${result.messages.toLocaleString('en-US')} messages, peak RSS ${Math.round(result.maxRssMiB)} MiB, ` +
-        `load ${result.loadAverageBefore[0]!.toFixed(1)}\n`,
+    // Same-run baseline: the same command for 36 simulated seconds: loading the TypeScript sources,
+    // building and starting the network. Its CPU time is the part of a day's that is not simulating.
+    const startup = round(INTERVALS[0]!, 600_000, 0.01);
+    startups.push(startup);
+    process.stdout.write(`  round ${r}, startup (0.01 h): ${startup.cpuSeconds.toFixed(1)} s CPU\n`);
+    for (const interval of INTERVALS) {
+      const left = TIME_LIMIT_S * 1000 - (performance.now() - started);
+      if (left <= 0) {
+        stoppedBecause = `time limit of ${TIME_LIMIT_S} s reached`;
+        break;
+      }
+      const result = round(interval, left);
+      rounds.push(result);
+      process.stdout.write(
+        `  round ${r}, telemetry ${interval} s: ${result.simWallSeconds.toFixed(1)} s wall, ${result.cpuSeconds.toFixed(1)} s CPU, ` +
+          `${Math.round(result.speedUpWall)}x real time (${Math.round(result.speedUpCpu)}x per CPU second), ` +
+          `${result.messages.toLocaleString('en-US')} messages, peak RSS ${Math.round(result.maxRssMiB)} MiB, ` +
+          `load ${result.loadAverageBefore[0]!.toFixed(1)}\n`,
+      );
+    }
+  }
+  const startupCpu = median(startups.map((r) => r.cpuSeconds));
+  const rows: BenchRow[] = [
+    { name: 'startup (load sources, build and start the network)', value: startupCpu, unit: 's CPU' },
+  ];
+  for (const interval of INTERVALS) {
+    const mine = rounds.filter((r) => r.telemetryIntervalS === interval);
+    if (mine.length === 0) continue;
+    const m = (pick: (r: Round) => number) => median(mine.map(pick));
+    // The issue's target is for 1 s telemetry; other intervals are context.
+    const target = interval === 1 ? { target: '>= 2000 (stretch 10000)' } : {};
+    const label = `telemetry ${interval} s`;
+    rows.push(
+      {
+        name: `${label}: speed-up over real time (wall)`,
+        value: Math.round(m((r) => r.speedUpWall)),
+        unit: '×',
+        ...target,
+        ...(target.target ? { met: m((r) => r.speedUpWall) >= 2000 } : {}),
+      },
+      {
+        name: `${label}: speed-up per CPU second`,
+        value: Math.round(m((r) => r.speedUpCpu)),
+        unit: '×',
+        ...target,
+        ...(target.target ? { met: m((r) => r.speedUpCpu) >= 2000 } : {}),
+      },
+      {
+        name: `${label}: speed-up per CPU second, startup excluded`,
+        // Meaningless when the day costs about as much as the startup (tiny runs): NaN then.
+        value:
+          m((r) => r.cpuSeconds) > 2 * startupCpu
+            ? Math.round((HOURS * 3_600_000) / ((m((r) => r.cpuSeconds) - startupCpu) * 1000))
+            : Number.NaN,
+        unit: '×',
+      },
+      { name: `${label}: sim wall time`, value: m((r) => r.simWallSeconds), unit: 's' },
+      { name: `${label}: process CPU time`, value: m((r) => r.cpuSeconds), unit: 's' },
+      { name: `${label}: messages`, value: m((r) => r.messages), unit: '' },
+      {
+        name: `${label}: messages per wall second`,
+        value: Math.round(m((r) => r.messagesPerWallSecond)),
+        unit: 'msg/s',
+      },
+      {
+        name: `${label}: messages per CPU second`,
+        value: Math.round(m((r) => r.messagesPerCpuSecond)),
+        unit: 'msg/s',
+      },
+      { name: `${label}: peak RSS`, value: Math.round(m((r) => r.maxRssMiB)), unit: 'MiB' },
     );
   }
-  const hashes = new Set(rounds.map((r) => r.hash));
-  const m = (pick: (r: Round) => number) => median(rounds.map(pick));
-  const speedUpWall = m((r) => r.speedUpWall);
-  const rows: BenchRow[] = [
-    {
-      name: 'speed-up over real time (wall)',
-      value: Math.round(speedUpWall),
-      unit: '×',
-      target: '>= 2000 (stretch 10000)',
-      met: speedUpWall >= 2000,
-    },
-    {
-      name: 'speed-up per CPU second (simulated / CPU time)',
-      value: Math.round(m((r) => r.speedUpCpu)),
-      unit: '×',
-      target: '>= 2000',
-      met: m((r) => r.speedUpCpu) >= 2000,
-    },
-    { name: 'sim wall time', value: m((r) => r.simWallSeconds), unit: 's' },
-    { name: 'process CPU time', value: m((r) => r.cpuSeconds), unit: 's' },
-    { name: 'messages', value: m((r) => r.messages), unit: '' },
-    { name: 'messages per wall second', value: Math.round(m((r) => r.messagesPerWallSecond)), unit: 'msg/s' },
-    { name: 'messages per CPU second', value: Math.round(m((r) => r.messagesPerCpuSecond)), unit: 'msg/s' },
-    { name: 'peak RSS', value: Math.round(m((r) => r.maxRssMiB)), unit: 'MiB' },
-  ];
+  const hashes = Object.fromEntries(
+    INTERVALS.map((i) => [
+      i,
+      [...new Set(rounds.filter((r) => r.telemetryIntervalS === i).map((r) => r.hash))],
+    ]),
+  );
   report('city-day', rows, {
     config: {
       cps: CPS,
       drivers: DRIVERS,
       hours: HOURS,
       seed: values.seed,
-      telemetryIntervalS: Number(values['telemetry-interval']),
+      telemetryIntervalsS: INTERVALS,
       extraSimFlags,
-      command:
-        `pnpm sim -- --cps ${CPS} --drivers ${DRIVERS} --hours ${HOURS} --seed ${values.seed} --telemetry-interval ${values['telemetry-interval']} ${extraSimFlags.join(' ')}`.trim(),
+      commands: INTERVALS.map((i) =>
+        `pnpm sim -- --cps ${CPS} --drivers ${DRIVERS} --hours ${HOURS} --seed ${values.seed} --telemetry-interval ${i} ${extraSimFlags.join(' ')}`.trim(),
+      ),
     },
-    deterministic: hashes.size === 1,
+    stoppedBecause,
+    startups: startups.map((r) => ({
+      cpuSeconds: r.cpuSeconds,
+      processWallSeconds: r.processWallSeconds,
+      maxRssMiB: r.maxRssMiB,
+    })),
+    /** One event-log hash per interval when every round of it ran the same simulation. */
+    hashes,
     rounds,
   });
 }

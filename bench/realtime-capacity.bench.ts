@@ -23,7 +23,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createLogger, isoTime, RealClock } from '@evcharging/core';
 import { type CpRecord, MemoryCentralStore } from '../packages/central/src/index.js';
@@ -93,6 +93,8 @@ interface StepResult {
   lagMs: ReturnType<typeof latencySummary>;
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   eventLoopUtilization: number;
+  /** GC entries seen in the window: how many, their total and longest duration, how many over 50 ms. */
+  gc: { count: number; totalMs: number; maxPauseMs: number; over50Ms: number };
   cpuSeconds: number;
   /** CPU time per CP per second of window, µs: what one CP at 1 Hz costs, whatever the load. */
   cpuMicrosPerCpSecond: number;
@@ -217,10 +219,17 @@ async function child(cps: number): Promise<StepResult> {
   const elu = performance.eventLoopUtilization();
   const cpu = process.cpuUsage();
   const windowStart = performance.now();
+  // GC pauses stop the loop: every message queued meanwhile waits them out.
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const profiler = PROFILE_OUT ? await startProfiler() : undefined;
   store.recording = true;
   await sleep(WINDOW_S * 1000);
   store.recording = false;
+  gcObserver.disconnect();
   if (profiler) writeFileSync(PROFILE_OUT!, JSON.stringify(await profiler.stop()));
   const windowSeconds = (performance.now() - windowStart) / 1000;
   const cpuUsed = process.cpuUsage(cpu);
@@ -252,6 +261,12 @@ async function child(cps: number): Promise<StepResult> {
       max: ms(loopDelay.max),
     },
     eventLoopUtilization: utilization,
+    gc: {
+      count: gcPauses.length,
+      totalMs: Math.round(gcPauses.reduce((a, b) => a + b, 0)),
+      maxPauseMs: Math.round(Math.max(0, ...gcPauses)),
+      over50Ms: gcPauses.filter((d) => d > 50).length,
+    },
     cpuSeconds,
     cpuMicrosPerCpSecond: (cpuSeconds * 1e6) / (cps * windowSeconds),
     rssMiB: memory.rss / 2 ** 20,
@@ -299,7 +314,8 @@ function describe(s: StepResult): string {
   return (
     `  ${s.cps.toLocaleString('en-US').padStart(7)} CPs: lag p50 ${s.lagMs.p50} ms, p99 ${s.lagMs.p99} ms, max ${s.lagMs.max} ms; ` +
     `received ${(s.receivedShare * 100).toFixed(1)}% of 1 Hz; loop delay p99 ${s.eventLoopDelayMs.p99} ms; ` +
-    `ELU ${s.eventLoopUtilization.toFixed(2)}; ${s.cpuMicrosPerCpSecond.toFixed(1)} µs CPU per CP-s; ` +
+    `ELU ${s.eventLoopUtilization.toFixed(2)}; GC ${s.gc.totalMs} ms in ${s.gc.count} (max ${s.gc.maxPauseMs} ms); ` +
+    `${s.cpuMicrosPerCpSecond.toFixed(1)} µs CPU per CP-s; ` +
     `RSS ${Math.round(s.rssMiB)} MiB; setup ${Object.values(s.setupSeconds)
       .reduce((a, b) => a + b, 0)
       .toFixed(1)} s ${passes(s) ? 'PASS' : 'FAIL'}\n`

@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { createLogger, isoTime, RealClock } from '@evcharging/core';
 import { type CpRecord, MemoryCentralStore } from '../packages/central/src/index.js';
 import { createChargingNetwork } from '../packages/network/src/index.js';
-import { topFunctions } from './lib/cpu-profile.js';
+import { timeByArea, topFunctions } from './lib/cpu-profile.js';
 import { type BenchRow, report } from './lib/results.js';
 import { cliArgs, latencySummary, median } from './lib/stats.js';
 
@@ -335,11 +335,15 @@ async function main(): Promise<void> {
     const result = runStep(cps, file);
     if ('error' in result) throw new Error(`profiled run of ${cps} CPs failed: ${result.error}`);
     process.stdout.write(describe(result));
-    const top = topFunctions(file, 30);
+    const all = topFunctions(file, Number.MAX_SAFE_INTEGER);
+    const top = all.slice(0, 30);
+    const areas = timeByArea(all);
     process.stdout.write(`\ntop self time, ${cps} CPs, measured window only (share of busy samples)\n`);
     for (const f of top) {
       process.stdout.write(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}  ${f.where}\n`);
     }
+    process.stdout.write('\nthe same, by where the code lives\n');
+    for (const a of areas) process.stdout.write(`  ${a.selfPercent.toFixed(1).padStart(5)}%  ${a.area}\n`);
     report(
       `realtime-profile-${cps}`,
       [
@@ -351,7 +355,7 @@ async function main(): Promise<void> {
           met: passes(result),
         },
       ],
-      { step: result, profile: file, top },
+      { step: result, profile: file, top, areas },
     );
     return;
   }

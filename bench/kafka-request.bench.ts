@@ -16,7 +16,7 @@
  * - `central-sqlite`: the same with the SQLite store a deployment uses.
  * Rounds rotate the order of the sides; latencies of a side are pooled over its rounds.
  *
- * Run: pnpm bench:kafka-request [-- --rates 5,20 --seconds 20 --burst 1000 --rounds 2]
+ * Run: pnpm bench:kafka-request [-- --rates 5,20 --seconds 20 --burst 1000 --rounds 3]
  * Uses KAFKA_BOOTSTRAP when set, else a broker from scripts/kafka.sh on KAFKA_PORT (default 19492).
  */
 import { randomUUID } from 'node:crypto';
@@ -43,7 +43,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '5,20' },
     seconds: { type: 'string', default: '20' },
     burst: { type: 'string', default: '1000' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     sides: { type: 'string', default: 'echo,central,central-sqlite' },
   },
 });

@@ -1,9 +1,11 @@
 /** Small statistics shared by the benches: medians of rounds and percentiles of latencies. */
 
-/** The median of the values (the upper one of an even count); NaN when there are none. */
+/** The median of the values (the mean of the middle two of an even count); NaN when there are none. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** The p-th percentile (nearest rank) of values already sorted ascending; NaN when empty. */

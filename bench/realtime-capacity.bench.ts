@@ -343,7 +343,8 @@ async function main(): Promise<void> {
       process.stdout.write(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}  ${f.where}\n`);
     }
     process.stdout.write('\nthe same, by where the code lives\n');
-    for (const a of areas) process.stdout.write(`  ${a.selfPercent.toFixed(1).padStart(5)}%  ${a.area}\n`);
+    for (const a of areas.filter((x) => x.selfPercent >= 0.1))
+      process.stdout.write(`  ${a.selfPercent.toFixed(1).padStart(5)}%  ${a.area}\n`);
     report(
       `realtime-profile-${cps}`,
       [

@@ -16,6 +16,7 @@
  * cost, CPU time per CP-second, from which a load-independent ceiling (CPs per core at 1 Hz) follows.
  *
  * Run: pnpm bench:realtime-capacity [-- --sizes 1000,2000,5000,10000,20000,30000 --window 12 --warmup 4]
+ *      pnpm bench:realtime-capacity -- --node-flags "--max-semi-space-size=64"   (V8 flags for the fleets)
  *      pnpm bench:realtime-capacity -- --profile 20000   (one size, its window CPU-profiled: top functions)
  */
 import { spawnSync } from 'node:child_process';
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     'bound-ms': { type: 'string', default: '100' },
     'time-limit': { type: 'string', default: '1500' },
     'baseline-cps': { type: 'string', default: '100' },
+    'node-flags': { type: 'string', default: '' },
     'json-round-trip': { type: 'boolean', default: false },
     profile: { type: 'string' },
     child: { type: 'boolean', default: false },
@@ -55,6 +57,8 @@ const BOUND_MS = Number(values['bound-ms']);
 const TIME_LIMIT_S = Number(values['time-limit']);
 const JSON_ROUND_TRIP = values['json-round-trip'];
 const BASELINE_CPS = Number(values['baseline-cps']);
+/** Extra V8/Node flags for the fleet processes, e.g. `--max-semi-space-size=64` (none by default). */
+const NODE_FLAGS = values['node-flags'].split(' ').filter((f) => f !== '');
 const PROFILE_OUT = values['profile-out'];
 const valid =
   SIZES.length > 0 &&
@@ -69,11 +73,13 @@ const valid =
   Number.isInteger(BASELINE_CPS) &&
   BASELINE_CPS >= 0 &&
   BASELINE_CPS <= 1000 &&
+  NODE_FLAGS.every((f) => /^--[a-z0-9-]+(=[\w.-]+)?$/.test(f)) &&
   (values.profile === undefined || Number(values.profile) >= 1);
 if (!valid) {
   process.stderr.write(
     'usage: realtime-capacity.bench.ts [--sizes n,n,... (1..200000)] [--window 1..120 s] [--warmup 0..60 s]\n' +
-      '                                  [--bound-ms ms] [--time-limit 10..7200 s] [--baseline-cps 0..1000] [--json-round-trip] [--profile n]\n',
+      '                                  [--bound-ms ms] [--time-limit 10..7200 s] [--baseline-cps 0..1000] [--json-round-trip] [--profile n]\n' +
+      '                                  [--node-flags "--max-semi-space-size=64 ..."]\n',
   );
   process.exit(2);
 }
@@ -288,6 +294,7 @@ function runStep(cps: number, profileTo?: string): StepResult | { cps: number; e
   const args = [
     ...process.execArgv,
     '--max-old-space-size=8192',
+    ...NODE_FLAGS,
     script,
     '--child',
     ...extra,
@@ -407,7 +414,7 @@ async function main(): Promise<void> {
   const cpuPerCp = costed.length ? Math.min(...costed.map((s) => s.cpuMicrosPerCpSecond)) : Number.NaN;
   const rows: BenchRow[] = [
     {
-      name: 'largest fleet with lag p99 < bound at 1 Hz',
+      name: `largest fleet with lag p99 < bound at 1 Hz${NODE_FLAGS.length ? ` (${NODE_FLAGS.join(' ')})` : ''}`,
       value: largest,
       unit: 'CPs',
       target: '>= 20000',
@@ -448,6 +455,7 @@ async function main(): Promise<void> {
       warmupSeconds: WARMUP_S,
       boundMs: BOUND_MS,
       jsonRoundTrip: JSON_ROUND_TRIP,
+      nodeFlags: NODE_FLAGS,
       telemetryIntervalMs: 1000,
       monitorIntervalMs: 1000,
       passWhen: `lag p99 < ${BOUND_MS} ms and >= 95% of 1 Hz telemetry received`,

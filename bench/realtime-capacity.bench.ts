@@ -16,7 +16,7 @@
  * cost, CPU time per CP-second, from which a load-independent ceiling (CPs per core at 1 Hz) follows.
  *
  * Run: pnpm bench:realtime-capacity [-- --sizes 1000,2000,5000,10000,20000,30000 --window 12 --warmup 4]
- *      pnpm bench:realtime-capacity -- --node-flags "--max-semi-space-size=64"   (V8 flags for the fleets)
+ *      pnpm bench:realtime-capacity -- --node-flags="--max-semi-space-size=64"   (V8 flags for the fleets)
  *      pnpm bench:realtime-capacity -- --profile 20000   (one size, its window CPU-profiled: top functions)
  */
 import { spawnSync } from 'node:child_process';
@@ -79,7 +79,7 @@ if (!valid) {
   process.stderr.write(
     'usage: realtime-capacity.bench.ts [--sizes n,n,... (1..200000)] [--window 1..120 s] [--warmup 0..60 s]\n' +
       '                                  [--bound-ms ms] [--time-limit 10..7200 s] [--baseline-cps 0..1000] [--json-round-trip] [--profile n]\n' +
-      '                                  [--node-flags "--max-semi-space-size=64 ..."]\n',
+      '                                  [--node-flags="--max-semi-space-size=64 ..."]\n',
   );
   process.exit(2);
 }

@@ -29,5 +29,5 @@ for (const f of all.slice(0, TOP)) {
   process.stdout.write(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}  ${f.where}\n`);
 }
 process.stdout.write('\nby where the code lives\n');
-for (const a of timeByArea(all))
+for (const a of timeByArea(all).filter((x) => x.selfPercent >= 0.1))
   process.stdout.write(`  ${a.selfPercent.toFixed(1).padStart(5)}%  ${a.area}\n`);

@@ -324,6 +324,38 @@ describe('VirtualClock', () => {
       expect(seen).toEqual(['handler 10->10 value=20', 'next 10', 'later 11']);
     });
 
+    it('settles continuations queued by continuations, and by queueMicrotask, before the next timer', async () => {
+      const clock = new VirtualClock({ start: 0 });
+      const seen: string[] = [];
+      clock.setTimeout(() => {
+        const hop = (n: number): void => {
+          if (n === 0) seen.push(`chain done at ${clock.now()}`);
+          else if (n % 2 === 0) queueMicrotask(() => hop(n - 1));
+          else void Promise.resolve().then(() => hop(n - 1));
+        };
+        hop(500);
+      }, 5);
+      clock.setTimeout(() => seen.push(`next at ${clock.now()}`), 5);
+      await clock.advance(10);
+      expect(seen).toEqual(['chain done at 5', 'next at 5']);
+    });
+
+    it('a long advance yields to the event loop now and then (I/O and setImmediate are not starved)', async () => {
+      const clock = new VirtualClock({ start: 0 });
+      for (let i = 0; i < 10; i++) clock.setInterval(() => {}, 1);
+      const seenAt: number[] = [];
+      let running = true;
+      const tick = (): void => {
+        seenAt.push(clock.now());
+        if (running) setImmediate(tick);
+      };
+      setImmediate(tick);
+      await clock.advance(2_000); // 20,000 timers
+      running = false;
+      const during = new Set(seenAt.filter((t) => t > 0 && t < 2_000));
+      expect(during.size).toBeGreaterThanOrEqual(10);
+    });
+
     it('runs continuations of work started before advance', async () => {
       const clock = new VirtualClock({ start: 0 });
       const log: string[] = [];

@@ -14,7 +14,7 @@ import { exitWithProblems, readRoleConfigOrExit } from './role/role-cli.js';
 import { runRole } from './role/run-role.js';
 import { centralRole } from './roles/central-role.js';
 
-const { config, sources } = readRoleConfigOrExit(centralRole);
+const { config, sources } = await readRoleConfigOrExit(centralRole);
 const program = centralRole.program;
 
 let store: CentralStore;

@@ -11,7 +11,7 @@ import { readRoleConfigOrExit } from './role/role-cli.js';
 import { runRole } from './role/run-role.js';
 import { cpEngineRole } from './roles/cp-engine-role.js';
 
-const { config, sources } = readRoleConfigOrExit(cpEngineRole);
+const { config, sources } = await readRoleConfigOrExit(cpEngineRole);
 const program = cpEngineRole.program;
 const logger = createLogger({ name: program, level: config.log_level });
 logger.info(

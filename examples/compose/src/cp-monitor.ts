@@ -9,7 +9,7 @@ import { readRoleConfigOrExit } from './role/role-cli.js';
 import { runRole } from './role/run-role.js';
 import { cpMonitorRole } from './roles/cp-monitor-role.js';
 
-const { config, sources } = readRoleConfigOrExit(cpMonitorRole);
+const { config, sources } = await readRoleConfigOrExit(cpMonitorRole);
 const program = cpMonitorRole.program;
 const logger = createLogger({ name: program, level: config.log_level });
 logger.info(

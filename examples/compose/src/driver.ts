@@ -16,7 +16,7 @@ import { exitWithProblems, readRoleConfigOrExit } from './role/role-cli.js';
 import { runRole } from './role/run-role.js';
 import { driverRole } from './roles/driver-role.js';
 
-const { config, sources } = readRoleConfigOrExit(driverRole);
+const { config, sources } = await readRoleConfigOrExit(driverRole);
 const program = driverRole.program;
 
 let requests: DriverRequestSpec[];

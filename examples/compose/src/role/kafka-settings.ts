@@ -77,11 +77,12 @@ const RETRIABLE =
 /**
  * kafkajs logs every retriable broker answer at ERROR (a topic's first leader election, a group
  * rebalance after a killed member). They are retried and expected, so they go out as warnings;
- * an error in the logs then means something verify.sh should report.
+ * an error in the logs then means something verify.sh should report. Its connection errors carry
+ * the error's stack on every retry (an unreachable broker: one per attempt): the one-line `error`
+ * reason is kept and the stack dropped.
  */
 export function retriableAsWarnings(logger: Logger): Logger {
-  const isRetriable = (context: unknown): boolean => {
-    if (typeof context !== 'object' || context === null) return false;
+  const isRetriable = (context: object): boolean => {
     const { kafkajs, error } = context as { kafkajs?: unknown; error?: unknown };
     return typeof kafkajs === 'string' && typeof error === 'string' && RETRIABLE.test(error);
   };
@@ -89,14 +90,24 @@ export function retriableAsWarnings(logger: Logger): Logger {
     trace: logger.trace.bind(logger),
     debug: logger.debug.bind(logger),
     info: logger.info.bind(logger),
-    warn: logger.warn.bind(logger),
+    warn: ((context: object | string, message?: string) => {
+      if (typeof context === 'string') logger.warn(context);
+      else logger.warn(withoutStack(context), message);
+    }) as Logger['warn'],
     fatal: logger.fatal.bind(logger),
     error: ((context: object | string, message?: string) => {
       if (typeof context === 'string') logger.error(context);
-      else if (isRetriable(context)) logger.warn(context, message);
-      else logger.error(context, message);
+      else if (isRetriable(context)) logger.warn(withoutStack(context), message);
+      else logger.error(withoutStack(context), message);
     }) as Logger['error'],
     child: (bindings) => retriableAsWarnings(logger.child(bindings)),
   };
   return wrapped;
+}
+
+/** A kafkajs log context without its `stack` (the `error` field already says what failed). */
+export function withoutStack(context: object): object {
+  if (!('kafkajs' in context) || !('stack' in context)) return context;
+  const { stack: _stack, ...rest } = context as { stack?: unknown };
+  return rest;
 }

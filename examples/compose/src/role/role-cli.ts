@@ -17,6 +17,8 @@ export interface RoleDefinition<S extends TObject> {
   fallbacks?: { [K in keyof Static<S> & string]?: string[] };
   /** Checks the schema cannot express (a broker list, a file that must exist); named problems. */
   check?(config: Static<S>, variableOf: (field: string) => string): ConfigProblem[];
+  /** Checks that need I/O (can this bind address be listened on?), made before the role starts. */
+  checkAtStart?(config: Static<S>, variableOf: (field: string) => string): Promise<ConfigProblem[]>;
 }
 
 /** What the command line asked for: a configuration to run with, or an answer to print and exit. */
@@ -104,6 +106,39 @@ export function readRoleConfig<S extends TObject>(
   argv: readonly string[],
   env: Record<string, string | undefined>,
 ): RoleCliResult<S> {
+  return readRole(role, argv, env).result;
+}
+
+/**
+ * {@link readRoleConfig}, then the role's {@link RoleDefinition.checkAtStart} checks (a bind
+ * address that does not resolve or is not this machine's): their problems exit 2 like the others.
+ */
+export async function readRoleConfigAtStart<S extends TObject>(
+  role: RoleDefinition<S>,
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): Promise<RoleCliResult<S>> {
+  const { result, variableOf, flags } = readRole(role, argv, env);
+  if (result.kind !== 'run' || !role.checkAtStart) return result;
+  const problems = await role.checkAtStart(result.config, variableOf);
+  if (problems.length === 0) return result;
+  return { kind: 'exit', code: 2, stream: 'stderr', text: problemText(role, problems, flags) };
+}
+
+function readRole<S extends TObject>(
+  role: RoleDefinition<S>,
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): { result: RoleCliResult<S>; variableOf: (field: string) => string; flags: Map<string, string> } {
+  // Flags given on the command line, by variable; filled once the arguments are parsed.
+  const flags = new Map<string, string>();
+  const fallbacks = (role.fallbacks ?? {}) as Record<string, string[]>;
+  const variableOf = (field: string): string => {
+    const own = envName(role.prefix, field);
+    if (flags.has(own) || (env[own] ?? '') !== '') return own;
+    return fallbacks[field]?.find((alt) => (env[alt] ?? '') !== '') ?? own;
+  };
+  const done = (result: RoleCliResult<S>) => ({ result, variableOf, flags });
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     help: { type: 'boolean', short: 'h' },
   };
@@ -114,30 +149,23 @@ export function readRoleConfig<S extends TObject>(
   try {
     ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
   } catch (error) {
-    return {
+    return done({
       kind: 'exit',
       code: 2,
       stream: 'stderr',
       text: `${role.program}: ${(error as Error).message}\nRun ${role.program} --help for the options.\n`,
-    };
+    });
   }
-  if (values.help) return { kind: 'exit', code: 0, stream: 'stdout', text: helpText(role) };
+  if (values.help) return done({ kind: 'exit', code: 0, stream: 'stdout', text: helpText(role) });
 
   const overrides: Record<string, string | undefined> = {};
-  const flags = new Map<string, string>();
   for (const [field] of fieldsOf(role)) {
     const value = values[flagOf(field).slice(2)];
     if (value === undefined) continue;
     overrides[field] = String(value);
     if (value !== '') flags.set(envName(role.prefix, field), flagOf(field));
   }
-  const fallbacks = (role.fallbacks ?? {}) as Record<string, string[]>;
   const sources: Record<string, string> = {};
-  const variableOf = (field: string): string => {
-    const own = envName(role.prefix, field);
-    if (flags.has(own) || (env[own] ?? '') !== '') return own;
-    return fallbacks[field]?.find((alt) => (env[alt] ?? '') !== '') ?? own;
-  };
   let config: Static<S>;
   try {
     config = loadConfig(role.prefix, role.schema, env, { fallbacks, overrides });
@@ -149,11 +177,11 @@ export function readRoleConfig<S extends TObject>(
       const field = fieldOf.get(p.variable);
       return field === undefined ? p : { ...p, variable: variableOf(field) };
     });
-    return { kind: 'exit', code: 2, stream: 'stderr', text: problemText(role, problems, flags) };
+    return done({ kind: 'exit', code: 2, stream: 'stderr', text: problemText(role, problems, flags) });
   }
   const problems = role.check?.(config, variableOf) ?? [];
   if (problems.length > 0) {
-    return { kind: 'exit', code: 2, stream: 'stderr', text: problemText(role, problems, flags) };
+    return done({ kind: 'exit', code: 2, stream: 'stderr', text: problemText(role, problems, flags) });
   }
   for (const [field, schema] of fieldsOf(role)) {
     const variable = variableOf(field);
@@ -162,7 +190,7 @@ export function readRoleConfig<S extends TObject>(
     else if ((env[variable] ?? '') !== '') sources[field] = variable;
     else if (schema.default !== undefined) sources[field] = 'default';
   }
-  return { kind: 'run', config, sources };
+  return done({ kind: 'run', config, sources });
 }
 
 /** Prints a configuration problem naming the variable and exits with code 2 (no stack trace). */
@@ -177,13 +205,16 @@ export function exitWithProblems(program: string, problems: ConfigProblem[]): ne
   process.exit(2);
 }
 
-/** {@link readRoleConfig} for an entry point: prints help or the problems and exits when asked to. */
-export function readRoleConfigOrExit<S extends TObject>(
+/**
+ * {@link readRoleConfigAtStart} for an entry point: prints help or the problems and exits when
+ * asked to.
+ */
+export async function readRoleConfigOrExit<S extends TObject>(
   role: RoleDefinition<S>,
   argv: readonly string[] = process.argv.slice(2),
   env: Record<string, string | undefined> = process.env,
-): { config: Static<S>; sources: Record<string, string> } {
-  const result = readRoleConfig(role, argv, env);
+): Promise<{ config: Static<S>; sources: Record<string, string> }> {
+  const result = await readRoleConfigAtStart(role, argv, env);
   if (result.kind === 'run') return { config: result.config, sources: result.sources };
   (result.stream === 'stdout' ? process.stdout : process.stderr).write(result.text);
   process.exit(result.code);

@@ -92,7 +92,10 @@ export function runRole(options: RunRoleOptions): RoleControl {
     },
     (error: unknown) => {
       if (stopping) return;
-      logger.fatal({ err: error }, `${program} could not start: ${(error as Error).message}`);
+      // A system error (a port in use, a broker refusing) is one line; anything else keeps its stack.
+      const code = (error as NodeJS.ErrnoException | undefined)?.code;
+      const context = typeof code === 'string' ? { code } : { err: error };
+      logger.fatal(context, `${program} could not start: ${(error as Error).message}`);
       stopping = true;
       void (async () => {
         await options.afterStop?.();

@@ -7,6 +7,7 @@ import {
   KafkaRoleSettingsSchema,
 } from '../role/kafka-settings.js';
 import type { RoleDefinition } from '../role/role-cli.js';
+import { checkBindable, checkHost } from '../role/start-checks.js';
 import { checkLogLevel } from './log-level.js';
 
 /** Central's variables: the central package's schema, where to bind, and the Kafka settings. */
@@ -38,5 +39,7 @@ export const centralRole: RoleDefinition<typeof CentralRoleSchema> = {
   check: (config, variableOf) => [
     ...checkBrokers(config.kafka_bootstrap, variableOf('kafka_bootstrap')),
     ...checkLogLevel(config.log_level, variableOf('log_level')),
+    ...checkHost(config.bind_host, variableOf('bind_host')),
   ],
+  checkAtStart: (config, variableOf) => checkBindable(config.bind_host, variableOf('bind_host')),
 };

@@ -7,6 +7,7 @@ import {
   KafkaRoleSettingsSchema,
 } from '../role/kafka-settings.js';
 import type { RoleDefinition } from '../role/role-cli.js';
+import { checkBindable, checkHost, checkWritableFile } from '../role/start-checks.js';
 import { checkLogLevel } from './log-level.js';
 
 /** The engine's variables: the cp package's schema plus the Kafka settings. */
@@ -37,5 +38,10 @@ export const cpEngineRole: RoleDefinition<typeof CpEngineRoleSchema> = {
   check: (config, variableOf) => [
     ...checkBrokers(config.kafka_bootstrap, variableOf('kafka_bootstrap')),
     ...checkLogLevel(config.log_level, variableOf('log_level')),
+    ...checkHost(config.health_host, variableOf('health_host')),
+    ...(config.outbox_file !== undefined
+      ? checkWritableFile(config.outbox_file, variableOf('outbox_file'))
+      : []),
   ],
+  checkAtStart: (config, variableOf) => checkBindable(config.health_host, variableOf('health_host')),
 };

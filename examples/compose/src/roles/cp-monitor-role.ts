@@ -1,5 +1,6 @@
 import { CpMonitorConfigSchema } from '@evcharging/cp';
 import type { RoleDefinition } from '../role/role-cli.js';
+import { checkHost } from '../role/start-checks.js';
 import { checkLogLevel } from './log-level.js';
 
 /** The monitor's variables: the cp package's schema (it talks to no broker). */
@@ -21,5 +22,10 @@ export const cpMonitorRole: RoleDefinition<typeof CpMonitorConfigSchema> = {
     read_timeout: "seconds to wait for the engine's answer",
     secret: 'per-CP secret sent to Central, when Central has one for this CP',
   },
-  check: (config, variableOf) => checkLogLevel(config.log_level, variableOf('log_level')),
+  // A host that does not resolve yet (its service is not up) is retried; bad syntax never works.
+  check: (config, variableOf) => [
+    ...checkLogLevel(config.log_level, variableOf('log_level')),
+    ...checkHost(config.cp_e_host, variableOf('cp_e_host')),
+    ...checkHost(config.central_host, variableOf('central_host')),
+  ],
 };

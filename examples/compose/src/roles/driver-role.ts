@@ -6,6 +6,7 @@ import {
   KafkaRoleSettingsSchema,
 } from '../role/kafka-settings.js';
 import type { RoleDefinition } from '../role/role-cli.js';
+import { checkWritableFile } from '../role/start-checks.js';
 import { checkLogLevel } from './log-level.js';
 
 /**
@@ -47,5 +48,8 @@ export const driverRole: RoleDefinition<typeof DriverRoleSchema> = {
   check: (config, variableOf) => [
     ...checkBrokers(config.kafka_bootstrap, variableOf('kafka_bootstrap')),
     ...checkLogLevel(config.log_level, variableOf('log_level')),
+    ...(config.state_file !== undefined
+      ? checkWritableFile(config.state_file, variableOf('state_file'))
+      : []),
   ],
 };

@@ -27,6 +27,25 @@ describe('isoTime', () => {
     );
   });
 
+  it('stays exact when cached times and seconds collide or repeat (cache slots reused)', () => {
+    const base = Date.UTC(2026, 5, 30, 23, 59, 58, 500);
+    // 4,096 ms and 1,024 s apart share a cache slot; the day boundary changes the date part.
+    const times = [base, base + 4_096, base + 1_024_000, base + 1_500, base, base + 86_400_000, base + 4_096];
+    for (let round = 0; round < 3; round++) {
+      for (const ms of times) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+    }
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 20_000_000 }), { minLength: 1, maxLength: 50 }),
+        (offsets) => {
+          for (const offset of offsets)
+            expect(isoTime(base + offset)).toBe(new Date(base + offset).toISOString());
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('throws like Date#toISOString for a time it cannot represent', () => {
     expect(() => isoTime(Number.NaN)).toThrow(RangeError);
   });

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createNode,
+  type DriverUpdate,
+  definePlugin,
   type EvNode,
+  isoTime,
+  type PluginContext,
   PluginStartError,
   SeededRandom,
   silentLogger,
@@ -227,6 +231,91 @@ describe('driverClient', () => {
     expect(result!.energy_kwh).toBeCloseTo((50 * 30) / 3600, 3);
     expect(w.fake.duplicates()).toBe(1);
     expect(w.fake.sessions).toHaveLength(1);
+  });
+
+  it('a ticket that reaches Central after it failed the session amends that result, once, by session id', async () => {
+    current = world();
+    const w = current;
+    // Central gives up on CP-001 (its start command was stuck in a broker outage), the CP supplies
+    // when the command arrives, and the ticket follows the outcome; then that ticket comes twice.
+    const updates: DriverUpdate[] = [];
+    let ctx: PluginContext | undefined;
+    const central = definePlugin({
+      name: 'central',
+      async start(c: PluginContext) {
+        ctx = c;
+        await c.transport.subscribe('driver.requests', { group: 'central' }, async (req) => {
+          const base = { request_id: req.request_id, driver_id: req.driver_id, cp_id: req.cp_id };
+          const session_id = `session-${req.cp_id}`;
+          const send = (update: Omit<DriverUpdate, 'ts'>) => {
+            const message = { ...update, ts: isoTime(c.clock.now()) } as DriverUpdate;
+            updates.push(message);
+            return c.transport.publish('driver.updates', message);
+          };
+          if (req.cp_id === 'CP-001') {
+            await send({ ...base, session_id, status: 'accepted' });
+            await send({
+              ...base,
+              session_id,
+              status: 'failed',
+              reason: 'CP did not start supplying within 10 s',
+              energy_kwh: 0,
+              total_cost_eur: 0,
+            });
+          } else {
+            await send({ ...base, session_id, status: 'completed', energy_kwh: 0.5, total_cost_eur: 0.18 });
+          }
+        });
+      },
+    });
+    await w.node('central', [central]).start();
+    const { driver, node } = await w.startDriver({
+      driverId: 'driver-alice',
+      requests: [{ cp_id: 'CP-001' }, { cp_id: 'CP-002' }],
+      intervalMs: 1_000,
+    });
+    const emitted: DriverResult[] = [];
+    node.bus.on('driver.result', ({ result }) => emitted.push(result));
+    const results = await settled(w.clock, driver.done, 60_000);
+    expect(results.map((r) => [r.cp_id, r.status, r.energy_kwh])).toEqual([
+      ['CP-001', 'failed', 0],
+      ['CP-002', 'completed', 0.5],
+    ]);
+    const first = updates.find((u) => u.cp_id === 'CP-001')!;
+    const ticket = {
+      request_id: first.request_id,
+      driver_id: 'driver-alice',
+      cp_id: 'CP-001',
+      session_id: 'session-CP-001',
+      status: 'failed' as const,
+      reason: 'CP did not start supplying within 10 s',
+      start_time: isoTime(w.clock.now()),
+      end_time: isoTime(w.clock.now() + 2_000),
+      energy_kwh: 0.0417,
+      total_cost_eur: 0.01,
+      ts: isoTime(w.clock.now()),
+    };
+    await ctx!.transport.publish('driver.updates', ticket);
+    await ctx!.transport.publish('driver.updates', ticket);
+    // A ticket naming another session for that request is not this request's.
+    await ctx!.transport.publish('driver.updates', { ...ticket, session_id: 'session-other', energy_kwh: 9 });
+    await w.clock.advance(1_000);
+
+    expect(driver.results()).toHaveLength(2);
+    expect(driver.results()[0]).toMatchObject({
+      request_id: first.request_id,
+      session_id: 'session-CP-001',
+      status: 'failed',
+      energy_kwh: 0.0417,
+      total_cost_eur: 0.01,
+      late: true,
+    });
+    expect(driver.results()[1]).toBe(results[1]);
+    expect(driver.summary()).toMatchObject({ requests: 2, failed: 1, completed: 1, energy_kwh: 0.542 });
+    // Reported once when it failed, once more with its ticket; the repeats changed nothing.
+    expect(emitted.filter((r) => r.request_id === first.request_id).map((r) => r.energy_kwh)).toEqual([
+      0, 0.0417,
+    ]);
   });
 
   it('loops over its list until stopped, and done resolves with what it got', async () => {

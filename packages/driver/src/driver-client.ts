@@ -227,6 +227,45 @@ export function driverClient(options: DriverClientOptions): DriverClient {
     });
   };
 
+  /**
+   * A ticket for a request already reported: Central sends one more terminal update when a
+   * session's ticket reaches it after the outcome (it gave up on a CP that then supplied, during a
+   * broker outage or after its own restart). The result of that request (same session) takes the
+   * ticket's figures; the same ticket again changes nothing, so no session is ever counted twice.
+   */
+  const ticketAfterOutcome = async (update: DriverUpdate): Promise<boolean> => {
+    if (!TERMINAL_STATUSES.has(update.status) || !hasTicket(update) || update.session_id === undefined) {
+      return false;
+    }
+    const i = state.results.findIndex((r) => r.request_id === update.request_id);
+    const old = state.results[i];
+    if (!old || (old.session_id !== undefined && old.session_id !== update.session_id)) return false;
+    const status = update.status as DriverOutcome;
+    if (
+      old.status === status &&
+      old.session_id === update.session_id &&
+      old.energy_kwh === update.energy_kwh &&
+      old.total_cost_eur === update.total_cost_eur
+    ) {
+      return true; // the same ticket again
+    }
+    const result: DriverResult = { ...old, status, finished_at: isoTime(ctx!.clock.now()), late: true };
+    if (update.reason !== undefined) result.reason = update.reason;
+    for (const field of ['session_id', 'start_time', 'end_time', 'energy_kwh', 'total_cost_eur'] as const) {
+      if (update[field] !== undefined) (result as unknown as Record<string, unknown>)[field] = update[field];
+    }
+    state.results[i] = result;
+    await save();
+    ctx!.logger.info({ result, previous: old }, `ticket after the outcome: ${describe(result)}`);
+    ctx!.bus.emit('driver.result', {
+      driverId,
+      result,
+      finished: state.results.length,
+      total: options.loop ? state.results.length : requests.length,
+    });
+    return true;
+  };
+
   const onUpdate = async (update: DriverUpdate): Promise<void> => {
     if (update.driver_id !== driverId) return;
     ctx!.bus.emit('driver.update', { driverId, update });
@@ -234,7 +273,9 @@ export function driverClient(options: DriverClientOptions): DriverClient {
     if (!follower) {
       const pending = late.get(update.request_id);
       if (pending && TERMINAL_STATUSES.has(update.status)) await lateOutcome(pending, update);
-      else ctx!.logger.debug({ update }, 'update for a request this driver is not following');
+      else if (!(await ticketAfterOutcome(update))) {
+        ctx!.logger.debug({ update }, 'update for a request this driver is not following');
+      }
       return;
     }
     for (const [field, value] of Object.entries(update)) {

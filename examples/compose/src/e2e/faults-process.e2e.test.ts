@@ -51,6 +51,8 @@ interface SessionView {
 const SESSION_TIMEOUT_S = 6;
 
 const measured: Record<string, number> = {};
+/** Energy and money figures of the run, printed with the times. */
+const amounts: Record<string, string | number> = {};
 const since = (t0: number) => Math.round(performance.now() - t0);
 
 describe.skipIf(!broker.bootstrap)(
@@ -222,11 +224,12 @@ describe.skipIf(!broker.bootstrap)(
       const rows = Object.entries(measured).map(
         ([what, ms]) => `  ${what.padEnd(72)} ${String(ms).padStart(6)} ms`,
       );
+      for (const [what, value] of Object.entries(amounts)) rows.push(`  ${what.padEnd(72)} ${value}`);
       process.stderr.write(`\nexample-compose process faults: measured times\n${rows.join('\n')}\n`);
       mkdirSync(resolve(PACKAGE_DIR, 'test-output'), { recursive: true });
       writeFileSync(
         resolve(PACKAGE_DIR, 'test-output/faults-process-times.json'),
-        `${JSON.stringify(measured, null, 2)}\n`,
+        `${JSON.stringify({ ms: measured, amounts }, null, 2)}\n`,
       );
       if (process.env.E2E_KEEP_DIR === '1') process.stderr.write(`e2e folder kept: ${dir}\n`);
       else rmSync(dir, { recursive: true, force: true });
@@ -311,6 +314,10 @@ describe.skipIf(!broker.bootstrap)(
       const rejoinedMs = await rejoined;
       if (rejoinedMs instanceof Error) throw rejoinedMs;
       measured['engine SIGCONT → its consumer is back in its group'] = rejoinedMs;
+      amounts["stalled session: energy in the driver's failed result, kWh"] = failed.energy_kwh!;
+      amounts["stalled session: energy in the engine's ticket after SIGCONT, kWh"] =
+        closed.ticket!.energy_kwh;
+      amounts["stalled session: the ticket's reason"] = closed.ticket!.reason ?? '';
       expect(closed.status).toBe('failed');
       expect(closed.ticket!.energy_kwh).toBeGreaterThanOrEqual(failed.energy_kwh! - 0.001);
 
@@ -335,10 +342,15 @@ describe.skipIf(!broker.bootstrap)(
       const result = await firstResult('driver-term-engine', 20_000);
       measured['engine SIGTERM → the driver has the ticket'] = since(signalledAt);
       expect(result.session_id).toBe(supply.session_id);
+      // A supply cut by its engine's shutdown is a failed session, with the energy it delivered.
+      expect(result.status).toBe('failed');
+      expect(result.reason).toMatch(/shutdown/);
       expect(result.energy_kwh).toBeGreaterThan(0);
       const ended = await session(supply.session_id!);
       expect(ended?.ticket?.reason).toMatch(/shutdown/);
       expect(result.energy_kwh).toBeCloseTo(ended!.ticket!.energy_kwh, 6);
+      amounts['engine SIGTERM: energy in the ticket at the driver, kWh'] = result.energy_kwh!;
+      amounts["engine SIGTERM: the driver's result"] = `${result.status}: ${result.reason}`;
     }, 120_000);
 
     it('SIGTERM to a driver mid-session: exits within 5 s and leaves its groups at once, the request kept pending', async () => {

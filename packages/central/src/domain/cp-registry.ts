@@ -160,6 +160,13 @@ export class CpRegistry implements CpRegistryView {
 
   page(offset: number, limit: number, state?: CpState): { items: CpView[]; total: number } {
     this.sorted ??= [...this.entries.keys()].sort();
+    if (state === undefined) {
+      // No filter: the page is a slice of the sorted ids (walking all of them took half the
+      // server's CPU for 50 of 10,000 CPs).
+      const from = Math.max(0, offset);
+      const ids = this.sorted.slice(from, from + Math.max(0, limit));
+      return { items: ids.map((id) => this.view(this.entries.get(id)!)), total: this.sorted.length };
+    }
     const items: CpView[] = [];
     let total = 0;
     for (const id of this.sorted) {

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { CpRecord } from '../store/central-store.js';
+import { MemoryCentralStore } from '../store/memory-central-store.js';
+import { CpRegistry } from './cp-registry.js';
+
+function record(cpId: string): CpRecord {
+  return {
+    cp_id: cpId,
+    location: 'here',
+    price_eur_kwh: 0.3,
+    kw: 22,
+    source: 'config',
+    engine_state: null,
+    monitor_health: 'HEALTHY',
+    fault_reason: null,
+    operator_stopped: false,
+    cp_e_host: null,
+    cp_e_port: null,
+    registered_at: null,
+    last_heartbeat_at: null,
+    current_session_id: null,
+    current_driver_id: null,
+    last_telemetry: null,
+    updated_at: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+describe('CpRegistry.page', () => {
+  // Ids added out of order; every third CP's monitor is up (ACTIVATED), the rest DISCONNECTED.
+  const registry = new CpRegistry(new MemoryCentralStore(), true);
+  const ids = Array.from({ length: 30 }, (_, i) => `CP-${String((i * 7) % 30).padStart(3, '0')}`);
+  for (const [i, id] of ids.entries()) registry.add(record(id)).monitorAlive = i % 3 === 0;
+  const sorted = [...ids].sort();
+
+  it('without a state: the requested slice of the ids in order, and the full total', () => {
+    for (const [offset, limit] of [
+      [0, 5],
+      [7, 10],
+      [25, 50],
+      [30, 5],
+      [100, 5],
+      [3, 0],
+    ] as const) {
+      const page = registry.page(offset, limit);
+      expect(page.total).toBe(30);
+      expect(page.items.map((v) => v.cp_id)).toEqual(sorted.slice(offset, offset + limit));
+    }
+  });
+
+  it('with a state: the slice of the matching CPs, and their count', () => {
+    const activated = sorted.filter((id) => registry.get(id)?.state === 'ACTIVATED');
+    expect(activated).toHaveLength(10);
+    const page = registry.page(2, 5, 'ACTIVATED');
+    expect(page.total).toBe(10);
+    expect(page.items.map((v) => v.cp_id)).toEqual(activated.slice(2, 7));
+  });
+});

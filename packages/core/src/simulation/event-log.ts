@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { TopicName } from '../contracts/topics.js';
+import { EntryEncoder } from './entry-encoder.js';
 
 /** One published message, as the event log saw it. */
 export interface EventLogEntry {
@@ -30,10 +31,30 @@ interface StoredEntry {
   json: string;
 }
 
+/** A message serialized for the log before it is sent, recorded once sending succeeded. */
+export interface CapturedEntry {
+  readonly time: number;
+  readonly node: string;
+  readonly topic: TopicName;
+  readonly key: string;
+  /** The entry's hashed bytes: `length` bytes of `arena` from `offset`. */
+  readonly arena: Uint8Array;
+  readonly offset: number;
+  readonly length: number;
+  /** The value's JSON text, only when entries are kept or streamed. */
+  readonly json: string | undefined;
+}
+
+/** Hashed bytes are handed to SHA-256 in batches of this size (one native call per batch). */
+const HASH_BATCH = 64 * 1024;
+
 /**
  * Every message published in a simulation, in publish order, with a running SHA-256 over all of
- * them: two runs are the same run when their hashes are equal. Full entries are kept only for the
- * most recent `keep` messages, so a city-scale run costs a hash update per message, not its memory.
+ * them: two runs are the same run when their hashes are equal. The hash covers each entry's time,
+ * node, topic, key and value in a compact binary encoding ({@link EntryEncoder}: equal exactly when
+ * the values' JSON texts are), so hashing a message costs no JSON text. Full entries are kept only
+ * for the most recent `keep` messages, so a city-scale run costs a few hundred hashed bytes per
+ * message, not its memory.
  *
  * @example
  * sim.eventLog.hash(); // '9f2c…' — equal for equal seeds
@@ -41,6 +62,14 @@ interface StoredEntry {
  */
 export class EventLog {
   private readonly sha: Hash = createHash('sha256');
+  private readonly encoder = new EntryEncoder();
+  private readonly batch = new Uint8Array(HASH_BATCH);
+  private batched = 0;
+  /** Captured entries' bytes wait here; reused from the start whenever none is waiting. */
+  private arena = new Uint8Array(64 * 1024);
+  private arenaUsed = 0;
+  /** Captured entries neither committed nor discarded yet. */
+  private outstanding = 0;
   private readonly keep: number;
   private readonly ring: (StoredEntry | undefined)[];
   private head = 0;
@@ -67,16 +96,54 @@ export class EventLog {
     return { ...this.topics };
   }
 
-  /** Hex SHA-256 of every entry so far (time, node, topic, key, JSON value). */
+  /** Hex SHA-256 of every entry so far (time, node, topic, key, value). */
   hash(): string {
+    this.flush();
     return this.sha.copy().digest('hex');
   }
 
-  /** @internal Records one message; `json` is its JSON text. */
-  record(time: number, node: string, topic: TopicName, key: string, json: string): void {
+  /**
+   * @internal Serializes one message now (a publisher mutating it afterwards cannot change the log),
+   * to be recorded with {@link commit} once it was sent. Throws a TypeError for a value JSON could
+   * not carry either (a cycle, a BigInt).
+   */
+  capture(time: number, node: string, topic: TopicName, key: string, value: unknown): CapturedEntry {
+    const e = this.encoder;
+    e.reset();
+    e.number(time);
+    e.string(node);
+    e.string(topic);
+    e.string(key);
+    e.value(value);
+    const json = this.keep > 0 || this.options.onEvent ? JSON.stringify(value) : undefined;
+    const length = e.length;
+    if (this.outstanding === 0) this.arenaUsed = 0;
+    if (this.arenaUsed + length > this.arena.length) {
+      // Entries still waiting keep the full arena; later ones go to a new one.
+      this.arena = new Uint8Array(Math.max(this.arena.length, 2 * length));
+      this.arenaUsed = 0;
+    }
+    const offset = this.arenaUsed;
+    this.arena.set(e.bytes(), offset);
+    this.arenaUsed += length;
+    this.outstanding++;
+    return { time, node, topic, key, arena: this.arena, offset, length, json };
+  }
+
+  /** @internal Forgets a captured message that was not sent. */
+  discard(_entry: CapturedEntry): void {
+    this.outstanding--;
+  }
+
+  /** @internal Records a captured message. */
+  commit(entry: CapturedEntry): void {
+    this.outstanding--;
     const seq = this.total++;
-    this.topics[topic] = (this.topics[topic] ?? 0) + 1;
-    this.sha.update(`${time}|${node}|${topic}|${key}|${json}\n`);
+    this.topics[entry.topic] = (this.topics[entry.topic] ?? 0) + 1;
+    this.hashBytes(entry.arena.subarray(entry.offset, entry.offset + entry.length));
+    const json = entry.json;
+    if (json === undefined) return;
+    const { time, node, topic, key } = entry;
     if (this.keep > 0) {
       this.ring[this.head] = { seq, time, node, topic, key, json };
       this.head = (this.head + 1) % this.keep;
@@ -84,6 +151,11 @@ export class EventLog {
     if (this.options.onEvent) {
       this.options.onEvent({ seq, time, node, topic, key, value: JSON.parse(json) });
     }
+  }
+
+  /** @internal Records one message sent just now. */
+  record(time: number, node: string, topic: TopicName, key: string, value: unknown): void {
+    this.commit(this.capture(time, node, topic, key, value));
   }
 
   /** The kept entries, oldest first. */
@@ -103,5 +175,23 @@ export class EventLog {
       });
     }
     return out;
+  }
+
+  private hashBytes(bytes: Uint8Array): void {
+    if (this.batched + bytes.length > HASH_BATCH) {
+      this.flush();
+      if (bytes.length > HASH_BATCH) {
+        this.sha.update(bytes);
+        return;
+      }
+    }
+    this.batch.set(bytes, this.batched);
+    this.batched += bytes.length;
+  }
+
+  private flush(): void {
+    if (this.batched === 0) return;
+    this.sha.update(this.batch.subarray(0, this.batched));
+    this.batched = 0;
   }
 }

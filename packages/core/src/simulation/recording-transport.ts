@@ -40,10 +40,14 @@ export class RecordingTransport implements Transport {
     options?: PublishOptions,
   ): Promise<void> {
     // Serialized before sending, so a publisher mutating the object afterwards cannot change the log.
-    const time = this.clock.now();
-    const json = JSON.stringify(message);
-    await this.inner.publish(topic, message, options);
-    this.log.record(time, this.nodeId, topic, keyOf(topic, message), json);
+    const entry = this.log.capture(this.clock.now(), this.nodeId, topic, keyOf(topic, message), message);
+    try {
+      await this.inner.publish(topic, message, options);
+    } catch (error) {
+      this.log.discard(entry);
+      throw error;
+    }
+    this.log.commit(entry);
   }
 
   subscribe<T extends TopicName>(

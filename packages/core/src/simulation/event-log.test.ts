@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { EventLog } from './event-log.js';
+
+const status = (state: string) => ({ cp_id: 'CP-1', state, ts: '2026-01-01T00:00:00.000Z' });
+
+describe('EventLog', () => {
+  it('hashes what a message was when captured, not what its publisher made of it afterwards', () => {
+    const a = new EventLog();
+    a.record(1, 'n', 'cp.status', 'CP-1', status('ACTIVATED'));
+    const b = new EventLog();
+    const message = status('ACTIVATED');
+    const entry = b.capture(1, 'n', 'cp.status', 'CP-1', message);
+    message.state = 'FAULT';
+    b.commit(entry);
+    expect(b.hash()).toBe(a.hash());
+    expect(b.entries()[0]!.value).toEqual(status('ACTIVATED'));
+  });
+
+  it('records in commit order, skips discarded entries, and keeps waiting entries intact when an arena fills up', () => {
+    const inOrder = new EventLog({ keep: 0 });
+    const interleaved = new EventLog({ keep: 0 });
+    const big = (i: number) => ({ ...status('ACTIVATED'), reason: `${i}`.repeat(3_000) });
+    for (let i = 0; i < 200; i++) inOrder.record(i, 'n', 'cp.status', 'CP-1', big(i));
+    // Capture 40 at a time (120 KB, more than an arena holds) with an extra one discarded in
+    // between, then commit them in order.
+    for (let i = 0; i < 200; i += 40) {
+      const pending = [];
+      for (let j = i; j < i + 40; j++) {
+        pending.push(interleaved.capture(j, 'n', 'cp.status', 'CP-1', big(j)));
+        if (j % 7 === 0) interleaved.discard(interleaved.capture(-1, 'n', 'cp.status', 'CP-1', big(-1)));
+      }
+      for (const entry of pending) interleaved.commit(entry);
+    }
+    expect(interleaved.count).toBe(200);
+    expect(interleaved.hash()).toBe(inOrder.hash());
+    expect(interleaved.hash()).toBe(inOrder.hash()); // hashing twice changes nothing
+    const other = new EventLog({ keep: 0 });
+    for (let i = 0; i < 200; i++) other.record(i, 'n', 'cp.status', 'CP-1', big(i === 150 ? 151 : i));
+    expect(other.hash()).not.toBe(inOrder.hash());
+  });
+
+  it('gives each field of an entry its own place in the hash', () => {
+    const hashOf = (time: number, node: string, key: string, state = 'ACTIVATED') => {
+      const log = new EventLog({ keep: 0 });
+      log.record(time, node, 'cp.status', key, status(state));
+      return log.hash();
+    };
+    const hashes = [
+      hashOf(1, 'n', 'CP-1'),
+      hashOf(2, 'n', 'CP-1'),
+      hashOf(1, 'm', 'CP-1'),
+      hashOf(1, 'n', 'CP-2'),
+      hashOf(1, 'n', 'CP-1', 'FAULT'),
+      hashOf(1, 'nC', 'P-1'),
+    ];
+    expect(new Set(hashes).size).toBe(hashes.length);
+    expect(hashes[0]).toMatch(/^[0-9a-f]{64}$/);
+  });
+});

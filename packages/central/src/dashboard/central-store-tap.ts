@@ -30,32 +30,36 @@ export function tapCentralStore(store: CentralStore): CentralStoreTap {
       }
     }
   };
-  // Central calls the store on every message: bind each method once, not on every call.
-  const bound = new Map<PropertyKey, unknown>();
-  const tapped = new Proxy(store, {
-    get(target, property, receiver) {
-      if (property === 'saveRequest') {
-        return (record: RequestRecord) => {
-          target.saveRequest(record);
-          tell({ kind: 'request', record });
-        };
-      }
-      if (property === 'appendAudit') {
-        return (entry: AuditEntry) => {
-          target.appendAudit(entry);
-          tell({ kind: 'audit', entry });
-        };
-      }
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      let fn = bound.get(property);
-      if (fn === undefined) {
-        fn = value.bind(target);
-        bound.set(property, fn);
-      }
-      return fn;
+  // Central calls the store on every message: a plain delegating object, no Proxy trap per call.
+  const tapped: CentralStore = {
+    kind: store.kind,
+    upsertCp: (cp) => store.upsertCp(cp),
+    getCp: (cpId) => store.getCp(cpId),
+    listCps: () => store.listCps(),
+    saveRequest(record) {
+      store.saveRequest(record);
+      tell({ kind: 'request', record });
     },
-  });
+    getRequest: (requestId) => store.getRequest(requestId),
+    saveSession: (session) => store.saveSession(session),
+    getSession: (sessionId) => store.getSession(sessionId),
+    openSessions: () => store.openSessions(),
+    listSessions: (query) => store.listSessions(query),
+    saveTicket: (ticket) => store.saveTicket(ticket),
+    getTicket: (sessionId) => store.getTicket(sessionId),
+    listTickets: (query) => store.listTickets(query),
+    recordFault: (event) => store.recordFault(event),
+    listFaults: (query) => store.listFaults(query),
+    appendAudit(entry) {
+      store.appendAudit(entry);
+      tell({ kind: 'audit', entry });
+    },
+    listAudit: (query) => store.listAudit(query),
+    listDrivers: (query) => store.listDrivers(query),
+    getDriver: (driverId) => store.getDriver(driverId),
+    transaction: (work) => store.transaction(work),
+    close: () => store.close(),
+  };
   return {
     store: tapped,
     on(listener) {

@@ -66,7 +66,7 @@ export class CpRegistry implements CpRegistryView {
   constructor(
     private readonly store: CentralStore,
     private readonly requireMonitor: boolean,
-    private readonly onChange: (cpId: string) => void = () => {},
+    private readonly onChange: (entry: CpEntry) => void = () => {},
   ) {}
 
   get size(): number {
@@ -111,7 +111,7 @@ export class CpRegistry implements CpRegistryView {
   save(entry: CpEntry, updatedAt: string): void {
     entry.record.updated_at = updatedAt;
     this.store.upsertCp(entry.record);
-    this.onChange(entry.record.cp_id);
+    this.onChange(entry);
   }
 
   stateOf(entry: CpEntry): CpState {

@@ -146,6 +146,7 @@ export class CentralService {
       this.bus.emit('central.cp.changed', { cp_id: entry.record.cp_id, state: this.registry.stateOf(entry) });
     });
     metrics.countCpsWith(() => this.registry.countByState());
+    metrics.countMessagesWith(() => this.counts);
     this.api = {
       register: async (registration) => this.register(registration, IN_PROCESS),
       heartbeat: async (heartbeat) => this.heartbeat(heartbeat, IN_PROCESS),
@@ -1033,19 +1034,17 @@ export class CentralService {
     const checked = validate(topic, raw);
     if (!checked.ok) {
       this.counts.rejected[topic] = (this.counts.rejected[topic] ?? 0) + 1;
-      this.metrics.messageRejected(topic);
       this.logger.warn({ topic, reasons: checked.reasons }, 'rejected an invalid message');
       return undefined;
     }
+    // The metrics read these totals when scraped (CentralMetrics.countMessagesWith).
     this.counts.in[topic] = (this.counts.in[topic] ?? 0) + 1;
-    this.metrics.messageIn(topic);
     return checked.value;
   }
 
   private async publish<T extends TopicName>(topic: T, message: TopicMessage<T>): Promise<void> {
     await this.transport.publish(topic, message);
     this.counts.out[topic] = (this.counts.out[topic] ?? 0) + 1;
-    this.metrics.messageOut(topic);
   }
 
   private command(

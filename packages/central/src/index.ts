@@ -31,7 +31,7 @@ export type { CpRegistryView, CpView } from './domain/cp-registry.js';
 export { type DisplayInputs, displayState } from './domain/display-state.js';
 export { type CentralHttpDeps, createCentralHttpServer } from './http/central-http-server.js';
 export { renderCpListPage, STATE_COLOURS } from './http/cp-list-page.js';
-export { CentralMetrics, type DenialKind } from './metrics/central-metrics.js';
+export { CentralMetrics, type DenialKind, type MessageCounts } from './metrics/central-metrics.js';
 export * from './store/central-store.js';
 export { MemoryCentralStore } from './store/memory-central-store.js';
 export { openCentralStore } from './store/open-central-store.js';

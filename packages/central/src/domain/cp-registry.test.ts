@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CentralMetrics } from '../metrics/central-metrics.js';
 import type { CpRecord } from '../store/central-store.js';
 import { MemoryCentralStore } from '../store/memory-central-store.js';
 import { CpRegistry } from './cp-registry.js';
@@ -53,5 +54,21 @@ describe('CpRegistry.page', () => {
     const page = registry.page(2, 5, 'ACTIVATED');
     expect(page.total).toBe(10);
     expect(page.items.map((v) => v.cp_id)).toEqual(activated.slice(2, 7));
+  });
+});
+
+describe('CentralMetrics message counter', () => {
+  it('reports the totals it reads at each scrape, never counting a message twice', async () => {
+    const metrics = new CentralMetrics();
+    const counts = { in: { 'cp.telemetry': 3 } as Record<string, number>, out: {}, rejected: {} };
+    metrics.countMessagesWith(() => counts);
+    const line = (text: string) =>
+      text.split('\n').find((l) => l.startsWith('evcharging_central_messages_total{topic="cp.telemetry"'));
+    expect(line(await metrics.registry.metrics())).toBe(
+      'evcharging_central_messages_total{topic="cp.telemetry",direction="in"} 3',
+    );
+    expect(line(await metrics.registry.metrics())).toMatch(/ 3$/);
+    counts.in['cp.telemetry'] = 10;
+    expect(line(await metrics.registry.metrics())).toMatch(/ 10$/);
   });
 });

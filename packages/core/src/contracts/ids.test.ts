@@ -46,6 +46,23 @@ describe('isoTime', () => {
     );
   });
 
+  it('drops the fraction of a millisecond as Date does (virtual time can have one)', () => {
+    for (const ms of [
+      0.5,
+      999.999,
+      Date.UTC(2026, 0, 1) + 0.25,
+      Date.UTC(2026, 0, 1, 23, 59, 59, 999) + 0.9,
+    ]) {
+      expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+    }
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 2.5e14, noNaN: true }), (ms) => {
+        expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
   it('throws like Date#toISOString for a time it cannot represent', () => {
     expect(() => isoTime(Number.NaN)).toThrow(RangeError);
   });

@@ -38,8 +38,10 @@ function secondPrefix(second: number): string {
  * `Date#toISOString` does. Every message carries one or more, so recent results and the text of
  * recent seconds are cached: a repeated time costs a lookup, a new millisecond one concatenation.
  */
-export function isoTime(ms: number): string {
-  if (!Number.isSafeInteger(ms) || ms < 0 || ms >= END_MS) return new Date(ms).toISOString(); // outside years 1970-9999
+export function isoTime(time: number): string {
+  if (!(time >= 0 && time < END_MS)) return new Date(time).toISOString(); // outside years 1970-9999, or NaN
+  // A Date drops the fraction of a millisecond; virtual time has them (timers at fractional delays).
+  const ms = Math.floor(time);
   const slot = ms % TIME_SLOTS;
   if (timeKey[slot] === ms) return timeText[slot]!;
   const second = Math.floor(ms / 1000);

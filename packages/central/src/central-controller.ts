@@ -8,6 +8,7 @@ import { tapCentralStore } from './dashboard/central-store-tap.js';
 import { type DashboardSettings, registerDashboard } from './dashboard/register-dashboard.js';
 import type { CentralReport } from './domain/central-report.js';
 import type { CpRegistryView } from './domain/cp-registry.js';
+import { limitAuditRefusals } from './http/audit-refusal-limit.js';
 import { createCentralHttpServer } from './http/central-http-server.js';
 import { CentralMetrics } from './metrics/central-metrics.js';
 import type { CentralStore } from './store/central-store.js';
@@ -31,6 +32,10 @@ export interface CentralTcpOptions {
   port: number;
   host?: string;
   maxConnections?: number;
+  /** Connections one address may hold at once (default 16). */
+  maxConnectionsPerAddress?: number;
+  /** An unfinished frame is NACKed and its connection closed this long after its STX (default 10 s). */
+  frameDeadlineMs?: number;
   idleTimeoutMs?: number;
   maxFrameBytes?: number;
   /** A peer that lets this many reply bytes pile up unread is dropped (default 256 KiB). */
@@ -117,7 +122,9 @@ export function centralController(options: CentralControllerOptions = {}): Centr
   }
   const store = options.store ?? new MemoryCentralStore();
   // Central writes through the tap, so the dashboard's log hears of denials and operator actions.
-  const tap = tapCentralStore(store);
+  // Refusals past a rate are counted, not recorded one by one (http/audit-refusal-limit.ts).
+  const audit = limitAuditRefusals(store);
+  const tap = tapCentralStore(audit.store);
   let dashboardSource: CentralDashboardSource | undefined;
   let service: CentralService | undefined;
   let http: FastifyInstance | undefined;
@@ -166,7 +173,11 @@ export function centralController(options: CentralControllerOptions = {}): Centr
         ctx.logger.info({ address: httpAddress }, 'central HTTP listening');
       }
       if (options.tcp) {
-        tcp = new ControlPlaneServer({ central, apiToken: options.apiToken }, options.tcp, ctx.logger);
+        tcp = new ControlPlaneServer(
+          { central, apiToken: options.apiToken },
+          { ...options.tcp, clock: ctx.clock },
+          ctx.logger,
+        );
         const address = await tcp.listen();
         ctx.logger.info({ address }, 'central control plane listening');
       }
@@ -181,6 +192,7 @@ export function centralController(options: CentralControllerOptions = {}): Centr
       tcp = undefined;
       httpAddress = undefined;
       await central?.stop();
+      audit.flush();
     },
     get api() {
       return running().api;

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type CentralHarness, CP1, CP2, startCentral } from '../__fixtures__/central-harness.js';
 import { ControlPlaneClient } from './control-plane-client.js';
 import { ControlPlaneServer } from './control-plane-server.js';
-import { STX } from './frame-codec.js';
+import { type DecodedItem, encodeFrame, FrameDecoder, STX } from './frame-codec.js';
 
 // Central's TCP control plane under attack over real sockets: 200 hostile connections (random
 // bytes, slowloris partial frames, peers that never read, idle sockets) while two honest clients
@@ -118,7 +118,8 @@ describe('TCP 9999 under attack (real sockets)', () => {
     h = await startCentral({ cps: [CP1, CP2] });
     server = new ControlPlaneServer(
       { central: h.central.service, apiToken: undefined },
-      { port: 0, host: '127.0.0.1', maxConnections: 256 },
+      // Every attacker comes from 127.0.0.1: the per-address cap is lifted to measure the flood itself.
+      { port: 0, host: '127.0.0.1', maxConnections: 256, maxConnectionsPerAddress: 256 },
     );
     const { port } = await server.listen();
     const honest = await ControlPlaneClient.connect({ host: '127.0.0.1', port });
@@ -228,4 +229,88 @@ describe('TCP 9999 under attack (real sockets)', () => {
     for (let t = 0; t < 100 && !Buffer.concat(replies).includes('ERR#oversized'); t++) await sleep(20);
     expect(Buffer.concat(replies).toString('latin1')).toContain('ERR#oversized');
   });
+
+  it('one host holding 100 slowloris and 100 idle connections (default limits) locks nobody else out, and its slowloris frames are cut at the deadline', async () => {
+    h = await startCentral({ cps: [CP1] });
+    server = new ControlPlaneServer(
+      { central: h.central.service, apiToken: undefined },
+      { port: 0, host: '127.0.0.1', frameDeadlineMs: 1_000 },
+    );
+    const { port } = await server.listen();
+    // One after the other, each refused one gone before the next: nothing hits maxConnections (64).
+    const held: Socket[] = [];
+    const closed = new Set<Socket>();
+    let nacked = 0;
+    for (let i = 0; i < 200; i++) {
+      const socket = await open(port).catch(() => undefined);
+      if (!socket) continue;
+      socket.once('close', () => closed.add(socket));
+      socket.on('data', (chunk: Buffer) => {
+        if (chunk.includes('ERR#too many connections from this address')) nacked++;
+      });
+      held.push(socket);
+      if (i >= 16) for (let t = 0; t < 100 && !closed.has(socket); t++) await sleep(5);
+    }
+    const peakHeld = server.connections;
+    const slowloris = held.slice(0, 100);
+    for (const socket of slowloris) socket.write(Buffer.of(STX));
+    // An honest peer from another address (127.0.0.2, still loopback) gets a slot and its answers.
+    const honest = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+    sockets.push(honest);
+    const decoder = new FrameDecoder({ acceptReplies: true });
+    const items: DecodedItem[] = [];
+    honest.on('data', (chunk: Buffer) => items.push(...decoder.push(chunk)));
+    await new Promise((resolve, reject) => honest.once('connect', resolve).once('error', reject));
+    const latencies: number[] = [];
+    const started = performance.now();
+    // 1.5 s: slowloris peers trickle a byte every 100 ms until the 1 s deadline cuts them.
+    while (performance.now() - started < 1_500) {
+      for (const socket of slowloris) if (!socket.destroyed) socket.write(Buffer.of(0x41));
+      const sent = performance.now();
+      const before = items.filter((i) => i.type === 'frame').length;
+      honest.write(encodeFrame('PING'));
+      for (let t = 0; t < 200 && items.filter((i) => i.type === 'frame').length === before; t++)
+        await sleep(5);
+      latencies.push(performance.now() - sent);
+      await sleep(100);
+    }
+    for (let t = 0; t < 100 && slowloris.some((s) => !closed.has(s)); t++) await sleep(20);
+    const figures = {
+      peakHeld,
+      refusedForAddress: server.refusals.perAddress,
+      cutAtDeadline: server.refusals.frameDeadline,
+      slowlorisClosed: slowloris.filter((s) => closed.has(s)).length,
+      honestPings: latencies.length,
+      honestPingMs: {
+        p50: round(
+          percentile(
+            latencies.sort((a, b) => a - b),
+            50,
+          ),
+        ),
+        max: round(latencies.at(-1)!),
+      },
+    };
+    process.stderr.write(`tcp one-host figures: ${JSON.stringify(figures)}\n`);
+    // 16 slots for the host (the default), the rest refused with a NACK; the honest peer is served.
+    expect(figures.peakHeld).toBe(16);
+    expect(figures.refusedForAddress).toBe(200 - 16);
+    expect(nacked).toBe(200 - 16);
+    expect(new Set(items.filter((i) => i.type === 'frame').map((i) => (i as { data: string }).data))).toEqual(
+      new Set(['OK#PONG']),
+    );
+    expect(items.filter((i) => i.type === 'frame')).toHaveLength(latencies.length);
+    // The 16 held are the first 16, all slowloris: each is cut at its 1 s deadline, NACKed and closed.
+    expect(figures.cutAtDeadline).toBe(16);
+    expect(figures.slowlorisClosed).toBe(slowloris.length);
+    expect(server.connections).toBe(1); // the honest peer
+    // Every refusal is accounted for in the audit log, past 60 a minute as a count (audit-refusal-limit.ts).
+    const audit = h.central.service.store.listAudit({ limit: 500 }).items;
+    const oneByOne = audit.filter((a) => a.action === 'tcp.connect' || a.action === 'tcp.frame').length;
+    const counted = audit
+      .filter((a) => a.action === 'audit.suppressed')
+      .reduce((sum, a) => sum + Number(/^(\d+) more/.exec(a.detail ?? '')?.[1]), 0);
+    expect(oneByOne).toBeLessThanOrEqual(2 * 60);
+    expect(oneByOne + counted).toBe(200);
+  }, 30_000);
 });

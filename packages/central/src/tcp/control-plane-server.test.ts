@@ -33,8 +33,9 @@ async function client(port: number): Promise<ControlPlaneClient> {
 }
 
 /** A raw socket that decodes every reply; `until` resolves when a predicate holds (bounded). */
-async function rawSocket(port: number) {
-  const socket = connect({ host: '127.0.0.1', port });
+async function rawSocket(port: number, localAddress?: string) {
+  // Another loopback source address (127.0.0.2) is another peer to the server; traffic stays on 127.0.0.1.
+  const socket = connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
   sockets.push(socket);
   socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => {
@@ -243,5 +244,75 @@ describe('control plane limits', () => {
     const raw = await rawSocket(port);
     await raw.until(() => raw.isClosed(), 'the idle connection to be closed').catch(() => undefined);
     expect(raw.isClosed()).toBe(true);
+  });
+
+  it('caps the connections of one address: the next is NACKed and closed, another address still gets in', async () => {
+    const port = await setup({ maxConnectionsPerAddress: 3, maxConnections: 64 });
+    const held = await Promise.all([rawSocket(port), rawSocket(port), rawSocket(port)]);
+    const refused = await rawSocket(port);
+    await refused
+      .until(() => refused.isClosed(), 'the fourth connection to be closed')
+      .catch(() => undefined);
+    expect(refused.isClosed()).toBe(true);
+    expect(replies(refused.items)).toEqual(['NACK ERR#too many connections from this address (3)']);
+    // The three held ones still work; another source address is not affected.
+    await held[0]!.write(encodeFrame('PING'));
+    await held[0]!.until(() => replies(held[0]!.items).length === 1, 'a PONG');
+    expect(replies(held[0]!.items)).toEqual(['ACK OK#PONG']);
+    const other = await rawSocket(port, '127.0.0.2');
+    await other.write(encodeFrame('PING'));
+    await other.until(() => replies(other.items).length === 1, 'a PONG from 127.0.0.2');
+    expect(replies(other.items)).toEqual(['ACK OK#PONG']);
+    // A slot freed is a slot the address can use again.
+    held[1]!.socket.destroy();
+    await held[1]!.until(() => held[1]!.isClosed(), 'a closed socket').catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const again = await rawSocket(port);
+    await again.write(encodeFrame('PING'));
+    await again.until(() => replies(again.items).length === 1, 'a PONG after a slot freed');
+    expect(replies(again.items)).toEqual(['ACK OK#PONG']);
+    const audit = h.central.store.listAudit({ action: 'tcp.connect' }).items;
+    expect(audit.map((a) => [a.source_address, a.outcome, a.detail])).toEqual([
+      ['127.0.0.1', 'unauthorized', 'too many connections from this address (3)'],
+    ]);
+  });
+
+  it('NACKs and closes a frame unfinished at its deadline, however it trickles; finished frames reset it', async () => {
+    const port = await setup({ frameDeadlineMs: 10_000 });
+    const slow = await rawSocket(port);
+    const honest = await rawSocket(port);
+    // Real sockets, virtual time: let the server read each write before the clock moves.
+    const delivered = () => new Promise((resolve) => setTimeout(resolve, 30));
+    await slow.write(Buffer.of(0x02));
+    await delivered();
+    // 9.5 s of Central's (virtual) time: one byte every 500 ms keeps it from being idle, not from the deadline.
+    for (let i = 0; i < 19; i++) {
+      await slow.write(Buffer.of(0x41));
+      await honest.write(encodeFrame('PING').subarray(0, 3)); // half a frame...
+      await delivered();
+      await h.clock.advance(250);
+      await honest.write(encodeFrame('PING').subarray(3)); // ...finished: its deadline ends with it
+      await honest.until(() => replies(honest.items).length === i + 1, `PONG ${i + 1}`);
+      await h.clock.advance(250);
+    }
+    expect(slow.isClosed()).toBe(false);
+    await h.clock.advance(500);
+    await slow.until(() => slow.isClosed(), 'the slow frame to be cut').catch(() => undefined);
+    expect(slow.isClosed()).toBe(true);
+    expect(replies(slow.items)).toEqual(['NACK ERR#frame not finished within 10 s']);
+    expect(honest.isClosed()).toBe(false);
+    expect(new Set(replies(honest.items))).toEqual(new Set(['ACK OK#PONG']));
+    expect(h.central.store.listAudit({ action: 'tcp.frame' }).items.map((a) => a.detail)).toEqual([
+      'frame not finished within 10 s',
+    ]);
+  }, 30_000);
+
+  it('refuses limits below 1', () => {
+    for (const bad of [{ maxConnectionsPerAddress: 0 }, { frameDeadlineMs: Number.NaN }]) {
+      expect(
+        () =>
+          new ControlPlaneServer({ central: undefined as never, apiToken: undefined }, { port: 0, ...bad }),
+      ).toThrow(RangeError);
+    }
   });
 });

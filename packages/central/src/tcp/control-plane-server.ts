@@ -1,5 +1,5 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from '@evcharging/core';
+import { type Clock, type Logger, RealClock, type TimerHandle } from '@evcharging/core';
 import {
   type ControlContext,
   type ControlReply,
@@ -14,6 +14,18 @@ export interface ControlPlaneOptions {
   host?: string;
   /** Further connections are refused (default 64). */
   maxConnections?: number;
+  /**
+   * Connections one address may hold at once; its next one gets `NACK ERR#too many connections`
+   * and is closed (default 16), so one host cannot take every slot.
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * An unfinished frame is NACKed (`ERR#frame not finished in time`) and its connection closed
+   * this long after its STX (default 10 s): a peer trickling bytes is not idle, but is bounded.
+   */
+  frameDeadlineMs?: number;
+  /** Times the frame deadline (default: a real clock). */
+  clock?: Clock;
   /** A connection silent this long is closed (default 60 s). */
   idleTimeoutMs?: number;
   /** Largest frame data accepted, bytes (default 4096). */
@@ -50,7 +62,14 @@ const YIELD_EVERY = 16;
 export class ControlPlaneServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
-  private readonly options: Required<Omit<ControlPlaneOptions, 'host'>> & { host: string };
+  private readonly options: Required<Omit<ControlPlaneOptions, 'host' | 'clock'>> & { host: string };
+  private readonly clock: Clock;
+  /** Open connections per remote address. */
+  private readonly perAddress = new Map<string, number>();
+  /** Addresses whose refusal was already logged at warn since they last dropped below the cap. */
+  private readonly refusing = new Set<string>();
+  /** Connections refused for their address, and frames cut by the deadline, since start. */
+  readonly refusals = { perAddress: 0, frameDeadline: 0 };
 
   constructor(
     private readonly context: ControlContext,
@@ -61,10 +80,19 @@ export class ControlPlaneServer {
       port: options.port,
       host: options.host ?? '127.0.0.1',
       maxConnections: options.maxConnections ?? 64,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 16,
+      frameDeadlineMs: options.frameDeadlineMs ?? 10_000,
       idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
       maxFrameBytes: options.maxFrameBytes ?? 4096,
       maxUnsentBytes: options.maxUnsentBytes ?? 256 * 1024,
     };
+    for (const field of ['maxConnections', 'maxConnectionsPerAddress', 'frameDeadlineMs'] as const) {
+      const value = this.options[field];
+      if (!(Number.isFinite(value) && value >= 1)) {
+        throw new RangeError(`ControlPlaneServer: ${field} must be a number >= 1, got ${value}`);
+      }
+    }
+    this.clock = options.clock ?? new RealClock();
     this.server = createServer((socket) => this.accept(socket));
     this.server.maxConnections = this.options.maxConnections;
     this.server.on('error', (error) => this.logger?.error({ err: error }, 'control plane server error'));
@@ -100,7 +128,30 @@ export class ControlPlaneServer {
     });
   }
 
+  /** Refuses what one address may not add, audited once per refusal and logged once per burst. */
+  private refuse(socket: Socket, address: string, action: string, reason: string): void {
+    this.context.central.auditRefusal({ who: 'anonymous', source: address }, action, 'control-plane', reason);
+    socket.end(problemReply(`ERR#${reason}`));
+    // A peer that does not read its NACK must not keep the socket: a second later it is destroyed.
+    socket.setTimeout(1_000, () => socket.destroy());
+  }
+
   private accept(socket: Socket): void {
+    // An IPv4 peer of a dual-stack listener shows as ::ffff:a.b.c.d: count it as a.b.c.d.
+    const address = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
+    const held = this.perAddress.get(address) ?? 0;
+    socket.on('error', (error) => this.logger?.debug({ err: error, address }, 'control plane socket error'));
+    if (held >= this.options.maxConnectionsPerAddress) {
+      this.refusals.perAddress++;
+      const limit = this.options.maxConnectionsPerAddress;
+      if (!this.refusing.has(address)) {
+        this.refusing.add(address);
+        this.logger?.warn({ address, limit }, 'control plane: connection refused, address holds its maximum');
+      } else this.logger?.debug({ address, limit }, 'control plane: connection refused');
+      this.refuse(socket, address, 'tcp.connect', `too many connections from this address (${limit})`);
+      return;
+    }
+    this.perAddress.set(address, held + 1);
     this.sockets.add(socket);
     const remote = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
     const session: ControlSession = {
@@ -160,13 +211,43 @@ export class ControlPlaneServer {
       if (!socket.destroyed && socket.isPaused()) socket.resume();
     };
 
+    // The deadline of the frame in progress, and which frame it times (decoder.framesStarted).
+    let deadline: TimerHandle | undefined;
+    let deadlineFrame = -1;
+    const frameOverdue = () => {
+      deadline = undefined;
+      if (socket.destroyed) return;
+      this.refusals.frameDeadline++;
+      const seconds = this.options.frameDeadlineMs / 1000;
+      this.logger?.warn(
+        { remote, buffered: decoder.buffered, deadline_ms: this.options.frameDeadlineMs },
+        'control plane: frame not finished in time, connection closed',
+      );
+      this.refuse(socket, address, 'tcp.frame', `frame not finished within ${seconds} s`);
+    };
+
     socket.setTimeout(this.options.idleTimeoutMs, () => socket.destroy());
     socket.on('data', (chunk: Buffer) => {
       for (const item of decoder.push(chunk)) queue.push(item);
+      if (!decoder.inFrame) {
+        deadline?.cancel();
+        deadline = undefined;
+      } else if (deadlineFrame !== decoder.framesStarted) {
+        // A new frame began in this chunk: its own deadline, from (about) its STX.
+        deadline?.cancel();
+        deadlineFrame = decoder.framesStarted;
+        deadline = this.clock.setTimeout(frameOverdue, this.options.frameDeadlineMs);
+      }
       if (queue.length - head > HIGH_WATER) socket.pause();
       void pump();
     });
-    socket.on('error', (error) => this.logger?.debug({ err: error, remote }, 'control plane socket error'));
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      deadline?.cancel();
+      this.sockets.delete(socket);
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
+      if (left < this.options.maxConnectionsPerAddress) this.refusing.delete(address);
+    });
   }
 }

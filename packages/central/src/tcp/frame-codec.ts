@@ -67,6 +67,7 @@ export class FrameDecoder {
   private length = 0;
   private state: 'hunt' | 'data' | 'skip' | 'skip-lrc' | 'lrc' = 'hunt';
   private inGarbage = false;
+  private started = 0;
 
   constructor(options: FrameDecoderOptions = {}) {
     this.maxFrameBytes = options.maxFrameBytes ?? 4096;
@@ -78,6 +79,16 @@ export class FrameDecoder {
   /** Bytes held for an unfinished frame. */
   get buffered(): number {
     return this.length;
+  }
+
+  /** True between a frame's STX and its LRC (an unfinished frame, oversized ones included). */
+  get inFrame(): boolean {
+    return this.state !== 'hunt';
+  }
+
+  /** STX bytes that began a frame so far: tells one unfinished frame from the next. */
+  get framesStarted(): number {
+    return this.started;
   }
 
   push(chunk: Uint8Array): DecodedItem[] {
@@ -187,6 +198,7 @@ export class FrameDecoder {
   }
 
   private startFrame(): void {
+    this.started++;
     this.length = 0;
     this.state = 'data';
   }

@@ -101,9 +101,9 @@ describe.skipIf(!broker.bootstrap)(
     const is = (s: string) => (state: string | undefined) => state === s;
 
     /** A driver process of its own with one request line; its state file keeps its results. */
-    const startDriver = (driverId: string, line: string): ProcessSpec => {
+    const startDriver = (driverId: string, ...lines: string[]): ProcessSpec => {
       const requests = resolve(dir, `${driverId}.txt`);
-      writeFileSync(requests, `${line}\n`);
+      writeFileSync(requests, `${lines.join('\n')}\n`);
       const driver: ProcessSpec = {
         name: driverId,
         role: 'driver',
@@ -252,7 +252,9 @@ describe.skipIf(!broker.bootstrap)(
 
     it('SIGSTOP of an engine mid-supply: its socket stays open and silent, FAULT, the driver fails with the partial energy; SIGCONT: the CP recovers and supplies a new session', async () => {
       const enginePort = settings.cps[0]!.port;
-      startDriver('driver-stall', 'CP-001 duration=60');
+      // Its second request (on the other CP) keeps the driver running until the stalled session's
+      // ticket comes, so it can take the ticket's figures.
+      startDriver('driver-stall', 'CP-001 duration=60', 'CP-002 duration=8');
       const supply = await supplying('CP-001', 'driver-stall');
       const sessionId = supply.session_id!;
       expect(await healthSocket(enginePort, 1_000)).toEqual({ kind: 'answer', line: 'OK:SUPPLYING' });
@@ -320,6 +322,25 @@ describe.skipIf(!broker.bootstrap)(
       amounts["stalled session: the ticket's reason"] = closed.ticket!.reason ?? '';
       expect(closed.status).toBe('failed');
       expect(closed.ticket!.energy_kwh).toBeGreaterThanOrEqual(failed.energy_kwh! - 0.001);
+      // The driver, still running, replaces its result's figures with the ticket's.
+      const billed = await waitFor(
+        "the ticket's figures at the driver",
+        async () => {
+          const r = driverState('driver-stall')?.results[0];
+          return r?.late && r.energy_kwh === closed.ticket!.energy_kwh ? r : undefined;
+        },
+        { timeoutMs: 20_000, pollMs: 50 },
+      );
+      measured["engine SIGCONT → the driver has the ticket's figures"] = since(t1);
+      expect(billed).toMatchObject({ status: 'failed', session_id: sessionId });
+      expect(billed.total_cost_eur).toBe(closed.ticket!.total_cost_eur);
+      // Its second request done, the driver exits: CP-002 is free for the next scenario.
+      await waitFor(
+        'driver-stall done',
+        async () => (isRoleProcess(pidOf('driver-stall'), spec('driver-stall')) ? undefined : true),
+        { timeoutMs: 30_000, pollMs: 100 },
+      );
+      expect(driverState('driver-stall')!.results.map((r) => r.status)).toEqual(['failed', 'completed']);
 
       startDriver('driver-after-stall', 'CP-001 duration=2');
       const next = await firstResult('driver-after-stall', 60_000);

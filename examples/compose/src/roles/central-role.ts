@@ -32,6 +32,11 @@ export const centralRole: RoleDefinition<typeof CentralRoleSchema> = {
     cps_file:
       'CP definitions (JSON or CSV: cp_id, location, price_eur_kwh, kw) shown before their monitors connect',
     heartbeat_timeout: 'seconds without a monitor heartbeat before a CP shows DISCONNECTED',
+    tcp_max_connections_per_address:
+      'TCP control-plane connections one address may hold at once (the next is NACKed and closed; 64 in all)',
+    tcp_frame_deadline:
+      'seconds a TCP control-plane frame may take from its STX to its end before it is NACKed and its connection closed',
+    stream_max_clients: 'dashboard event streams (/api/v1/stream) open at once; further viewers get 503',
     bind_host: 'interface the HTTP and TCP servers listen on (127.0.0.1 for this machine only)',
     ...KAFKA_SETTINGS_MEANINGS,
   },

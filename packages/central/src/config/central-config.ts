@@ -36,5 +36,24 @@ export const CentralConfigSchema = Type.Object({
     default: 5,
     description: 'Seconds without a monitor heartbeat before a CP is DISCONNECTED',
   }),
+  tcp_max_connections_per_address: Type.Integer({
+    minimum: 1,
+    maximum: 65535,
+    default: 16,
+    description: 'Control-plane connections one address may hold at once (the server holds 64 in all)',
+  }),
+  tcp_frame_deadline: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 3600,
+    default: 10,
+    description:
+      'Seconds a control-plane frame may take from its STX before it is NACKed and its connection closed',
+  }),
+  stream_max_clients: Type.Integer({
+    minimum: 1,
+    maximum: 10000,
+    default: 64,
+    description: 'Dashboard event streams (/api/v1/stream) open at once; further viewers get 503',
+  }),
 });
 export type CentralConfig = Static<typeof CentralConfigSchema>;

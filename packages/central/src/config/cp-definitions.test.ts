@@ -77,6 +77,9 @@ describe('CentralConfigSchema', () => {
       kafka_bootstrap: 'k:9092',
       log_level: 'INFO',
       heartbeat_timeout: 5,
+      tcp_max_connections_per_address: 16,
+      tcp_frame_deadline: 10,
+      stream_max_clients: 64,
     });
     expect(() => loadConfig('CENTRAL', CentralConfigSchema, { CENTRAL_LISTEN_PORT: '99999' })).toThrow(
       /CENTRAL_LISTEN_PORT/,

@@ -162,4 +162,34 @@ describe('registerDashboard', () => {
     }
     expect(handle.feed.stats().clients).toBe(0);
   });
+
+  it('caps the open streams: one more viewer gets 503 with a JSON reason, and a freed slot serves again', async () => {
+    const { app, handle } = await setup({ maxClients: 2 });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    if (!address || typeof address === 'string') throw new Error('no port');
+    const streams = [openStream(address.port), openStream(address.port)];
+    for (const stream of streams) await stream.waitFor((m) => m.length > 0);
+    const refused = await app.inject('/api/v1/stream');
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('10');
+    expect(refused.json()).toMatchObject({
+      ok: false,
+      statusCode: 503,
+      reason: 'too many dashboard streams open (2)',
+    });
+    expect(handle.feed.stats().clients).toBe(2);
+    streams[0]!.close();
+    const deadline = performance.now() + 2000;
+    while (handle.feed.stats().clients > 1 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const third = openStream(address.port);
+    await third.waitFor((m) => m.some((x) => x.event === 'snapshot'));
+    expect(handle.feed.stats().clients).toBe(2);
+  });
+
+  it('refuses a cap below 1', async () => {
+    await expect(setup({ maxClients: 0 })).rejects.toThrow(RangeError);
+  });
 });

@@ -31,6 +31,11 @@ export interface DashboardOptions
   commands?: Partial<DashboardCommandPaths>;
   /** Folder of the page's static files (default: the `assets` folder shipped with this module). */
   assetsDir?: string;
+  /**
+   * Event streams open at once (default 64); one more gets 503 with a JSON reason. The stream needs
+   * no token: it carries what the open read API does, and a browser's EventSource sends no header.
+   */
+  maxClients?: number;
 }
 
 /** What a host (Central's controller) lets its user set: everything but the wiring. */
@@ -43,6 +48,7 @@ export type DashboardSettings = Pick<
   | 'eventLimit'
   | 'title'
   | 'commands'
+  | 'maxClients'
 >;
 
 /** What `registerDashboard` gives back: the feed, for stats or a final flush. */
@@ -122,6 +128,11 @@ export async function registerDashboard(
 ): Promise<DashboardHandle> {
   const assets = await loadAssets(options.assetsDir ?? defaultDashboardAssetsDir());
   const feed = new DashboardFeed(options);
+  const maxClients = options.maxClients ?? 64;
+  if (!(Number.isInteger(maxClients) && maxClients >= 1)) {
+    throw new RangeError(`registerDashboard: maxClients must be an integer >= 1, got ${maxClients}`);
+  }
+  let refusedStreams = 0;
   const pageConfig = JSON.stringify({
     title: options.title ?? 'EV Charging — Central',
     stream: DASHBOARD_STREAM_PATH,
@@ -150,6 +161,26 @@ export async function registerDashboard(
   );
 
   app.get(DASHBOARD_STREAM_PATH, (request, reply) => {
+    const clients = feed.stats().clients;
+    if (clients >= maxClients) {
+      // Logged once per 100 refusals: a client retrying in a loop must not flood the log either.
+      if (refusedStreams++ % 100 === 0) {
+        log.warn(
+          { remote: request.ip, clients, refused: refusedStreams },
+          'dashboard stream refused: too many viewers',
+        );
+      }
+      return reply
+        .code(503)
+        .header('retry-after', '10')
+        .send({
+          ok: false,
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: `too many dashboard streams open (${maxClients})`,
+          reason: `too many dashboard streams open (${maxClients})`,
+        });
+    }
     if (!feed.started) feed.start();
     reply.hijack();
     const res = reply.raw;

@@ -36,8 +36,17 @@ try {
     ...(config.cps_file !== undefined ? { cpsFile: config.cps_file } : {}),
     store,
     heartbeatTimeoutMs: config.heartbeat_timeout * 1000,
-    http: { port: config.http_port, host: config.bind_host },
-    tcp: { port: config.listen_port, host: config.bind_host },
+    http: {
+      port: config.http_port,
+      host: config.bind_host,
+      dashboard: { maxClients: config.stream_max_clients },
+    },
+    tcp: {
+      port: config.listen_port,
+      host: config.bind_host,
+      maxConnectionsPerAddress: config.tcp_max_connections_per_address,
+      frameDeadlineMs: config.tcp_frame_deadline * 1000,
+    },
     ...(config.api_token !== undefined ? { apiToken: config.api_token } : {}),
   });
 } catch (error) {

@@ -19,7 +19,7 @@ import {
   SessionSchema,
   SessionViewSchema,
 } from './http-schemas.js';
-import { authorizeOperator, type OperatorAuthOptions } from './operator-auth.js';
+import { type OperatorAuthOptions, operatorGuard, operatorOf } from './operator-auth.js';
 import { errorBody } from './typebox-validation.js';
 
 interface PageParams {
@@ -161,8 +161,7 @@ export function apiV1Routes(app: FastifyInstance, central: CentralService, auth:
     command: OperatorCommand,
     target: string,
   ): Promise<unknown> => {
-    const actor = authorizeOperator(auth, request, reply, `cp.${command}`, target);
-    if (!actor) return reply;
+    const actor = operatorOf(request);
     const result =
       command === 'stop' ? await central.stopCp(target, actor) : await central.resumeCp(target, actor);
     if (!result.ok) return reply.code(404).send(errorBody(404, result.reason));
@@ -183,6 +182,8 @@ export function apiV1Routes(app: FastifyInstance, central: CentralService, auth:
         summary: 'Stop or resume one CP, or ALL (a stop ends a running supply with a ticket)',
         body: CommandBody,
       },
+      // Checked before the body is read: a refusal names no command or CP (`cp.command`, `*`).
+      onRequest: operatorGuard(auth, 'cp.command', () => '*'),
     },
     async (request, reply) => {
       const { command, cp_id } = request.body as { command: OperatorCommand; cp_id: string };
@@ -193,7 +194,12 @@ export function apiV1Routes(app: FastifyInstance, central: CentralService, auth:
   for (const command of ['stop', 'resume'] as const) {
     app.post(
       `/api/v1/cps/:id/${command}`,
-      { schema: { ...commandSchema, summary: `${command} one CP, or ALL`, params: IdParams } },
+      {
+        schema: { ...commandSchema, summary: `${command} one CP, or ALL`, params: IdParams },
+        onRequest: operatorGuard(auth, `cp.${command}`, (request) =>
+          String((request.params as { id?: unknown }).id ?? '').slice(0, 256),
+        ),
+      },
       async (request, reply) => run(request, reply, command, (request.params as { id: string }).id),
     );
   }

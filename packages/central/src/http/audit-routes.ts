@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuditQuery, CentralStore } from '../store/central-store.js';
 import { PageOf, PageQuerySchema, replies } from './http-schemas.js';
-import { authorizeOperator, type OperatorAuthOptions } from './operator-auth.js';
+import { type OperatorAuthOptions, operatorGuard } from './operator-auth.js';
 
 export const AuditEntrySchema = Type.Object(
   {
@@ -45,10 +45,9 @@ export function auditRoutes(app: FastifyInstance, store: CentralStore, auth: Ope
         querystring: AuditListQuery,
         response: replies(PageOf(AuditEntrySchema), 200, [400, 401]),
       },
+      // The token first: a refused read learns nothing, not even what its query got wrong.
+      onRequest: operatorGuard(auth, 'audit.read', () => 'audit'),
     },
-    async (request, reply) => {
-      if (!authorizeOperator(auth, request, reply, 'audit.read', 'audit')) return reply;
-      return store.listAudit(request.query as AuditQuery);
-    },
+    async (request) => store.listAudit(request.query as AuditQuery),
   );
 }

@@ -309,9 +309,39 @@ describe('/api/v1', () => {
       'cp.resume CP-002 operator ok',
       'cp.stop ALL operator ok',
       'cp.stop CP-001 anonymous unauthorized',
-      'cp.stop ALL anonymous unauthorized',
-      'cp.stop ALL anonymous unauthorized',
+      // Refused before its body is read: which command and CP it asked for is unknown.
+      'cp.command * anonymous unauthorized',
+      'cp.command * anonymous unauthorized',
     ]);
+  });
+
+  it('checks the token before anything else: without it, any body, query or content type gets 401', async () => {
+    await setup({ apiToken: TOKEN });
+    const refused = [
+      await post('/api/v1/commands', { command: 'explode', cp_id: 7, extra: true }),
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/commands',
+        payload: '{not json',
+        headers: { 'content-type': 'application/json' },
+      }),
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/commands',
+        payload: 'stop ALL',
+        headers: { 'content-type': 'text/plain' },
+      }),
+      await post('/api/v1/commands', { pad: 'x'.repeat(200 * 1024) }),
+      await post('/api/v1/cps/CP-001/stop', { unexpected: true }, { authorization: 'Bearer nope' }),
+      await app.inject('/api/v1/audit?limit=0&sort=asc'),
+    ];
+    expect(refused.map((r) => r.statusCode)).toEqual([401, 401, 401, 401, 401, 401]);
+    for (const r of refused) expect(r.json()).toMatchObject({ ok: false, statusCode: 401 });
+    // With the token, the same bad requests get their validation answers.
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    expect((await post('/api/v1/commands', { command: 'explode' }, auth)).statusCode).toBe(400);
+    expect((await app.inject({ url: '/api/v1/audit?limit=0', headers: auth })).statusCode).toBe(400);
+    expect(h.central.registry.list().some((c) => c.operator_stopped)).toBe(false);
   });
 
   it('operator commands are open when Central has no token', async () => {

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Actor } from '../central-service.js';
 import { secretsMatch } from '../domain/secrets.js';
 import { errorBody } from './typebox-validation.js';
@@ -34,4 +34,35 @@ export function authorizeOperator(
   options.onRefused({ who: 'anonymous', source: request.ip }, action, target, reason);
   reply.code(401).header('www-authenticate', 'Bearer realm="central"').send(errorBody(401, reason));
   return undefined;
+}
+
+/** The actor each guarded request was authorized as, set by {@link operatorGuard}. */
+const operators = new WeakMap<FastifyRequest, Actor>();
+
+/**
+ * An `onRequest` hook for an operator route: the token is checked before the body is read or
+ * anything is validated, so a request without a valid token gets 401 whatever it carries. The
+ * refusal is audited under `action` and `target(request)` (path parameters only: there is no body
+ * yet). The handler gets the actor from {@link operatorOf}.
+ *
+ * @example
+ * app.post('/api/v1/cps/:id/stop', { onRequest: operatorGuard(auth, 'cp.stop', (r) => r.params.id) }, handler);
+ */
+export function operatorGuard(
+  options: OperatorAuthOptions,
+  action: string,
+  target: (request: FastifyRequest) => string,
+): onRequestAsyncHookHandler {
+  return async (request, reply) => {
+    const actor = authorizeOperator(options, request, reply, action, target(request));
+    if (actor) operators.set(request, actor);
+    else return reply;
+  };
+}
+
+/** The actor {@link operatorGuard} authorized this request as. */
+export function operatorOf(request: FastifyRequest): Actor {
+  const actor = operators.get(request);
+  if (!actor) throw new Error(`operator route ${request.url} has no operatorGuard`);
+  return actor;
 }

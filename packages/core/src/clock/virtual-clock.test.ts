@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VIRTUAL_EPOCH, VirtualClock } from './virtual-clock.js';
 
@@ -43,6 +44,50 @@ describe('VirtualClock', () => {
     await clock.runUntilIdle();
     const expected = [0, 1, 2, 3, 4].flatMap((slot) => Array.from({ length: 40 }, (_, j) => j * 5 + slot));
     expect(log).toEqual(expected);
+  });
+
+  it('fires any mix of timeouts and intervals in the same order as a naive (time, insertion) scheduler', async () => {
+    const spec = fc.array(
+      fc.record({ delay: fc.integer({ min: 0, max: 50 }), period: fc.integer({ min: 0, max: 20 }) }),
+      {
+        minLength: 1,
+        maxLength: 40,
+      },
+    );
+    await fc.assert(
+      fc.asyncProperty(spec, async (timers) => {
+        const clock = new VirtualClock({ start: 0 });
+        const fired: string[] = [];
+        timers.forEach((t, id) => {
+          const log = () => fired.push(`${clock.now()}:${id}`);
+          if (t.period > 0) clock.setInterval(log, t.period);
+          else clock.setTimeout(log, t.delay);
+        });
+        await clock.advance(100);
+        // Reference: scan for the earliest (time, seq) every step; an interval gets a new seq per run.
+        const live = timers.map((t, id) => ({
+          id,
+          time: t.period > 0 ? t.period : t.delay,
+          period: t.period,
+          seq: id,
+        }));
+        let seq = timers.length;
+        const expected: string[] = [];
+        for (;;) {
+          let best: (typeof live)[number] | undefined;
+          for (const t of live)
+            if (!best || t.time < best.time || (t.time === best.time && t.seq < best.seq)) best = t;
+          if (!best || best.time > 100) break;
+          expected.push(`${best.time}:${best.id}`);
+          if (best.period > 0) {
+            best.time += best.period;
+            best.seq = seq++;
+          } else live.splice(live.indexOf(best), 1);
+        }
+        expect(fired).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('treats a negative delay as zero', async () => {

@@ -26,3 +26,32 @@ export function isTransientKafkaError(error: unknown): boolean {
   }
   return false;
 }
+
+/** Whether the broker hung up on the client (kafkajs' "Closed connection"), anywhere in the cause chain. */
+export function isConnectionClosed(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 10; depth++) {
+    if ((current as { name?: unknown }).name === 'KafkaJSConnectionClosedError') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * The error `connect()` fails with. A SASL listener closes the connection of a client that sends
+ * no credentials, which kafkajs reports only as "Closed connection": when no SASL was configured,
+ * say that the broker may want it and which options set it. Any other error is returned as it is.
+ */
+export function connectError(
+  error: unknown,
+  context: { name: string; brokers: readonly string[]; sasl: boolean },
+) {
+  if (context.sasl || !isConnectionClosed(error)) return error;
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new Error(
+    `${context.name}: the broker at ${context.brokers.join(', ')} closed the connection while connecting (${what}). ` +
+      'It may require SASL credentials: set the transport option `sasl` ({ mechanism: "plain" | "scram-sha-256" | "scram-sha-512", username, password }), ' +
+      'and `ssl` too if the listener uses TLS',
+    { cause: error },
+  );
+}

@@ -21,7 +21,7 @@ import {
 } from '@evcharging/core';
 import kafkajs, { type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
 import { deadLetterTopic } from './dead-letter.js';
-import { isTransientKafkaError } from './kafka-errors.js';
+import { connectError, isTransientKafkaError } from './kafka-errors.js';
 import { kafkaLogCreator } from './kafka-log.js';
 import {
   type KafkaCompression,
@@ -65,6 +65,9 @@ export class KafkaTransport implements Transport {
   private readonly realTime: boolean;
   private readonly logger: Logger;
   private readonly compression: number;
+  private readonly brokers: readonly string[];
+  /** Whether SASL credentials were given (a refused connection without them gets a hint). */
+  private readonly sasl: boolean;
   private readonly counters: TransportStats = emptyStats();
   private readonly subscriptions = new Set<KafkaSubscription>();
   /** Key filter and number of live subscriptions of each Kafka group this transport is in. */
@@ -83,6 +86,8 @@ export class KafkaTransport implements Transport {
     this.realTime = this.clock instanceof RealClock;
     this.logger = (options.logger ?? silentLogger()).child({ transport: this.name });
     this.compression = CODECS[this.options.compression];
+    this.brokers = [...options.brokers];
+    this.sasl = options.sasl !== undefined;
     if (this.compression === undefined) {
       throw new TypeError(`KafkaTransport: unknown compression "${String(this.options.compression)}"`);
     }
@@ -155,7 +160,7 @@ export class KafkaTransport implements Transport {
     } catch (error) {
       await producer?.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
-      throw error;
+      throw connectError(error, { name: this.name, brokers: this.brokers, sasl: this.sasl });
     }
     const { acks, timeoutMs } = this.options.producer;
     const sender = producer;

@@ -152,7 +152,7 @@ describe.skipIf(!shared.bootstrap)('broker and Central kill -9 (a broker of its 
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(resolve(tmpdir(), 'ev-faults-'));
+    dir = mkdtempSync(resolve(tmpdir(), 'ev-outage-'));
     broker = await OwnBroker.create(FAULT_PORT);
     const t0 = performance.now();
     const started = await broker.start();

@@ -13,18 +13,8 @@ export interface VirtualClockOptions {
 // instant; treat it as the minimum, as Node's timers do.
 const delayOf = (ms: number, min: number): number => (Number.isNaN(ms) ? min : Math.max(min, ms));
 
-/**
- * Resolves once every pending promise continuation has run, including the ones those queue. A
- * `process.nextTick` callback queued while microtasks run is called only after the microtask queue
- * is empty, so this costs no macrotask (no event-loop turn) per timer.
- */
-const settleMicrotasks = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
-
 /** Timers fired between two macrotask turns of a long run. */
 const MACROTASK_EVERY = 256;
-
-/** Resolves after a macrotask: also lets `setImmediate` callbacks and finished I/O run. */
-const settleMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * A discrete-event scheduler: time moves only when you advance it, timers fire in (time, insertion)
@@ -103,41 +93,61 @@ export class VirtualClock implements Clock {
     await this.run(this.current + limitMs, undefined, true);
   }
 
-  private async run(until: number, shouldStop?: () => boolean, stopWhenIdle = false): Promise<boolean> {
+  private run(until: number, shouldStop?: () => boolean, stopWhenIdle = false): Promise<boolean> {
     if (this.running)
-      throw new Error('VirtualClock is already running; do not advance it from inside a timer');
+      return Promise.reject(
+        new Error('VirtualClock is already running; do not advance it from inside a timer'),
+      );
     this.running = true;
-    try {
-      await settleMacrotask();
+    return new Promise<boolean>((resolve, reject) => {
       let sinceMacrotask = 0;
-      for (;;) {
-        if (shouldStop?.()) return true;
-        const next = this.queue.peek();
-        if (!next || next.time > until) break;
-        this.queue.pop();
-        this.current = next.time;
-        if (next.period > 0) {
-          next.time += next.period;
-          next.seq = this.seq++;
-          this.queue.push(next);
-        } else {
-          next.cancelled = true; // fired: a later cancel() must not count it again
+      const finish = (stopped: boolean): void => {
+        if (!stopped && (!stopWhenIdle || this.queue.size > 0)) this.current = Math.max(this.current, until);
+        this.running = false;
+        resolve(stopped);
+      };
+      // One step fires one timer. The next step runs in a process.nextTick queued from a microtask
+      // queued after the timer's callback: a tick queued while microtasks run is called only once
+      // the microtask queue is empty, so every continuation of the callback (and the ones they
+      // queue) runs before the next timer, without a promise or an event-loop turn per timer.
+      const step = (): void => {
+        try {
+          if (shouldStop?.()) {
+            finish(true);
+            return;
+          }
+          const next = this.queue.peek();
+          if (!next || next.time > until) {
+            finish(shouldStop?.() === true);
+            return;
+          }
+          this.queue.pop();
+          this.current = next.time;
+          if (next.period > 0) {
+            next.time += next.period;
+            next.seq = this.seq++;
+            this.queue.push(next);
+          } else {
+            next.cancelled = true; // fired: a later cancel() must not count it again
+          }
+          this.firedCount++;
+          next.callback();
+          // A macrotask now and then lets the rest of the process (I/O, signals, real timers) run
+          // during a long advance without costing one per timer.
+          if (++sinceMacrotask >= MACROTASK_EVERY) {
+            sinceMacrotask = 0;
+            setImmediate(step);
+          } else queueMicrotask(afterMicrotasks);
+        } catch (error) {
+          this.running = false;
+          reject(error);
         }
-        this.firedCount++;
-        next.callback();
-        // Every timer gets its continuations settled; a macrotask now and then lets the rest of the
-        // process (I/O, signals, real timers) run during a long advance without costing one per timer.
-        if (++sinceMacrotask >= MACROTASK_EVERY) {
-          sinceMacrotask = 0;
-          await settleMacrotask();
-        } else await settleMicrotasks();
-      }
-      if (shouldStop?.()) return true;
-      if (!stopWhenIdle || this.queue.size > 0) this.current = Math.max(this.current, until);
-      return false;
-    } finally {
-      this.running = false;
-    }
+      };
+      const afterMicrotasks = (): void => {
+        process.nextTick(step);
+      };
+      setImmediate(step);
+    });
   }
 
   private schedule(callback: () => void, delay: number, period: number): TimerHandle {

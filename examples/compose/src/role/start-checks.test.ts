@@ -122,16 +122,20 @@ describe('the roles refuse the six variables that were not checked', () => {
     expect(later.kind).toBe('run');
   });
 
-  it('CP_ENGINE_OUTBOX_FILE and DRIVER_STATE_FILE in a folder that does not exist exit 2', () => {
+  it('CP_ENGINE_OUTBOX_FILE and DRIVER_STATE_FILE in a folder that does not exist exit 2 at start', async () => {
     const missing = resolve(dir, 'gone', 'file.json');
-    const engine = readRoleConfig(cpEngineRole, [], {
+    // A path of the machine that runs the role: the plain reading (compose-files.test.ts) takes it.
+    expect(
+      readRoleConfig(cpEngineRole, [], { CP_ENGINE_CP_ID: 'x', CP_ENGINE_OUTBOX_FILE: missing }).kind,
+    ).toBe('run');
+    const engine = await readRoleConfigAtStart(cpEngineRole, [], {
       CP_ENGINE_CP_ID: 'CP-001',
       CP_ENGINE_OUTBOX_FILE: missing,
     });
     expect(text(engine)).toContain(
       'CP_ENGINE_OUTBOX_FILE: expected a file path in an existing, writable folder',
     );
-    const driver = readRoleConfig(driverRole, ['--state-file', missing], {
+    const driver = await readRoleConfigAtStart(driverRole, ['--state-file', missing], {
       DRIVER_DRIVER_ID: 'd',
       DRIVER_REQUESTS_FILE: 'r.txt',
     });

@@ -39,9 +39,12 @@ export const cpEngineRole: RoleDefinition<typeof CpEngineRoleSchema> = {
     ...checkBrokers(config.kafka_bootstrap, variableOf('kafka_bootstrap')),
     ...checkLogLevel(config.log_level, variableOf('log_level')),
     ...checkHost(config.health_host, variableOf('health_host')),
+  ],
+  // On the machine that runs it: the address must be this machine's, the outbox's folder must exist.
+  checkAtStart: async (config, variableOf) => [
+    ...(await checkBindable(config.health_host, variableOf('health_host'))),
     ...(config.outbox_file !== undefined
       ? checkWritableFile(config.outbox_file, variableOf('outbox_file'))
       : []),
   ],
-  checkAtStart: (config, variableOf) => checkBindable(config.health_host, variableOf('health_host')),
 };

@@ -48,8 +48,8 @@ export const driverRole: RoleDefinition<typeof DriverRoleSchema> = {
   check: (config, variableOf) => [
     ...checkBrokers(config.kafka_bootstrap, variableOf('kafka_bootstrap')),
     ...checkLogLevel(config.log_level, variableOf('log_level')),
-    ...(config.state_file !== undefined
-      ? checkWritableFile(config.state_file, variableOf('state_file'))
-      : []),
   ],
+  // On the machine that runs it (a compose file names a path inside the container).
+  checkAtStart: async (config, variableOf) =>
+    config.state_file !== undefined ? checkWritableFile(config.state_file, variableOf('state_file')) : [],
 };

@@ -10,10 +10,15 @@ export interface ScheduledTimer {
 
 /**
  * Binary min-heap ordered by (time, insertion sequence): equal times fire in insertion order,
- * which keeps virtual-time runs deterministic.
+ * which keeps virtual-time runs deterministic. The keys sit in two typed arrays beside the heap of
+ * timers, so sifting compares contiguous numbers instead of loading timer objects scattered over
+ * the heap (a city simulation sifts through a thousand or more timers per fired timer).
  */
 export class TimerQueue {
-  private readonly heap: ScheduledTimer[] = [];
+  private items: (ScheduledTimer | undefined)[] = [];
+  private times = new Float64Array(64);
+  private seqs = new Float64Array(64);
+  private length = 0;
   private live = 0;
 
   get size(): number {
@@ -21,22 +26,15 @@ export class TimerQueue {
   }
 
   push(timer: ScheduledTimer): void {
-    const heap = this.heap;
-    heap.push(timer);
+    if (this.length === this.times.length) this.grow();
     this.live++;
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
+    this.siftUp(this.length++, timer);
   }
 
   /** The earliest live timer, without removing it. */
   peek(): ScheduledTimer | undefined {
     this.dropCancelled();
-    return this.heap[0];
+    return this.length > 0 ? this.items[0] : undefined;
   }
 
   pop(): ScheduledTimer | undefined {
@@ -53,31 +51,76 @@ export class TimerQueue {
   }
 
   private dropCancelled(): void {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.removeTop();
+    while (this.length > 0 && this.items[0]!.cancelled) this.removeTop();
   }
 
   private removeTop(): ScheduledTimer | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length > 0 && last) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
-        if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-        i = m;
-      }
-    }
+    if (this.length === 0) return undefined;
+    const top = this.items[0];
+    const n = --this.length;
+    const last = this.items[n]!;
+    this.items[n] = undefined;
+    if (n > 0) this.siftDown(0, last);
     return top;
   }
-}
 
-function before(a: ScheduledTimer, b: ScheduledTimer): boolean {
-  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
+  /** Places `timer` at `i` or above, moving earlier-ordered parents down. */
+  private siftUp(start: number, timer: ScheduledTimer): void {
+    const { items, times, seqs } = this;
+    const time = timer.time;
+    const seq = timer.seq;
+    let i = start;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pt = times[parent]!;
+      if (pt < time || (pt === time && seqs[parent]! < seq)) break;
+      items[i] = items[parent];
+      times[i] = pt;
+      seqs[i] = seqs[parent]!;
+      i = parent;
+    }
+    items[i] = timer;
+    times[i] = time;
+    seqs[i] = seq;
+  }
+
+  /** Places `timer` at `i` or below, moving earlier-ordered children up. */
+  private siftDown(start: number, timer: ScheduledTimer): void {
+    const { items, times, seqs } = this;
+    const n = this.length;
+    const time = timer.time;
+    const seq = timer.seq;
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      let m = l;
+      let mt = times[l]!;
+      const r = l + 1;
+      if (r < n) {
+        const rt = times[r]!;
+        if (rt < mt || (rt === mt && seqs[r]! < seqs[l]!)) {
+          m = r;
+          mt = rt;
+        }
+      }
+      if (time < mt || (time === mt && seq < seqs[m]!)) break;
+      items[i] = items[m];
+      times[i] = mt;
+      seqs[i] = seqs[m]!;
+      i = m;
+    }
+    items[i] = timer;
+    times[i] = time;
+    seqs[i] = seq;
+  }
+
+  private grow(): void {
+    const times = new Float64Array(this.times.length * 2);
+    times.set(this.times);
+    this.times = times;
+    const seqs = new Float64Array(this.seqs.length * 2);
+    seqs.set(this.seqs);
+    this.seqs = seqs;
+  }
 }

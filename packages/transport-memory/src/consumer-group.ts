@@ -72,13 +72,15 @@ export class Lane {
     const owner = this.group.ownerOf(this.partition);
     if (!owner) return;
     this.scheduled = true;
-    const start = () => {
-      this.scheduled = false;
-      void this.run();
-    };
-    if (delayMs > 0) owner.clock.setTimeout(start, delayMs);
-    else deferOn(owner.clock, start);
+    if (delayMs > 0) owner.clock.setTimeout(this.start, delayMs);
+    else deferOn(owner.clock, this.start);
   }
+
+  /** Starts a scheduled delivery run (one closure per lane, not one per wake-up). */
+  private readonly start = (): void => {
+    this.scheduled = false;
+    void this.run();
+  };
 
   private async run(): Promise<void> {
     const host = this.group.host;

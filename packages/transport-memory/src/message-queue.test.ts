@@ -35,6 +35,38 @@ describe('MessageQueue', () => {
     expect(rest).toEqual(Array.from({ length: next - expected }, (_, i) => expected + i));
   });
 
+  it('matches a plain array under any mix of pushes, shifts and trims (wrap-around and growth)', () => {
+    const q = new MessageQueue<number>();
+    const ref: number[] = [];
+    let next = 0;
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let step = 0; step < 20_000; step++) {
+      const op = rand(10);
+      if (op < 5) {
+        q.push(next);
+        ref.push(next++);
+      } else if (op < 9) {
+        expect(q.shift()).toBe(ref.shift());
+      } else {
+        const max = rand(40);
+        const dropped = Math.max(0, ref.length - max);
+        expect(q.trim(max)).toBe(dropped);
+        ref.splice(0, dropped);
+      }
+      expect(q.length).toBe(ref.length);
+      expect(q.peek()).toBe(ref[0]);
+    }
+    const rest: number[] = [];
+    q.forEach((n) => {
+      rest.push(n);
+    });
+    expect(rest).toEqual(ref);
+  });
+
   it('trim drops the oldest beyond the bound and says how many', () => {
     const q = new MessageQueue<string>();
     for (const s of ['a', 'b', 'c', 'd', 'e']) q.push(s);

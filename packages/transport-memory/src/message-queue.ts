@@ -1,44 +1,56 @@
-/** FIFO with O(1) push and shift (an array with a moving head, compacted now and then). */
+/**
+ * FIFO with O(1) push and shift: a ring buffer whose capacity is a power of two, grown (doubled)
+ * when full and never shrunk, allocated on the first push (an idle lane costs no slots).
+ */
 export class MessageQueue<T> {
-  private items: T[] = [];
+  private items: (T | undefined)[] = [];
   private head = 0;
+  private count = 0;
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.count;
   }
 
   push(item: T): void {
-    this.items.push(item);
+    if (this.count === this.items.length) this.grow();
+    this.items[(this.head + this.count) & (this.items.length - 1)] = item;
+    this.count++;
   }
 
   peek(): T | undefined {
-    return this.items[this.head];
+    return this.count > 0 ? this.items[this.head] : undefined;
   }
 
   shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
+    if (this.count === 0) return undefined;
     const item = this.items[this.head];
-    this.items[this.head] = undefined as T;
-    this.head++;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) & (this.items.length - 1);
+    this.count--;
     return item;
   }
 
   /** Calls `fn` for each item, oldest first. */
   forEach(fn: (item: T) => void): void {
-    for (let i = this.head; i < this.items.length; i++) fn(this.items[i] as T);
+    const mask = this.items.length - 1;
+    for (let i = 0; i < this.count; i++) fn(this.items[(this.head + i) & mask] as T);
   }
 
   /** Drops the oldest items beyond `max`; returns how many were dropped. */
   trim(max: number): number {
     let dropped = 0;
-    while (this.length > max) {
+    while (this.count > max) {
       this.shift();
       dropped++;
     }
     return dropped;
+  }
+
+  private grow(): void {
+    const capacity = this.items.length;
+    const next = new Array<T | undefined>(capacity === 0 ? 8 : capacity * 2);
+    for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) & (capacity - 1)];
+    this.items = next;
+    this.head = 0;
   }
 }

@@ -140,10 +140,16 @@ describe.skipIf(!shared.bootstrap)('broker and Central kill -9 (a broker of its 
     measured[`${label}: requests`] = results.length;
     measured[`${label}: completed / failed / denied / timeout`] =
       `${by('completed')} / ${by('failed')} / ${by('denied')} / ${by('timeout')}`;
+    const why = new Map<string, number>();
+    for (const r of results.filter((r) => r.status !== 'completed')) {
+      const key = `${r.status}${r.late ? ' (late)' : ''}: ${r.reason ?? '?'}`;
+      why.set(key, (why.get(key) ?? 0) + 1);
+    }
+    measured[`${label}: not completed, why`] =
+      [...why].map(([key, n]) => `${n} × ${key}`).join('; ') || 'none';
     measured[`${label}: sessions at Central, all with a ticket`] = sessions.length;
-    measured[`${label}: results reported late (after a timeout or restart)`] = results.filter(
-      (r) => r.late,
-    ).length;
+    measured[`${label}: results marked late (a ticket after the outcome, a timeout or a restart)`] =
+      results.filter((r) => r.late).length;
     measured[`${label}: kWh at Central / in the drivers' tickets`] =
       `${centralKwh.toFixed(3)} / ${driverKwh.toFixed(3)}`;
     expect(driverKwh).toBeCloseTo(centralKwh, 6);

@@ -53,13 +53,16 @@ function harness(
   handler: MessageHandler<TopicName>,
   overrides: Partial<Parameters<typeof resolveKafkaOptions>[0]> = {},
   group: { committed: string[]; fromBeginning?: boolean } = { committed: ['5'] },
-  dlq: (record: Message) => void = () => undefined,
+  /** Sees each record of a dead-letter request before it is acknowledged; throwing fails the request. */
+  dlq: (record: Message) => void | Promise<void> = () => undefined,
 ) {
   const clock = new VirtualClock();
   const consumers: FakeConsumer[] = [];
   /** How many of the next consumers cannot reach the broker. */
   const outage = { launches: 0 };
   const deadLetters: { topic: string; record: Message }[] = [];
+  /** Records per acknowledged dead-letter request. */
+  const requests: number[] = [];
   const counters = emptyStats();
   const kafka = {
     consumer: () => {
@@ -91,12 +94,13 @@ function harness(
     clock,
     logger: silentLogger(),
     counters,
-    sendDeadLetter: async (topic, record) => {
-      dlq(record);
-      deadLetters.push({ topic, record });
+    sendDeadLetters: async (topic, records) => {
+      for (const record of records) await dlq(record);
+      requests.push(records.length);
+      for (const record of records) deadLetters.push({ topic, record });
     },
   });
-  return { clock, consumers, deadLetters, counters, subscription, outage };
+  return { clock, consumers, deadLetters, requests, counters, subscription, outage };
 }
 
 const record = (offset: number, value: string | null, key = 'CP-001'): KafkaMessage =>
@@ -334,26 +338,200 @@ describe('KafkaSubscription (fake kafkajs consumer, virtual time)', () => {
     expect(h.counters.rejected['cp.telemetry']).toBe(1);
   });
 
-  it('keeps retrying a dead letter while the failure is transient, holding the records behind it', async () => {
+  it('keeps retrying dead letters while the failure is transient; later records are handled, but no offset passes a dead letter before it is acknowledged', async () => {
     let failures = 3;
-    const down = Object.assign(new Error('connect ECONNREFUSED'), {
-      name: 'KafkaJSConnectionError',
-      retriable: true,
-    });
     const seen: [number, number][] = [];
     const h = harness(
       (v) => void seen.push([(v as { euros: number }).euros, h.clock.now() - start]),
       {},
       { committed: ['5'] },
       () => {
-        if (failures-- > 0) throw down;
+        if (failures-- > 0) throw connectionRefused();
       },
     );
     const start = h.clock.now();
     await h.subscription.start();
-    await deliver(h, [record(5, 'not json'), record(6, telemetry(2))]);
+    const run = drive(h, [record(5, 'not json'), record(6, telemetry(2))]);
+    await h.clock.runUntil(start + 60_000, () => run.finished);
+    expect(run.error).toBeUndefined();
+    // The valid record did not wait for the dead letter before it...
+    expect(seen).toEqual([[2, 0]]);
+    // ...but its offset did: 500 + 1000 + 2000 ms of pauses before the fourth try succeeded.
     expect(h.deadLetters).toHaveLength(1);
-    // 500 + 1000 + 2000 ms of pauses before the fourth try succeeded.
-    expect(seen).toEqual([[2, 3_500]]);
+    expect(run.resolved.filter((r) => r.at - start < 3_500)).toEqual([]);
+    expect(run.resolved.at(-1)).toEqual({ offset: '6', at: start + 3_500 });
+  });
+
+  it("writes a batch's dead letters in one request and resolves no offset from the first of them on until the broker acknowledged it", async () => {
+    const inFlight = gate();
+    const seen: number[] = [];
+    const h = harness(
+      (v) => void seen.push((v as { euros: number }).euros),
+      {},
+      { committed: ['5'] },
+      () => inFlight.wait,
+    );
+    await h.subscription.start();
+    const run = drive(h, [
+      record(5, telemetry(1)),
+      record(6, 'not json'),
+      record(7, telemetry(2)),
+      record(8, null),
+      record(9, telemetry(3)),
+    ]);
+    await h.clock.advance(1_000);
+    // Every record was processed and the request is on its way, not yet acknowledged.
+    expect(seen).toEqual([1, 2, 3]);
+    expect(run.finished).toBe(false);
+    expect(inFlight.waiting()).toBeGreaterThan(0);
+    expect(Math.max(...run.resolved.map((r) => Number(r.offset)))).toBeLessThan(6);
+    inFlight.open();
+    await h.clock.runUntil(h.clock.now() + 10_000, () => run.finished);
+    expect(run.error).toBeUndefined();
+    expect(h.requests).toEqual([2]);
+    expect(h.deadLetters.map((d) => String(d.record.headers?.[DLQ_HEADERS.offset]))).toEqual(['6', '8']);
+    expect(run.resolved.at(-1)!.offset).toBe('9');
+  });
+
+  it('a rebalance while dead letters are unacknowledged resolves nothing from the first of them on; the redelivered batch writes them', async () => {
+    let failures = 1;
+    const h = harness(
+      () => undefined,
+      {},
+      { committed: ['5'] },
+      () => {
+        if (failures-- > 0) throw connectionRefused();
+      },
+    );
+    await h.subscription.start();
+    const rebalancing = Object.assign(new Error('The group is rebalancing, so a rejoin is needed'), {
+      name: 'KafkaJSProtocolError',
+      type: 'REBALANCE_IN_PROGRESS',
+    });
+    const first = drive(h, [record(5, telemetry(1)), record(6, 'not json'), record(7, telemetry(2))], {
+      heartbeat: async () => {
+        throw rebalancing;
+      },
+    });
+    await h.clock.runUntil(h.clock.now() + 10_000, () => first.finished);
+    // The failed write paused, the pause heartbeated, the heartbeat said "rebalance": kafkajs
+    // commits what was resolved and rejoins. Only offset 5 may be committed.
+    expect(first.error).toBe(rebalancing);
+    expect(first.resolved.map((r) => r.offset)).toEqual(['5']);
+    expect(h.deadLetters).toEqual([]);
+
+    const again = drive(h, [record(6, 'not json'), record(7, telemetry(2))]);
+    await h.clock.runUntil(h.clock.now() + 10_000, () => again.finished);
+    expect(again.error).toBeUndefined();
+    expect(h.deadLetters.map((d) => String(d.record.headers?.[DLQ_HEADERS.offset]))).toEqual(['6']);
+    expect(again.resolved.at(-1)!.offset).toBe('7');
+  });
+
+  it('a dead letter that would make the request too large goes in the next one', async () => {
+    const h = harness(() => undefined, { producer: { maxBatchMessages: 2 } });
+    await h.subscription.start();
+    const { resolved } = await deliver(
+      h,
+      [5, 6, 7, 8, 9].map((offset) => record(offset, 'not json')),
+    );
+    expect(h.requests).toEqual([2, 2, 1]);
+    expect(resolved.at(-1)).toBe('9');
+
+    const big = harness(() => undefined, { producer: { maxBatchBytes: 25_000 } });
+    await big.subscription.start();
+    // Three records of ~10 KB: two fit in 25,000 bytes, the third goes alone.
+    await deliver(
+      big,
+      [5, 6, 7].map((offset) => record(offset, `{"x":"${'y'.repeat(10_000)}`)),
+    );
+    expect(big.requests).toEqual([2, 1]);
+  });
+
+  it('a request refused for good is written one record at a time: only the refused record loses its value', async () => {
+    const tooLarge = Object.assign(
+      new Error('The request included a message larger than the max message size'),
+      {
+        name: 'KafkaJSProtocolError',
+        type: 'MESSAGE_TOO_LARGE',
+        retriable: false,
+      },
+    );
+    const h = harness(
+      () => undefined,
+      {},
+      { committed: ['5'] },
+      (r) => {
+        if (r.value !== null && Buffer.byteLength(r.value as Buffer) > 1_000) throw tooLarge;
+      },
+    );
+    await h.subscription.start();
+    const { resolved } = await deliver(h, [
+      record(5, 'not json'),
+      record(6, `{"x":${'9'.repeat(2_000)}`),
+      record(7, 'not json either'),
+    ]);
+    expect(h.requests).toEqual([1, 1, 1]);
+    expect(
+      h.deadLetters.map((d) => [String(d.record.headers?.[DLQ_HEADERS.offset]), d.record.value === null]),
+    ).toEqual([
+      ['5', false],
+      ['6', true],
+      ['7', false],
+    ]);
+    expect(resolved.at(-1)).toBe('7');
+    expect(h.counters.rejected['cp.telemetry']).toBe(3);
   });
 });
+
+function connectionRefused(): Error {
+  return Object.assign(new Error('connect ECONNREFUSED'), {
+    name: 'KafkaJSConnectionError',
+    retriable: true,
+  });
+}
+
+/** A door that holds every caller of `wait` until `open()`. */
+function gate() {
+  let waiting = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return {
+    get wait() {
+      waiting++;
+      return opened;
+    },
+    waiting: () => waiting,
+    open,
+  };
+}
+
+/** Starts one batch through the consumer's eachBatch and records when each offset was resolved. */
+function drive(
+  h: ReturnType<typeof harness>,
+  messages: KafkaMessage[],
+  options: { heartbeat?: () => Promise<void> } = {},
+) {
+  const state = {
+    resolved: [] as { offset: string; at: number }[],
+    finished: false,
+    error: undefined as unknown,
+  };
+  void h.consumers.at(-1)!.eachBatch!({
+    batch: { topic: TOPIC, partition: 0, messages },
+    resolveOffset: (offset: string) => state.resolved.push({ offset, at: h.clock.now() }),
+    heartbeat: options.heartbeat ?? (async () => undefined),
+    isRunning: () => true,
+    isStale: () => false,
+  } as unknown as EachBatchPayload).then(
+    () => {
+      state.finished = true;
+    },
+    (error: unknown) => {
+      state.finished = true;
+      state.error = error;
+    },
+  );
+  return state;
+}

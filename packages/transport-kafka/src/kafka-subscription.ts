@@ -29,8 +29,11 @@ export interface KafkaSubscriptionDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly counters: TransportStats;
-  /** Sends one record to a dead-letter topic (raw bytes, no validation). */
-  readonly sendDeadLetter: (topic: string, record: Message) => Promise<void>;
+  /**
+   * Sends records to a dead-letter topic (raw bytes, no validation) in one produce request;
+   * resolves once the broker acknowledged all of them.
+   */
+  readonly sendDeadLetters: (topic: string, records: Message[]) => Promise<void>;
 }
 
 /** Partitions of a brand-new group and the log-end offsets they start from. */
@@ -41,6 +44,20 @@ interface NewGroupStart {
 
 /** Resolves the offsets of finished messages and heartbeats the group. */
 type Checkpoint = () => Promise<void>;
+
+/** A record to dead-letter, waiting to leave with the other dead letters of its batch. */
+interface DeadLetter {
+  readonly message: KafkaMessage;
+  readonly record: Message;
+  readonly reason: string;
+  /** Handler attempts made; 0 when the record never reached the handler (invalid). */
+  readonly attempts: number;
+  /** Size estimate of the record on the wire, bytes. */
+  readonly bytes: number;
+}
+
+/** What became of one record: finished (true), not finished as we are stopping (false), or to dead-letter. */
+type Outcome = boolean | DeadLetter;
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -219,63 +236,99 @@ export class KafkaSubscription {
     }, delay);
   }
 
+  /**
+   * Handles a fetched batch of one partition. Offsets are resolved as a watermark, `done`: the
+   * last offset up to which every record is finished (handled, filtered out, or its dead letter
+   * acknowledged by the broker); kafkajs commits only resolved offsets (at-least-once). Dead
+   * letters are collected and written together, one produce request for many records; records
+   * after a dead letter are handled meanwhile, but the watermark waits for its acknowledgement.
+   */
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     const { partition } = batch;
     const { clock } = this.deps;
+    const { maxBatchMessages, maxBatchBytes } = this.deps.options.producer;
     // kafkajs' resolveOffset does Long arithmetic and heartbeat() allocates promises: per message
     // they cost as much as the handling itself. So finished offsets are resolved, and the group
     // heartbeated, every few hundred ms, before any wait, and when the batch ends.
-    let finished: string | undefined;
+    let done: string | undefined;
+    /** The last record handled, filtered out or waiting in `letters`. */
+    let processed: string | undefined;
+    let letters: DeadLetter[] = [];
+    let letterBytes = 0;
     const checkpoint: Checkpoint = async () => {
-      if (finished !== undefined) resolveOffset(finished);
-      finished = undefined;
+      if (done !== undefined) resolveOffset(done);
+      done = undefined;
       await heartbeat();
+    };
+    /** Writes the waiting dead letters; then everything processed so far is done. */
+    const flush = async (): Promise<boolean> => {
+      if (letters.length > 0) {
+        if (!(await this.writeDeadLetters(partition, letters, checkpoint))) return false;
+        letters = [];
+        letterBytes = 0;
+      }
+      if (processed !== undefined) done = processed;
+      return true;
     };
     let nextCheckpoint = clock.now() + this.checkpointMs;
     try {
       if (isStale()) return;
       for (const message of batch.messages) {
         if (this.stopped || !isRunning()) return;
-        const outcome = this.process(partition, message, checkpoint);
-        // Not done means we are stopping mid-retry: leave it uncommitted, it is redelivered later.
-        if (!(outcome === true || (outcome !== false && (await outcome)))) return;
-        finished = message.offset;
+        let outcome = this.process(partition, message, checkpoint);
+        if (typeof outcome === 'object' && 'then' in outcome) outcome = await outcome;
+        // Not done means we are stopping mid-retry: leave it unresolved, it is redelivered later.
+        if (outcome === false) return;
+        if (outcome !== true) {
+          // A dead letter that would make the request too large goes in the next one.
+          const full =
+            letters.length >= maxBatchMessages ||
+            (letters.length > 0 && letterBytes + outcome.bytes > maxBatchBytes);
+          if (full && !(await flush())) return;
+          letters.push(outcome);
+          letterBytes += outcome.bytes;
+        }
+        processed = message.offset;
+        if (letters.length === 0) done = processed;
         if (clock.now() >= nextCheckpoint) {
+          if (!(await flush())) return;
           await checkpoint();
           nextCheckpoint = clock.now() + this.checkpointMs;
           // A seek (see pinNewGroup) made the rest of this batch stale: it is fetched again.
           if (isStale()) return;
         }
       }
+      await flush();
     } finally {
-      if (finished !== undefined) resolveOffset(finished);
+      // Never past a dead letter the broker has not acknowledged: that record is redelivered.
+      if (done !== undefined) resolveOffset(done);
     }
   }
 
   /**
-   * Handles one record; true once it needs no further delivery (handled, filtered out, or
-   * dead-lettered), false when the subscription stopped first. Synchronous while the handler is,
-   * so the common case allocates no promise.
+   * Handles one record; true once it needs no further delivery (handled or filtered out), the
+   * dead letter to write when it is invalid or its handler kept failing, false when the
+   * subscription stopped first. Synchronous while the handler is, so the common case allocates
+   * no promise.
    */
   private process(
     partition: number,
     message: KafkaMessage,
     checkpoint: Checkpoint,
-  ): boolean | Promise<boolean> {
+  ): Outcome | Promise<Outcome> {
     const { topic, key: wantedKey } = this.deps;
     const recordKey = message.key ? message.key.toString('utf8') : undefined;
     if (wantedKey !== undefined && recordKey !== undefined && recordKey !== wantedKey) return true;
     const raw = message.value;
-    if (!raw || raw.length === 0) return this.reject(partition, message, 'empty value', checkpoint);
+    if (!raw || raw.length === 0) return this.reject(partition, message, 'empty value');
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw.toString('utf8'));
     } catch (error) {
-      return this.reject(partition, message, `invalid JSON: ${errorText(error)}`, checkpoint);
+      return this.reject(partition, message, `invalid JSON: ${errorText(error)}`);
     }
     const checked = validate(topic, parsed);
-    if (!checked.ok)
-      return this.reject(partition, message, `schema: ${checked.reasons.join('; ')}`, checkpoint);
+    if (!checked.ok) return this.reject(partition, message, `schema: ${checked.reasons.join('; ')}`);
     const key = recordKey ?? keyOf(topic, checked.value);
     if (wantedKey !== undefined && key !== wantedKey) return true;
     const envelope: Envelope<TopicName> = {
@@ -315,17 +368,15 @@ export class KafkaSubscription {
     raw: Buffer,
     firstError: unknown,
     checkpoint: Checkpoint,
-  ): Promise<boolean> {
+  ): Promise<Outcome> {
     const { maxAttempts } = this.deps.options.handlerRetry;
-    const { partition } = first;
+    const partition = first.partition!;
     let error = firstError;
     for (let attempt = 1; ; attempt++) {
       if (attempt >= maxAttempts) {
         const reason = `handler failed after ${attempt} attempts: ${errorText(error)}`;
         this.log.error({ err: error, partition, offset: message.offset }, 'dead-lettering a message');
-        const written = await this.writeDeadLetter(partition!, message, reason, attempt, checkpoint);
-        if (written) count(this.deps.counters.deadLettered, this.deps.topic);
-        return written;
+        return this.deadLetter(partition, message, reason, attempt);
       }
       this.log.warn({ err: error, attempt, partition, offset: message.offset }, 'handler failed; retrying');
       if (!(await this.pause(this.backoff(attempt), checkpoint))) return false;
@@ -340,36 +391,89 @@ export class KafkaSubscription {
     }
   }
 
-  private async reject(partition: number, message: KafkaMessage, reason: string, checkpoint: Checkpoint) {
+  private reject(partition: number, message: KafkaMessage, reason: string): DeadLetter {
     count(this.deps.counters.rejected, this.deps.topic);
     this.log.warn({ partition, offset: message.offset, reason }, 'invalid message; dead-lettering it');
-    return this.writeDeadLetter(partition, message, reason, 0, checkpoint);
+    return this.deadLetter(partition, message, reason, 0);
   }
 
-  /**
-   * Writes to the DLQ until it succeeds or the subscription stops; kafkajs retries each try too.
-   * A permanent refusal (the record plus our headers is over the broker's size limit, say) must not
-   * hold the partition forever: the record is written once more without its value, and if even
-   * that is refused it is logged and let go.
-   */
-  private async writeDeadLetter(
-    partition: number,
-    message: KafkaMessage,
-    reason: string,
-    attempts: number,
-    checkpoint: Checkpoint,
-  ): Promise<boolean> {
+  private deadLetter(partition: number, message: KafkaMessage, reason: string, attempts: number): DeadLetter {
     const { kafkaTopic, groupId, clock } = this.deps;
-    const dlq = deadLetterTopic(kafkaTopic);
-    let record = deadLetterRecord(
+    const record = deadLetterRecord(
       { topic: kafkaTopic, partition, group: groupId, message },
       reason,
       attempts,
       clock.now(),
     );
+    return { message, record, reason, attempts, bytes: recordBytes(record) };
+  }
+
+  /** A dead letter is finished: count the ones whose handler failed (invalid ones were counted as rejected). */
+  private finishedDeadLetter(letter: DeadLetter): void {
+    if (letter.attempts > 0) count(this.deps.counters.deadLettered, this.deps.topic);
+  }
+
+  /**
+   * Writes a batch's dead letters in one produce request, until the broker acknowledges them or
+   * the subscription stops (kafkajs retries each try too). A permanent refusal (one record plus
+   * our headers over the broker's size limit, say) sends each record on its own instead, so only
+   * the refused one is handled as {@link writeDeadLetter} says.
+   */
+  private async writeDeadLetters(
+    partition: number,
+    letters: readonly DeadLetter[],
+    checkpoint: Checkpoint,
+  ): Promise<boolean> {
+    const dlq = deadLetterTopic(this.deps.kafkaTopic);
     for (let delay = 500; !this.stopped; ) {
       try {
-        await this.deps.sendDeadLetter(dlq, record);
+        await this.deps.sendDeadLetters(
+          dlq,
+          letters.map((l) => l.record),
+        );
+        for (const letter of letters) this.finishedDeadLetter(letter);
+        return true;
+      } catch (error) {
+        const where = {
+          err: error,
+          partition,
+          offsets: `${letters[0]!.message.offset}..${letters.at(-1)!.message.offset}`,
+          records: letters.length,
+          dlq,
+        };
+        if (!isTransientKafkaError(error)) {
+          this.log.warn(where, 'the dead-letter topic refused a request; writing its records one at a time');
+          for (const letter of letters) {
+            if (!(await this.writeDeadLetter(partition, letter, checkpoint))) return false;
+          }
+          return true;
+        }
+        this.log.error(where, 'could not write to the dead-letter topic; retrying');
+        if (!(await this.pause(delay, checkpoint))) return false;
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Writes one dead letter until it succeeds or the subscription stops; kafkajs retries each try
+   * too. A permanent refusal (the record plus our headers is over the broker's size limit, say)
+   * must not hold the partition forever: the record is written once more without its value, and
+   * if even that is refused it is logged and let go.
+   */
+  private async writeDeadLetter(
+    partition: number,
+    letter: DeadLetter,
+    checkpoint: Checkpoint,
+  ): Promise<boolean> {
+    const { message, reason } = letter;
+    const dlq = deadLetterTopic(this.deps.kafkaTopic);
+    let record = letter.record;
+    for (let delay = 500; !this.stopped; ) {
+      try {
+        await this.deps.sendDeadLetters(dlq, [record]);
+        this.finishedDeadLetter(letter);
         return true;
       } catch (error) {
         const where = { err: error, partition, offset: message.offset, dlq };
@@ -383,6 +487,7 @@ export class KafkaSubscription {
             { ...where, reason },
             'the dead-letter topic refused even the bare record; giving up on it',
           );
+          this.finishedDeadLetter(letter);
           return true;
         }
         this.log.error(where, 'could not write to the dead-letter topic; retrying');
@@ -425,6 +530,22 @@ export class KafkaSubscription {
       this.sleepers.add(wake);
     });
   }
+}
+
+/** A record's size on the wire, roughly: key, value, headers and the per-record overhead. */
+function recordBytes(record: Message): number {
+  let bytes = 70 + byteLength(record.key) + byteLength(record.value);
+  for (const name in record.headers) {
+    const value = record.headers[name];
+    bytes +=
+      name.length + (Array.isArray(value) ? value.reduce((n, v) => n + byteLength(v), 0) : byteLength(value));
+  }
+  return bytes;
+}
+
+function byteLength(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }
 
 /** The DLQ record minus its value, saying why and how big the value was. */

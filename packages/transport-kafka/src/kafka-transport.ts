@@ -284,8 +284,10 @@ export class KafkaTransport implements Transport {
       clock: this.clock,
       logger: this.logger,
       counters: this.counters,
-      sendDeadLetter: async (dlq, record) => {
-        await producer.send({ topic: dlq, messages: [record], acks, timeout: timeoutMs });
+      // Straight to the producer, not through the publish batcher: a dead letter the broker
+      // refuses for good must fail alone, not with the publishes sharing its request.
+      sendDeadLetters: async (dlq, records) => {
+        await producer.send({ topic: dlq, messages: records, acks, timeout: timeoutMs });
       },
     });
     this.subscriptions.add(subscription);

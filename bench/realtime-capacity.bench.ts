@@ -111,9 +111,13 @@ interface StepResult {
   centralFaults: number;
 }
 
-/** Central's memory store, noting when each new telemetry snapshot is stored and how old it is. */
+/**
+ * Central's memory store, noting when each new telemetry snapshot is stored and how old it is. A
+ * snapshot is new when its `ts` (the engine's send time, per CP one per second) differs from the
+ * last one stored for that CP: Central updates its snapshot object in place.
+ */
 class LagRecordingStore extends MemoryCentralStore {
-  private readonly seen = new Map<string, unknown>();
+  private readonly seen = new Map<string, string>();
   recording = false;
   lags: number[] = [];
   received = 0;
@@ -121,8 +125,8 @@ class LagRecordingStore extends MemoryCentralStore {
   override upsertCp(cp: CpRecord): void {
     super.upsertCp(cp);
     const t = cp.last_telemetry;
-    if (!t || this.seen.get(cp.cp_id) === t) return;
-    this.seen.set(cp.cp_id, t);
+    if (!t || this.seen.get(cp.cp_id) === t.ts) return;
+    this.seen.set(cp.cp_id, t.ts);
     if (!this.recording) return;
     this.received++;
     this.lags.push(Date.now() - Date.parse(t.ts));

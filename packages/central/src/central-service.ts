@@ -147,10 +147,11 @@ export class CentralService {
     });
     metrics.countCpsWith(() => this.registry.countByState());
     metrics.countMessagesWith(() => this.counts);
+    // The methods are async already: no second promise around each call.
     this.api = {
-      register: async (registration) => this.register(registration, IN_PROCESS),
-      heartbeat: async (heartbeat) => this.heartbeat(heartbeat, IN_PROCESS),
-      reportFault: async (report) => this.reportFault(report, IN_PROCESS),
+      register: (registration) => this.register(registration, IN_PROCESS),
+      heartbeat: (heartbeat) => this.heartbeat(heartbeat, IN_PROCESS),
+      reportFault: (report) => this.reportFault(report, IN_PROCESS),
     };
   }
 
@@ -586,7 +587,7 @@ export class CentralService {
     const record = entry.record;
     const ts = this.nowIso();
     const kwh = telemetry.kwh ?? (record.price_eur_kwh > 0 ? telemetry.euros / record.price_eur_kwh : 0);
-    record.last_telemetry = snapshotOf(telemetry, kwh, ts);
+    record.last_telemetry = snapshotOf(record.last_telemetry, telemetry, kwh, ts);
     const sessionId = telemetry.session_id ?? record.current_session_id;
     const session = sessionId ? this.open.get(sessionId) : undefined;
     if (!session || session.cp_id !== telemetry.cp_id) {
@@ -1087,18 +1088,33 @@ export class CentralService {
   }
 }
 
-/** A telemetry message as Central keeps it: a fixed shape, the optional ids only when sent. */
+/**
+ * A telemetry message as Central keeps it: a fixed shape, the optional ids only when sent. The
+ * previous snapshot is updated in place when it has the same ids: a new one on every message lived
+ * about a second (until the next), long enough to be promoted to the old generation. Readers get
+ * copies (registry views, the stores), never this object.
+ */
 function snapshotOf(
+  previous: TelemetrySnapshot | null,
   telemetry: TopicMessage<'cp.telemetry'>,
   kwh: number,
   receivedAt: string,
 ): TelemetrySnapshot {
-  const snapshot: TelemetrySnapshot = {
-    kw: telemetry.kw,
-    kwh,
-    euros: telemetry.euros,
-    ts: telemetry.ts ?? receivedAt,
-  };
+  const ts = telemetry.ts ?? receivedAt;
+  if (
+    previous !== null &&
+    'session_id' in previous === (telemetry.session_id !== undefined) &&
+    'driver_id' in previous === (telemetry.driver_id !== undefined)
+  ) {
+    previous.kw = telemetry.kw;
+    previous.kwh = kwh;
+    previous.euros = telemetry.euros;
+    previous.ts = ts;
+    if (telemetry.session_id !== undefined) previous.session_id = telemetry.session_id;
+    if (telemetry.driver_id !== undefined) previous.driver_id = telemetry.driver_id;
+    return previous;
+  }
+  const snapshot: TelemetrySnapshot = { kw: telemetry.kw, kwh, euros: telemetry.euros, ts };
   if (telemetry.session_id !== undefined) snapshot.session_id = telemetry.session_id;
   if (telemetry.driver_id !== undefined) snapshot.driver_id = telemetry.driver_id;
   return snapshot;

@@ -92,6 +92,47 @@ describe.each(factories)('%s', (_name, make) => {
     store.close();
   });
 
+  it('keeps what was saved, not what the caller changes afterwards, over repeated saves', () => {
+    const store = make();
+    const record = cp('CP-001', { last_telemetry: { kw: 22, kwh: 1, euros: 0.3, ts: 't1' } });
+    store.upsertCp(record);
+    record.last_telemetry!.kwh = 2;
+    record.last_telemetry!.ts = 't2';
+    record.engine_state = 'SUPPLYING';
+    store.upsertCp(record);
+    // A later save with other ids in the snapshot, then a caller mutating everything it holds.
+    record.last_telemetry = { kw: 11, kwh: 3, euros: 0.9, ts: 't3', session_id: 's-1', driver_id: 'd-1' };
+    store.upsertCp(record);
+    record.last_telemetry.kwh = 99;
+    record.engine_state = 'FAULT';
+    const read = store.getCp('CP-001')!;
+    expect(read.engine_state).toBe('SUPPLYING');
+    expect(read.last_telemetry).toEqual({
+      kw: 11,
+      kwh: 3,
+      euros: 0.9,
+      ts: 't3',
+      session_id: 's-1',
+      driver_id: 'd-1',
+    });
+    read.last_telemetry!.kwh = 50;
+    expect(store.getCp('CP-001')!.last_telemetry!.kwh).toBe(3);
+    record.last_telemetry = null;
+    store.upsertCp(record);
+    expect(store.getCp('CP-001')!.last_telemetry).toBeNull();
+
+    const open = session('s-1', { status: 'supplying', energy_kwh: 1 });
+    store.saveSession(open);
+    open.energy_kwh = 2;
+    store.saveSession(open);
+    open.energy_kwh = 5;
+    expect(store.getSession('s-1')!.energy_kwh).toBe(2);
+    open.status = 'completed';
+    store.saveSession(open);
+    expect(store.getSession('s-1')!.status).toBe('completed');
+    expect(store.openSessions()).toEqual([]);
+  });
+
   it('keeps request decisions, sessions and open sessions', () => {
     const store = make();
     store.saveRequest({

@@ -12,6 +12,7 @@ import {
   type RequestRecord,
   type SessionQuery,
   type SessionRecord,
+  type TelemetrySnapshot,
   type TicketRecord,
 } from './central-store.js';
 
@@ -19,6 +20,21 @@ const copyCp = (cp: CpRecord): CpRecord => ({
   ...cp,
   last_telemetry: cp.last_telemetry ? { ...cp.last_telemetry } : null,
 });
+
+/**
+ * Copies `source` into `target` when both carry the same optional ids (no allocation), else into
+ * a new snapshot. Central stores a snapshot on every telemetry message.
+ */
+function snapshotInto(target: TelemetrySnapshot | null, source: TelemetrySnapshot): TelemetrySnapshot {
+  if (
+    target === null ||
+    'session_id' in target !== 'session_id' in source ||
+    'driver_id' in target !== 'driver_id' in source
+  ) {
+    return { ...source };
+  }
+  return Object.assign(target, source);
+}
 
 function page<T>(all: T[], query: PageQuery, copy: (item: T) => T): Page<T> {
   const { limit, offset } = pageBounds(query);
@@ -60,7 +76,16 @@ export class MemoryCentralStore implements CentralStore {
 
   upsertCp(cp: CpRecord): void {
     this.check();
-    this.cps.set(cp.cp_id, copyCp(cp));
+    // Updated in place: Central saves every CP on every telemetry message, and a fresh copy each
+    // time lived about a second, long enough to be promoted to the old generation.
+    const stored = this.cps.get(cp.cp_id);
+    if (!stored) {
+      this.cps.set(cp.cp_id, copyCp(cp));
+      return;
+    }
+    const snapshot = stored.last_telemetry;
+    Object.assign(stored, cp);
+    stored.last_telemetry = cp.last_telemetry ? snapshotInto(snapshot, cp.last_telemetry) : null;
   }
 
   getCp(cpId: string): CpRecord | undefined {
@@ -84,7 +109,10 @@ export class MemoryCentralStore implements CentralStore {
 
   saveSession(session: SessionRecord): void {
     this.check();
-    this.sessions.set(session.session_id, { ...session });
+    // In place, like upsertCp: an open session is saved on every telemetry message.
+    const stored = this.sessions.get(session.session_id);
+    if (stored) Object.assign(stored, session);
+    else this.sessions.set(session.session_id, { ...session });
     if (session.status === 'accepted' || session.status === 'supplying') this.open.add(session.session_id);
     else this.open.delete(session.session_id);
   }

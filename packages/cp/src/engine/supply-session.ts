@@ -91,16 +91,18 @@ export class SupplySession {
   }
 
   snapshot(nowMs: number): InflightSession {
-    return {
+    // Built without a conditional spread: one taken every telemetry interval.
+    const snapshot: InflightSession = {
       cp_id: this.cpId,
       session_id: this.sessionId,
       driver_id: this.driverId,
-      ...(this.requestId !== undefined ? { request_id: this.requestId } : {}),
       start_ms: this.startMs,
       updated_ms: nowMs,
       energy_kwh: this.energyKwh,
       price_eur_kwh: this.priceEurKwh,
     };
+    if (this.requestId !== undefined) snapshot.request_id = this.requestId;
+    return snapshot;
   }
 
   ticket(endMs: number, reason: string): SessionEnd {

@@ -216,10 +216,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
     if (!this.running) return;
     if (!this.probing) {
       this.probing = true;
-      this.engine.probe().then(
-        (result) => this.onProbe(result),
-        (error: unknown) => this.onProbe({ ok: false, reason: `probe failed: ${(error as Error).message}` }),
-      );
+      this.engine.probe().then(this.onProbe, this.onProbeError);
     }
     if (
       this.isRegistered &&
@@ -231,7 +228,11 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
     this.sendPendingReport();
   }
 
-  private onProbe(result: ProbeResult): void {
+  // Handlers as fields, bound once: a fleet probes and heartbeats every CP every second.
+  private readonly onProbeError = (error: unknown): void =>
+    this.onProbe({ ok: false, reason: `probe failed: ${(error as Error).message}` });
+
+  private readonly onProbe = (result: ProbeResult): void => {
     this.probing = false;
     if (!this.running) return;
     this.counters.probes++;
@@ -258,7 +259,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
       this.logger.warn({ cp_id: this.cpId, reason }, 'engine fault detected');
       this.sendPendingReport();
     }
-  }
+  };
 
   // ---- Central -------------------------------------------------------------------------------
 
@@ -303,24 +304,30 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
   private heartbeat(): void {
     this.heartbeating = true;
     this.lastHeartbeatMs = this.clock.now();
-    this.call(() => this.central.heartbeat({ cp_id: this.cpId, ts: wireTime(this.clock.now()) })).then(
-      (ack) => {
-        this.heartbeating = false;
-        if (!this.running) return;
-        if (ack.ok) {
-          this.counters.heartbeats++;
-          return;
-        }
-        this.counters.heartbeatFailures++;
-        if (ack.refused) {
-          // Central answered but does not know this CP (e.g. restarted on an empty store): register again.
-          this.logger.warn({ cp_id: this.cpId, reason: ack.reason }, 'heartbeat refused; registering again');
-          this.isRegistered = false;
-          this.registerWithCentral();
-        }
-      },
-    );
+    let sent: Promise<MonitorAck>;
+    try {
+      sent = this.central.heartbeat({ cp_id: this.cpId, ts: wireTime(this.lastHeartbeatMs) });
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    sent.then(acknowledged, unreachable).then(this.onHeartbeatAck);
   }
+
+  private readonly onHeartbeatAck = (ack: MonitorAck & { refused?: boolean }): void => {
+    this.heartbeating = false;
+    if (!this.running) return;
+    if (ack.ok) {
+      this.counters.heartbeats++;
+      return;
+    }
+    this.counters.heartbeatFailures++;
+    if (ack.refused) {
+      // Central answered but does not know this CP (e.g. restarted on an empty store): register again.
+      this.logger.warn({ cp_id: this.cpId, reason: ack.reason }, 'heartbeat refused; registering again');
+      this.isRegistered = false;
+      this.registerWithCentral();
+    }
+  };
 
   private sendPendingReport(): void {
     const report = this.pending;
@@ -358,11 +365,18 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
     } catch (error) {
       promise = Promise.reject(error);
     }
-    return promise.then(
-      (ack) => (ack.ok ? ack : { ...ack, refused: true }),
-      (error: unknown) => ({ ok: false, reason: error instanceof Error ? error.message : String(error) }),
-    );
+    return promise.then(acknowledged, unreachable);
   }
+}
+
+/** Central answered: `{ ok: false }` from Central itself is a refusal. */
+function acknowledged(ack: MonitorAck): MonitorAck & { refused?: boolean } {
+  return ack.ok ? ack : { ...ack, refused: true };
+}
+
+/** Central could not be reached. */
+function unreachable(error: unknown): MonitorAck {
+  return { ok: false, reason: error instanceof Error ? error.message : String(error) };
 }
 
 /**

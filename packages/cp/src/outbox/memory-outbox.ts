@@ -35,11 +35,23 @@ export class MemoryOutbox implements TicketOutbox {
   }
 
   async saveInflight(session: InflightSession | undefined): Promise<void> {
+    // Saved on every telemetry tick: the copy of the same session is updated in place (a new one
+    // each second lived long enough to be promoted to the old generation).
+    const current = this.inflight;
+    if (
+      session &&
+      current &&
+      current.session_id === session.session_id &&
+      'request_id' in current === 'request_id' in session
+    ) {
+      Object.assign(current, session);
+      return;
+    }
     this.inflight = session ? { ...session } : undefined;
   }
 
-  /** The saved in-flight session, for tests and reports. */
+  /** A copy of the saved in-flight session, for tests and reports. */
   get inflightSession(): InflightSession | undefined {
-    return this.inflight;
+    return this.inflight ? { ...this.inflight } : undefined;
   }
 }

@@ -90,25 +90,32 @@ export function limitAuditRefusals(
     } else suppressed.set(key, { count: 1, last: entry });
   };
 
-  const listAudit: CentralStore['listAudit'] = (...args) => {
-    flush();
-    return store.listAudit(...args);
-  };
-  // Central calls the store on every message: bind each method once, not on every call.
-  const bound = new Map<PropertyKey, unknown>();
-  const limited = new Proxy(store, {
-    get(target, property, receiver) {
-      if (property === 'appendAudit') return append;
-      if (property === 'listAudit') return listAudit;
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      let fn = bound.get(property);
-      if (fn === undefined) {
-        fn = value.bind(target);
-        bound.set(property, fn);
-      }
-      return fn;
+  // Central calls the store on every message: a plain delegating object, no Proxy trap per call.
+  const limited: CentralStore = {
+    kind: store.kind,
+    upsertCp: (cp) => store.upsertCp(cp),
+    getCp: (cpId) => store.getCp(cpId),
+    listCps: () => store.listCps(),
+    saveRequest: (record) => store.saveRequest(record),
+    getRequest: (requestId) => store.getRequest(requestId),
+    saveSession: (session) => store.saveSession(session),
+    getSession: (sessionId) => store.getSession(sessionId),
+    openSessions: () => store.openSessions(),
+    listSessions: (query) => store.listSessions(query),
+    saveTicket: (ticket) => store.saveTicket(ticket),
+    getTicket: (sessionId) => store.getTicket(sessionId),
+    listTickets: (query) => store.listTickets(query),
+    recordFault: (event) => store.recordFault(event),
+    listFaults: (query) => store.listFaults(query),
+    appendAudit: append,
+    listAudit(query) {
+      flush();
+      return store.listAudit(query);
     },
-  });
+    listDrivers: (query) => store.listDrivers(query),
+    getDriver: (driverId) => store.getDriver(driverId),
+    transaction: (work) => store.transaction(work),
+    close: () => store.close(),
+  };
   return { store: limited, flush };
 }

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { centralRole } from '../roles/central-role.js';
 import { cpEngineRole } from '../roles/cp-engine-role.js';
 import { cpMonitorRole } from '../roles/cp-monitor-role.js';
@@ -9,6 +9,21 @@ import { driverRole } from '../roles/driver-role.js';
 import { withoutStack } from './kafka-settings.js';
 import { readRoleConfig, readRoleConfigAtStart } from './role-cli.js';
 import { checkBindable, checkHost, checkWritableFile, isHostSyntax } from './start-checks.js';
+
+// Root may write anywhere, so chmod alone cannot make a folder unwritable in CI (which runs as
+// root): access() to a folder named `locked` is refused as the kernel would refuse it otherwise.
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const accessSync: typeof fs.accessSync = (path, mode) => {
+    if (String(path).endsWith('/locked') && mode !== undefined && (mode & fs.constants.W_OK) !== 0) {
+      throw Object.assign(new Error(`EACCES: permission denied, access '${String(path)}'`), {
+        code: 'EACCES',
+      });
+    }
+    fs.accessSync(path, mode);
+  };
+  return { ...fs, accessSync, default: { ...fs, accessSync } };
+});
 
 const dir = mkdtempSync(resolve(tmpdir(), 'ev-start-checks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,7 +87,7 @@ describe('checkHost and checkWritableFile', () => {
     expect(checkWritableFile(resolve(existing, 'x.json'), 'V')[0]!.expected).toContain('is not a folder');
   });
 
-  it.skipIf(process.getuid?.() === 0)('refuses a folder this process cannot write', () => {
+  it('refuses a folder this process cannot write', () => {
     const locked = resolve(dir, 'locked');
     mkdirSync(locked);
     chmodSync(locked, 0o500);

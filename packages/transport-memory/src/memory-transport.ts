@@ -25,6 +25,8 @@ export interface MemoryTransportOptions {
 
 let memberIds = 0;
 
+const PUBLISHED: Promise<void> = Promise.resolve();
+
 /**
  * One node's connection to a {@link MemoryBroker}. Publishing validates and serializes the message
  * and returns at once; handlers run later on the node's clock, never inside `publish`.
@@ -60,19 +62,18 @@ export class MemoryTransport implements Transport {
     this.members.clear();
   }
 
-  async publish<T extends TopicName>(
-    topic: T,
-    message: TopicMessage<T>,
-    options: PublishOptions = {},
-  ): Promise<void> {
-    if (this.closed) throw new TransportClosedError(this.name, `publish to "${topic}"`);
+  publish<T extends TopicName>(topic: T, message: TopicMessage<T>, options?: PublishOptions): Promise<void> {
+    // Not async: the append is synchronous, so a settled promise is all a caller waits for (one
+    // allocation less per message, and the same number of microtask turns as an async function).
+    if (this.closed) return Promise.reject(new TransportClosedError(this.name, `publish to "${topic}"`));
     try {
-      this.broker.append(topic, message, this.clock.now(), options.headers ?? {});
+      this.broker.append(topic, message, this.clock.now(), options?.headers ?? {});
     } catch (error) {
       count(this.counters.rejected, topic);
-      throw error;
+      return Promise.reject(error);
     }
     count(this.counters.published, topic);
+    return PUBLISHED;
   }
 
   async subscribe<T extends TopicName>(

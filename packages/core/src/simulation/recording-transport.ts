@@ -8,7 +8,7 @@ import type {
   Transport,
   TransportStats,
 } from '../transport/transport.js';
-import type { EventLog } from './event-log.js';
+import type { CapturedEntry, EventLog } from './event-log.js';
 
 /**
  * A node's transport that records every message it publishes successfully in the simulation's
@@ -34,20 +34,21 @@ export class RecordingTransport implements Transport {
     return this.inner.close();
   }
 
-  async publish<T extends TopicName>(
-    topic: T,
-    message: TopicMessage<T>,
-    options?: PublishOptions,
-  ): Promise<void> {
+  publish<T extends TopicName>(topic: T, message: TopicMessage<T>, options?: PublishOptions): Promise<void> {
     // Serialized before sending, so a publisher mutating the object afterwards cannot change the log.
-    const entry = this.log.capture(this.clock.now(), this.nodeId, topic, keyOf(topic, message), message);
+    let entry: CapturedEntry;
     try {
-      await this.inner.publish(topic, message, options);
+      entry = this.log.capture(this.clock.now(), this.nodeId, topic, keyOf(topic, message), message);
     } catch (error) {
-      this.log.discard(entry);
-      throw error;
+      return Promise.reject(error);
     }
-    this.log.commit(entry);
+    return this.inner.publish(topic, message, options).then(
+      () => this.log.commit(entry),
+      (error: unknown) => {
+        this.log.discard(entry);
+        throw error;
+      },
+    );
   }
 
   subscribe<T extends TopicName>(

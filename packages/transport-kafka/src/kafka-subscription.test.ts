@@ -393,6 +393,31 @@ describe('KafkaSubscription (fake kafkajs consumer, virtual time)', () => {
     expect(run.resolved.at(-1)!.offset).toBe('9');
   });
 
+  it('keeps heartbeating while a dead-letter request is in flight, without resolving past it', async () => {
+    const inFlight = gate();
+    const h = harness(
+      () => undefined,
+      {},
+      { committed: ['5'] },
+      () => inFlight.wait,
+    );
+    await h.subscription.start();
+    let heartbeats = 0;
+    const run = drive(h, [record(5, telemetry(1)), record(6, 'not json'), record(7, telemetry(2))], {
+      heartbeat: async () => {
+        heartbeats++;
+      },
+    });
+    // The default heartbeat interval is 3 s: a checkpoint every 1.5 s while the request waits.
+    await h.clock.advance(10_000);
+    expect(run.finished).toBe(false);
+    expect(heartbeats).toBeGreaterThanOrEqual(6);
+    expect(run.resolved.map((r) => r.offset)).toEqual(['5']);
+    inFlight.open();
+    await h.clock.runUntil(h.clock.now() + 10_000, () => run.finished);
+    expect(run.resolved.at(-1)!.offset).toBe('7');
+  });
+
   it('a rebalance while dead letters are unacknowledged resolves nothing from the first of them on; the redelivered batch writes them', async () => {
     let failures = 1;
     const h = harness(

@@ -427,9 +427,12 @@ export class KafkaSubscription {
     const dlq = deadLetterTopic(this.deps.kafkaTopic);
     for (let delay = 500; !this.stopped; ) {
       try {
-        await this.deps.sendDeadLetters(
-          dlq,
-          letters.map((l) => l.record),
+        await this.heartbeatWhile(
+          this.deps.sendDeadLetters(
+            dlq,
+            letters.map((l) => l.record),
+          ),
+          checkpoint,
         );
         for (const letter of letters) this.finishedDeadLetter(letter);
         return true;
@@ -472,7 +475,7 @@ export class KafkaSubscription {
     let record = letter.record;
     for (let delay = 500; !this.stopped; ) {
       try {
-        await this.deps.sendDeadLetters(dlq, [record]);
+        await this.heartbeatWhile(this.deps.sendDeadLetters(dlq, [record]), checkpoint);
         this.finishedDeadLetter(letter);
         return true;
       } catch (error) {
@@ -496,6 +499,36 @@ export class KafkaSubscription {
       }
     }
     return false;
+  }
+
+  /**
+   * Waits for a dead-letter request, checkpointing meanwhile: a large request queued behind others
+   * on the producer's connection can outlast the session timeout under load, and kafkajs sends a
+   * heartbeat only when asked. (The checkpoint resolves nothing past an unwritten dead letter.)
+   */
+  private async heartbeatWhile(request: Promise<void>, checkpoint: Checkpoint): Promise<void> {
+    let settled = false;
+    const over = request.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
+    const slice = Math.max(50, Math.floor(this.deps.options.consumer.heartbeatIntervalMs / 2));
+    while (!settled) {
+      let timer: TimerHandle | undefined;
+      await Promise.race([
+        over,
+        new Promise<void>((resolve) => {
+          timer = this.deps.clock.setTimeout(resolve, slice);
+        }),
+      ]);
+      timer?.cancel();
+      if (!settled && !this.stopped) await checkpoint();
+    }
+    return request;
   }
 
   private backoff(attempt: number): number {

@@ -216,7 +216,10 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
     if (!this.running) return;
     if (!this.probing) {
       this.probing = true;
-      this.engine.probe().then(this.onProbe, this.onProbeError);
+      this.engine.probe().then(
+        (result) => this.onProbe(result),
+        (error: unknown) => this.onProbe({ ok: false, reason: `probe failed: ${(error as Error).message}` }),
+      );
     }
     if (
       this.isRegistered &&
@@ -228,11 +231,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
     this.sendPendingReport();
   }
 
-  // Handlers as fields, bound once: a fleet probes and heartbeats every CP every second.
-  private readonly onProbeError = (error: unknown): void =>
-    this.onProbe({ ok: false, reason: `probe failed: ${(error as Error).message}` });
-
-  private readonly onProbe = (result: ProbeResult): void => {
+  private onProbe(result: ProbeResult): void {
     this.probing = false;
     if (!this.running) return;
     this.counters.probes++;
@@ -259,7 +258,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
       this.logger.warn({ cp_id: this.cpId, reason }, 'engine fault detected');
       this.sendPendingReport();
     }
-  };
+  }
 
   // ---- Central -------------------------------------------------------------------------------
 
@@ -310,10 +309,12 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
     } catch (error) {
       sent = Promise.reject(error);
     }
-    sent.then(acknowledged, unreachable).then(this.onHeartbeatAck);
+    // Per-call closures rather than handlers bound per monitor: they die young, and fields would
+    // cost every idle CP of a large fleet their bytes (memory-per-cp).
+    sent.then(acknowledged, unreachable).then((ack) => this.onHeartbeatAck(ack));
   }
 
-  private readonly onHeartbeatAck = (ack: MonitorAck & { refused?: boolean }): void => {
+  private onHeartbeatAck(ack: MonitorAck & { refused?: boolean }): void {
     this.heartbeating = false;
     if (!this.running) return;
     if (ack.ok) {
@@ -327,7 +328,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
       this.isRegistered = false;
       this.registerWithCentral();
     }
-  };
+  }
 
   private sendPendingReport(): void {
     const report = this.pending;

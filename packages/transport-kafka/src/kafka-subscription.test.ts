@@ -418,6 +418,37 @@ describe('KafkaSubscription (fake kafkajs consumer, virtual time)', () => {
     expect(run.resolved.at(-1)!.offset).toBe('7');
   });
 
+  it('a heartbeat error while a dead-letter request waits goes up to kafkajs; it is not taken for the broker refusing the record', async () => {
+    const inFlight = gate();
+    const h = harness(
+      () => undefined,
+      {},
+      { committed: ['5'] },
+      () => inFlight.wait,
+    );
+    await h.subscription.start();
+    const expelled = Object.assign(new Error('The coordinator is not aware of this member'), {
+      name: 'KafkaJSProtocolError',
+      type: 'UNKNOWN_MEMBER_ID',
+      retriable: false,
+    });
+    const run = drive(h, [record(5, telemetry(1)), record(6, 'not json'), record(7, telemetry(2))], {
+      heartbeat: async () => {
+        throw expelled;
+      },
+    });
+    await h.clock.advance(10_000);
+    // Measured in a flood run before this was right: the error was caught as the send's, the
+    // record written again without its value, then "given up" and its offset committed.
+    expect(run.finished).toBe(true);
+    expect(run.error).toBe(expelled);
+    expect(run.resolved.map((r) => r.offset)).toEqual(['5']);
+    inFlight.open();
+    await h.clock.advance(1_000);
+    expect(h.requests).toEqual([1]);
+    expect(h.deadLetters.map((d) => d.record.value === null)).toEqual([false]);
+  });
+
   it('a rebalance while dead letters are unacknowledged resolves nothing from the first of them on; the redelivered batch writes them', async () => {
     let failures = 1;
     const h = harness(

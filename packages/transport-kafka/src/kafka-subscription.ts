@@ -426,35 +426,36 @@ export class KafkaSubscription {
   ): Promise<boolean> {
     const dlq = deadLetterTopic(this.deps.kafkaTopic);
     for (let delay = 500; !this.stopped; ) {
-      try {
-        await this.heartbeatWhile(
-          this.deps.sendDeadLetters(
-            dlq,
-            letters.map((l) => l.record),
-          ),
-          checkpoint,
-        );
+      // Outside any try: an error of the checkpoint (the group rebalancing) goes up to kafkajs.
+      const failed = await this.heartbeatWhile(
+        this.deps.sendDeadLetters(
+          dlq,
+          letters.map((l) => l.record),
+        ),
+        checkpoint,
+      );
+      if (!failed) {
         for (const letter of letters) this.finishedDeadLetter(letter);
         return true;
-      } catch (error) {
-        const where = {
-          err: error,
-          partition,
-          offsets: `${letters[0]!.message.offset}..${letters.at(-1)!.message.offset}`,
-          records: letters.length,
-          dlq,
-        };
-        if (!isTransientKafkaError(error)) {
-          this.log.warn(where, 'the dead-letter topic refused a request; writing its records one at a time');
-          for (const letter of letters) {
-            if (!(await this.writeDeadLetter(partition, letter, checkpoint))) return false;
-          }
-          return true;
-        }
-        this.log.error(where, 'could not write to the dead-letter topic; retrying');
-        if (!(await this.pause(delay, checkpoint))) return false;
-        delay = Math.min(delay * 2, 10_000);
       }
+      const { error } = failed;
+      const where = {
+        err: error,
+        partition,
+        offsets: `${letters[0]!.message.offset}..${letters.at(-1)!.message.offset}`,
+        records: letters.length,
+        dlq,
+      };
+      if (!isTransientKafkaError(error)) {
+        this.log.warn(where, 'the dead-letter topic refused a request; writing its records one at a time');
+        for (const letter of letters) {
+          if (!(await this.writeDeadLetter(partition, letter, checkpoint))) return false;
+        }
+        return true;
+      }
+      this.log.error(where, 'could not write to the dead-letter topic; retrying');
+      if (!(await this.pause(delay, checkpoint))) return false;
+      delay = Math.min(delay * 2, 10_000);
     }
     return false;
   }
@@ -474,29 +475,30 @@ export class KafkaSubscription {
     const dlq = deadLetterTopic(this.deps.kafkaTopic);
     let record = letter.record;
     for (let delay = 500; !this.stopped; ) {
-      try {
-        await this.heartbeatWhile(this.deps.sendDeadLetters(dlq, [record]), checkpoint);
+      // Outside any try: an error of the checkpoint (the group rebalancing) goes up to kafkajs.
+      const failed = await this.heartbeatWhile(this.deps.sendDeadLetters(dlq, [record]), checkpoint);
+      if (!failed) {
         this.finishedDeadLetter(letter);
         return true;
-      } catch (error) {
-        const where = { err: error, partition, offset: message.offset, dlq };
-        if (!isTransientKafkaError(error)) {
-          if (record.value !== null && record.value !== undefined) {
-            this.log.error(where, 'the dead-letter topic refused the record; writing it without its value');
-            record = withoutValue(record, error);
-            continue;
-          }
-          this.log.error(
-            { ...where, reason },
-            'the dead-letter topic refused even the bare record; giving up on it',
-          );
-          this.finishedDeadLetter(letter);
-          return true;
-        }
-        this.log.error(where, 'could not write to the dead-letter topic; retrying');
-        if (!(await this.pause(delay, checkpoint))) return false;
-        delay = Math.min(delay * 2, 10_000);
       }
+      const { error } = failed;
+      const where = { err: error, partition, offset: message.offset, dlq };
+      if (!isTransientKafkaError(error)) {
+        if (record.value !== null && record.value !== undefined) {
+          this.log.error(where, 'the dead-letter topic refused the record; writing it without its value');
+          record = withoutValue(record, error);
+          continue;
+        }
+        this.log.error(
+          { ...where, reason },
+          'the dead-letter topic refused even the bare record; giving up on it',
+        );
+        this.finishedDeadLetter(letter);
+        return true;
+      }
+      this.log.error(where, 'could not write to the dead-letter topic; retrying');
+      if (!(await this.pause(delay, checkpoint))) return false;
+      delay = Math.min(delay * 2, 10_000);
     }
     return false;
   }
@@ -505,15 +507,22 @@ export class KafkaSubscription {
    * Waits for a dead-letter request, checkpointing meanwhile: a large request queued behind others
    * on the producer's connection can outlast the session timeout under load, and kafkajs sends a
    * heartbeat only when asked. (The checkpoint resolves nothing past an unwritten dead letter.)
+   * Resolves with the request's error if it failed; a checkpoint's error (the group rebalancing)
+   * is thrown, never mistaken for the broker refusing the dead letter.
    */
-  private async heartbeatWhile(request: Promise<void>, checkpoint: Checkpoint): Promise<void> {
+  private async heartbeatWhile(
+    request: Promise<void>,
+    checkpoint: Checkpoint,
+  ): Promise<{ error: unknown } | undefined> {
     let settled = false;
+    let failed: { error: unknown } | undefined;
     const over = request.then(
       () => {
         settled = true;
       },
-      () => {
+      (error: unknown) => {
         settled = true;
+        failed = { error };
       },
     );
     const slice = Math.max(50, Math.floor(this.deps.options.consumer.heartbeatIntervalMs / 2));
@@ -528,7 +537,7 @@ export class KafkaSubscription {
       timer?.cancel();
       if (!settled && !this.stopped) await checkpoint();
     }
-    return request;
+    return failed;
   }
 
   private backoff(attempt: number): number {

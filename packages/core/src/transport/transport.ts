@@ -47,6 +47,21 @@ export interface TransportStats {
   rejected: Record<string, number>;
   /** Messages given up on after their handler kept failing, by topic. */
   deadLettered: Record<string, number>;
+  /**
+   * What each consumer group of this transport's subscriptions has not handled yet, when the
+   * transport can tell (a slow consumer shows here before it shows in memory or latency).
+   */
+  backlog?: ConsumerBacklog[];
+}
+
+/** The backlog of one consumer group on one topic, as a transport sees it. */
+export interface ConsumerBacklog {
+  readonly topic: string;
+  readonly group: string;
+  /** Messages published to the topic and not yet handled by the group (Kafka: consumer lag). */
+  readonly lag: number;
+  /** Messages the transport discarded before the group handled them (memory retention), total. */
+  readonly dropped: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import {
   type Clock,
+  type ConsumerBacklog,
   type Envelope,
   type MessageHandler,
   type TopicName,
@@ -142,6 +143,8 @@ export class Lane {
  */
 export class ConsumerGroup {
   readonly lanes: Lane[] = [];
+  /** Messages retention dropped while the group had no member: lost to it, never delivered. */
+  dropped = 0;
   private readonly members: GroupMember[] = [];
 
   constructor(
@@ -185,12 +188,18 @@ export class ConsumerGroup {
     lane.queue.push(message);
     // Retention bounds what waits for an absent group; a live member is never overtaken.
     const dropped = this.members.length === 0 ? lane.queue.trim(retention) : 0;
+    this.dropped += dropped;
     lane.wake();
     return dropped;
   }
 
   get idle(): boolean {
     return this.lanes.every((lane) => lane.idle);
+  }
+
+  /** Messages waiting for the group and messages retention dropped before it had a member. */
+  backlog(): ConsumerBacklog {
+    return { topic: this.topic, group: this.id, lag: this.pending(), dropped: this.dropped };
   }
 
   pending(): number {

@@ -241,12 +241,17 @@ describe('MemoryBroker', () => {
         delivered: {},
         rejected: { 'cp.status': 1 },
         deadLettered: {},
+        backlog: [],
       });
       expect(central.stats()).toEqual({
         published: {},
         delivered: { 'cp.status': 1, 'cp.telemetry': 2 },
         rejected: {},
         deadLettered: { 'cp.telemetry': 1 },
+        backlog: [
+          { topic: 'cp.status', group: 'central', lag: 0, dropped: 0 },
+          { topic: 'cp.telemetry', group: 'central', lag: 0, dropped: 0 },
+        ],
       });
       expect(broker.stats()).toEqual({
         published: 4,

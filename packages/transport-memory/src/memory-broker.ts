@@ -1,9 +1,12 @@
 import {
   type Clock,
+  type ConsumerBacklog,
   ContractViolationError,
   keyOf,
+  type Logger,
   type Random,
   RealClock,
+  silentLogger,
   TOPICS,
   type TopicMessage,
   type TopicName,
@@ -31,8 +34,10 @@ export interface MemoryBrokerOptions {
   partitions?: number;
   /**
    * Messages kept per partition for `fromBeginning`, and per lane while a group has no member
-   * (default 1,000); older ones are dropped and counted in `stats().retentionDropped`. A group
-   * with a live member is never overtaken: its backlog is bounded by its own speed.
+   * (default 1,000); older ones are dropped and counted in `stats().retentionDropped`, per group
+   * in `backlog()` and a transport's `stats().backlog` (and warned about once per group): for that
+   * group they are lost. A group with a live member is never overtaken: a slow one keeps its whole
+   * backlog in memory (its `lag`), bounded only by how long its producers outpace it.
    */
   retention?: number;
   /** Delivery attempts before a failing message is dead-lettered (default 5). */
@@ -52,6 +57,8 @@ export interface MemoryBrokerOptions {
   random?: Random;
   /** Dead letters kept for inspection (default 10,000, oldest dropped first). */
   deadLetterLimit?: number;
+  /** Warns (once per group) when retention drops messages a group has not handled; silent by default. */
+  logger?: Logger;
 }
 
 export interface MemoryBrokerStats {
@@ -97,6 +104,7 @@ export class MemoryBroker implements GroupHost {
   private readonly topics = new Map<TopicName, TopicState>();
   private readonly waiters = new Set<() => void>();
   private readonly clocks = new Set<Clock>();
+  private readonly logger: Logger;
   private readonly counters: MemoryBrokerStats = {
     published: 0,
     delivered: 0,
@@ -117,6 +125,7 @@ export class MemoryBroker implements GroupHost {
     this.deadLetterLimit = options.deadLetterLimit ?? 10_000;
     this.faults = options.faults ?? {};
     this.random = options.random;
+    this.logger = options.logger ?? silentLogger();
     if (Object.keys(this.faults).length > 0 && !this.random) {
       throw new Error('MemoryBroker: fault injection needs a seeded `random` option');
     }
@@ -290,7 +299,27 @@ export class MemoryBroker implements GroupHost {
   }
 
   private enqueue(group: ConsumerGroup, message: StoredMessage): void {
-    this.counters.retentionDropped += group.enqueue(message, this.retention);
+    const dropped = group.enqueue(message, this.retention);
+    if (dropped === 0) return;
+    this.counters.retentionDropped += dropped;
+    if (group.dropped === dropped) {
+      this.logger.warn(
+        { topic: group.topic, group: group.id, retention: this.retention },
+        'retention dropped messages this group has not handled (no member was subscribed); counted in its backlog',
+      );
+    }
+  }
+
+  /**
+   * Every group's backlog: messages waiting for it (a group with a live member is never overtaken,
+   * so a slow one keeps all of them in memory) and messages retention dropped while it had no member.
+   */
+  backlog(): ConsumerBacklog[] {
+    const out: ConsumerBacklog[] = [];
+    for (const state of this.topics.values()) {
+      for (const group of state.byId.values()) out.push(group.backlog());
+    }
+    return out;
   }
 
   private topic(name: TopicName): TopicState {

@@ -1,5 +1,6 @@
 import {
   type Clock,
+  type ConsumerBacklog,
   count,
   emptyStats,
   type MessageHandler,
@@ -13,7 +14,7 @@ import {
   TransportClosedError,
   type TransportStats,
 } from '@evcharging/core';
-import type { GroupMember } from './consumer-group.js';
+import type { ConsumerGroup, GroupMember } from './consumer-group.js';
 import type { MemoryBroker } from './memory-broker.js';
 
 export interface MemoryTransportOptions {
@@ -39,7 +40,7 @@ export class MemoryTransport implements Transport {
   readonly name: string;
   readonly clock: Clock;
   private readonly broker: MemoryBroker;
-  private readonly members = new Set<{ member: GroupMember; leave: () => void }>();
+  private readonly members = new Set<{ member: GroupMember; group: ConsumerGroup; leave: () => void }>();
   private readonly counters: TransportStats = emptyStats();
   private closed = false;
 
@@ -97,6 +98,7 @@ export class MemoryTransport implements Transport {
     };
     const entry = {
       member,
+      group,
       leave: () => {
         if (!member.active) return;
         group.leave(member);
@@ -116,6 +118,14 @@ export class MemoryTransport implements Transport {
       delivered: { ...this.counters.delivered },
       rejected: { ...this.counters.rejected },
       deadLettered: { ...this.counters.deadLettered },
+      backlog: this.backlog(),
     };
+  }
+
+  /** Backlog of the groups this transport's subscriptions are in (see {@link MemoryBroker.backlog}). */
+  private backlog(): ConsumerBacklog[] {
+    const groups = new Set<ConsumerGroup>();
+    for (const { group } of this.members) groups.add(group);
+    return [...groups].map((g) => g.backlog());
   }
 }

@@ -69,6 +69,10 @@ export interface ChargingNetworkOptions {
   drivers?: readonly DriverClientOptions[];
   /** Parent logger (default: `LOG_LEVEL`, else warn; silent under vitest). */
   logger?: Logger;
+  /**
+   * The simulation's event log. `record` defaults to on under the default VirtualClock (same seed,
+   * same hash) and off on a RealClock, where there is no determinism to prove.
+   */
   eventLog?: EventLogOptions;
 }
 

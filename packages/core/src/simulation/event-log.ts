@@ -16,6 +16,14 @@ export interface EventLogEntry {
 }
 
 export interface EventLogOptions {
+  /**
+   * Whether the simulation records its nodes' publishes (wraps each node's transport). Default:
+   * on under a `VirtualClock`, where the log proves determinism (same seed, same hash); off on any
+   * other clock (a `RealClock`), where runs are not repeatable anyway and recording costs about a
+   * sixth of the real-time capacity. When off, the log stays empty (count 0, the empty hash).
+   * Read by `createSimulation`; the `EventLog` itself ignores it.
+   */
+  record?: boolean;
   /** Most recent entries kept for `entries()` (default 10,000; 0 keeps none). The hash covers all. */
   keep?: number;
   /** Called for every entry, for streaming the log somewhere. */

@@ -14,7 +14,8 @@ import {
   type Transport,
   TransportClosedError,
 } from '../transport/transport.js';
-import { createSimulation, type SimulationBroker } from './simulation.js';
+import { RecordingTransport } from './recording-transport.js';
+import { createSimulation, type Simulation, type SimulationBroker } from './simulation.js';
 
 /** A minimal broker for these tests: each group gets every message, later, on the clock. */
 class TinyBroker implements SimulationBroker {
@@ -125,6 +126,7 @@ describe('createSimulation', () => {
     expect(report.event_log).toEqual({
       count: report.messages.total,
       hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      recording: true,
     });
     await sim.stop();
   });
@@ -209,12 +211,50 @@ describe('createSimulation', () => {
     expect(() => sim.addNode('late', [])).toThrow('after stop()');
   });
 
-  it('runs on a real clock too', async () => {
-    const clock = new RealClock();
-    const sim = createSimulation({ broker: new TinyBroker(), clock, logger: silentLogger() });
-    sim.addNode('cp-1', [flappingCp('CP-001', 5)]);
-    expect(await sim.runUntil(() => sim.eventLog.count >= 2, { timeoutMs: 2_000 })).toBe(true);
-    await sim.stop();
-    expect(sim.clock).not.toBeInstanceOf(VirtualClock);
+  it('runs on a real clock too, without recording unless asked', async () => {
+    const sent = (sim: Simulation) =>
+      Number((sim.node('cp-1').report()['flapping-cp'] as { sent: number } | undefined)?.sent ?? 0);
+    const emptyHash = createSimulation({ broker: new TinyBroker(), logger: silentLogger() }).eventLog.hash();
+
+    const plain = createSimulation({
+      broker: new TinyBroker(),
+      clock: new RealClock(),
+      logger: silentLogger(),
+    });
+    const inner = plain.addNode('cp-1', [flappingCp('CP-001', 5)]);
+    expect(await plain.runUntil(() => sent(plain) >= 2, { timeoutMs: 2_000 })).toBe(true);
+    expect(plain.recording).toBe(false);
+    expect(inner.transport).not.toBeInstanceOf(RecordingTransport);
+    expect(plain.report().event_log).toEqual({ count: 0, hash: emptyHash, recording: false });
+    await plain.stop();
+    expect(plain.clock).not.toBeInstanceOf(VirtualClock);
+
+    const recorded = createSimulation({
+      broker: new TinyBroker(),
+      clock: new RealClock(),
+      logger: silentLogger(),
+      eventLog: { record: true },
+    });
+    recorded.addNode('cp-1', [flappingCp('CP-001', 5)]);
+    expect(await recorded.runUntil(() => recorded.eventLog.count >= 2, { timeoutMs: 2_000 })).toBe(true);
+    expect(recorded.report().event_log.recording).toBe(true);
+    await recorded.stop();
+  });
+
+  it('records by default under a VirtualClock, and not when record is false', async () => {
+    const on = createSimulation({ broker: new TinyBroker(), logger: silentLogger() });
+    const off = createSimulation({
+      broker: new TinyBroker(),
+      logger: silentLogger(),
+      eventLog: { record: false },
+    });
+    for (const sim of [on, off]) sim.addNode('cp-1', [flappingCp('CP-001')]);
+    await Promise.all([on.run({ for: 5_000 }), off.run({ for: 5_000 })]);
+    expect(on.recording).toBe(true);
+    expect(on.eventLog.count).toBe(5);
+    expect(off.recording).toBe(false);
+    expect(off.eventLog.count).toBe(0);
+    expect(off.report().plugins['cp-1']).toEqual({ 'flapping-cp': { sent: 5 } });
+    await Promise.all([on.stop(), off.stop()]);
   });
 });

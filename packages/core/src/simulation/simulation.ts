@@ -23,6 +23,7 @@ export interface SimulationOptions {
   clock?: Clock;
   /** Parent logger of every node (default: level `LOG_LEVEL`, else `warn`; silent under vitest). */
   logger?: Logger;
+  /** The event log's options; `record` defaults to on under a `VirtualClock`, off on other clocks. */
   eventLog?: EventLogOptions;
 }
 
@@ -41,7 +42,8 @@ export interface SimulationReport {
   simulated_ms: number;
   nodes: number;
   messages: { total: number; by_topic: Record<string, number> };
-  event_log: { count: number; hash: string };
+  /** `recording` false: publishes were not recorded (the default on a RealClock). */
+  event_log: { count: number; hash: string; recording: boolean };
   /** Figures of every plugin with a `report` hook, by node id, then plugin name. */
   plugins: Record<string, Record<string, Record<string, unknown>>>;
 }
@@ -53,6 +55,8 @@ export interface Simulation {
   /** The simulation's own stream (nodes get forks of the seed, not draws from this). */
   readonly random: Random;
   readonly eventLog: EventLog;
+  /** Whether publishes go into {@link Simulation.eventLog} (default: only under a VirtualClock). */
+  readonly recording: boolean;
   readonly logger: Logger;
   /** Nodes by id, in the order they were added. */
   readonly nodes: ReadonlyMap<string, EvNode>;
@@ -80,8 +84,9 @@ function defaultLogger(): Logger {
 
 /**
  * Builds many nodes in one process that share one broker and one clock, runs them for a span of
- * (virtual) time and reports what happened. Every published message goes into the event log; the
- * same seed gives the same log hash and report, another seed a different one.
+ * (virtual) time and reports what happened. Under a VirtualClock (the default) every published
+ * message goes into the event log; the same seed gives the same log hash and report, another seed
+ * a different one. On a RealClock nothing is recorded unless `eventLog.record` is true.
  *
  * @example
  * const sim = createSimulation({ broker: new MemoryBroker(), seed: 42 });
@@ -97,6 +102,9 @@ export function createSimulation(options: SimulationOptions): Simulation {
   const random = new SeededRandom(seed, 'simulation');
   const logger = options.logger ?? defaultLogger();
   const eventLog = new EventLog(options.eventLog);
+  // Determinism is what the log proves, and only a VirtualClock has it: on a RealClock the
+  // wrapper's per-message encoding and extra promise hop buy nothing unless asked for.
+  const recording = options.eventLog?.record ?? clock instanceof VirtualClock;
   const startedAt = clock.now();
   const nodes = new Map<string, EvNode>();
   const unstarted: EvNode[] = [];
@@ -118,12 +126,14 @@ export function createSimulation(options: SimulationOptions): Simulation {
     seed,
     random,
     eventLog,
+    recording,
     logger,
     nodes,
     addNode(id, plugins, nodeOptions = {}) {
       if (stopping) throw new Error(`simulation: cannot add node "${id}" after stop()`);
       if (nodes.has(id)) throw new Error(`simulation: a node "${id}" already exists`);
-      const transport = new RecordingTransport(options.broker.transport(id, { clock }), id, clock, eventLog);
+      const inner = options.broker.transport(id, { clock });
+      const transport = recording ? new RecordingTransport(inner, id, clock, eventLog) : inner;
       const node = createNode({
         id,
         transport,
@@ -193,7 +203,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
         simulated_ms: clock.now() - startedAt,
         nodes: nodes.size,
         messages: { total: eventLog.count, by_topic: eventLog.byTopic() },
-        event_log: { count: eventLog.count, hash: eventLog.hash() },
+        event_log: { count: eventLog.count, hash: eventLog.hash(), recording },
         plugins,
       };
     },

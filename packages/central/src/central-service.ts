@@ -180,7 +180,18 @@ export class CentralService {
 
   /**
    * Loads the persisted registry and open sessions, applies the configured CPs (configuration wins
-   * over what was stored), then subscribes. Every CP starts DISCONNECTED until its monitor connects.
+   * over what was stored), then subscribes. A CP starts DISCONNECTED until its monitor connects,
+   * except after a restart (below).
+   *
+   * A restart picks up where the last run left off, so what waited in the broker while Central was
+   * down is judged fairly:
+   * - A CP whose monitor was last heard alive (its newest liveness event in the store) is presumed
+   *   still alive: requests read from the backlog find it in its last known state. Its monitor has
+   *   one heartbeat timeout, counted from when Central consumes again, to be heard (it re-registers
+   *   or heartbeats); if it is not, the CP goes DISCONNECTED as for any silent monitor.
+   * - A session still waiting for its engine to start gets the whole start timeout again, counted
+   *   from when Central consumes again, not from its request: the engine's statuses and telemetry
+   *   sent while Central was down arrive in the backlog, maybe after a slow group join.
    */
   async start(definitions: readonly CpDefinition[]): Promise<void> {
     this.startedAtMs = this.clock.now();
@@ -204,11 +215,8 @@ export class CentralService {
       if (entry && entry.record.current_session_id === session.session_id && session.status === 'supplying') {
         entry.supplyingSinceMs = this.clock.now();
       }
-      if (session.status === 'accepted') {
-        const waited = this.clock.now() - Date.parse(session.requested_at);
-        this.armStartTimer(session.session_id, Math.max(0, this.settings.startTimeoutMs - waited));
-      }
     }
+    const presumed = this.presumeLastKnownLiveness();
     for (const entry of this.registry.entriesInOrder()) {
       // A CP pointing at a session that is no longer open would look busy forever.
       const current = entry.record.current_session_id;
@@ -229,11 +237,50 @@ export class CentralService {
         this.onSessionEnd(v),
       ),
     );
+    // Consuming again: the restored timers count from now (see above). A handler may already have
+    // started a session's supply or heard a monitor from the backlog.
+    for (const session of this.open.values()) {
+      if (session.status === 'accepted' && !this.startTimers.has(session.session_id)) {
+        this.armStartTimer(session.session_id, this.settings.startTimeoutMs);
+      }
+    }
+    const now = this.clock.now();
+    for (const entry of presumed) {
+      if (!entry.monitorAlive || this.livenessTimers.has(entry.record.cp_id)) continue;
+      entry.lastHeartbeatMs = now;
+      this.armLiveness(entry.record.cp_id, this.settings.heartbeatTimeoutMs);
+    }
     this.running = true;
     this.logger.info(
-      { cps: this.registry.size, open_sessions: this.open.size, store: this.store.kind },
+      {
+        cps: this.registry.size,
+        open_sessions: this.open.size,
+        presumed_alive: presumed.length,
+        store: this.store.kind,
+      },
       'central started',
     );
+  }
+
+  /**
+   * Marks alive each CP whose monitor was alive as far as the store knows: its newest liveness
+   * event is CONNECTED or a monitor report, not DISCONNECTED. Only CPs a monitor ever registered
+   * are looked at. Their liveness timers are armed once Central consumes.
+   */
+  private presumeLastKnownLiveness(): CpEntry[] {
+    if (!this.settings.requireMonitor) return [];
+    const presumed: CpEntry[] = [];
+    for (const entry of this.registry.entriesInOrder()) {
+      if (entry.record.registered_at === null || entry.monitorAlive) continue;
+      const events = this.store.listFaults({ cp_id: entry.record.cp_id, limit: 20 }).items;
+      const last = events.find(
+        (e) => e.kind === 'CONNECTED' || e.kind === 'DISCONNECTED' || e.source === 'monitor',
+      );
+      if (last === undefined || last.kind === 'DISCONNECTED') continue;
+      entry.monitorAlive = true;
+      presumed.push(entry);
+    }
+    return presumed;
   }
 
   /** From now on every new request is denied ("Central is shutting down"). */

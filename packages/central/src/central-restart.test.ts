@@ -1,0 +1,222 @@
+import {
+  type CentralCommand,
+  createNode,
+  type DriverUpdate,
+  SeededRandom,
+  type TopicMessage,
+  type TopicName,
+  VirtualClock,
+} from '@evcharging/core';
+import { MemoryBroker, type MemoryTransport } from '@evcharging/transport-memory';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CP1, CP2, killableClock, settle } from './__fixtures__/central-harness.js';
+import { type CentralController, centralController } from './central-controller.js';
+import { MemoryCentralStore } from './store/memory-central-store.js';
+
+// Central killed (no stop: its timers die with it, its transport leaves the groups) and started
+// again on the same store, while the messages sent meanwhile wait in the broker, as in Kafka.
+
+interface Running {
+  central: CentralController;
+  transport: MemoryTransport;
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let clock: VirtualClock;
+let broker: MemoryBroker;
+let store: MemoryCentralStore;
+let wire: MemoryTransport;
+let updates: DriverUpdate[];
+let commands: CentralCommand[];
+let current: Running | undefined;
+let seed = 1;
+
+async function boot(): Promise<CentralController> {
+  const central = centralController({ cps: [CP1, CP2], store });
+  const { clock: nodeClock, kill } = killableClock(clock);
+  const transport = broker.transport('central', { clock });
+  const node = createNode({
+    id: 'central',
+    transport,
+    clock: nodeClock,
+    random: new SeededRandom(seed++),
+    plugins: [central],
+  });
+  await node.start();
+  current = {
+    central,
+    transport,
+    kill: async () => {
+      kill();
+      await transport.close();
+      current = undefined;
+    },
+    stop: async () => {
+      await node.stop();
+      current = undefined;
+    },
+  };
+  return central;
+}
+
+async function setUp(): Promise<CentralController> {
+  clock = new VirtualClock();
+  broker = new MemoryBroker();
+  store = new MemoryCentralStore();
+  updates = [];
+  commands = [];
+  wire = broker.transport('test', { clock });
+  await wire.subscribe('driver.updates', { group: 'test-drivers' }, (u) => {
+    updates.push(u);
+  });
+  await wire.subscribe('central.commands', { group: 'test-engines' }, (c) => {
+    commands.push(c);
+  });
+  return boot();
+}
+
+afterEach(async () => {
+  await current?.stop();
+  await wire?.close();
+});
+
+const central = () => current!.central;
+const publish = async <T extends TopicName>(topic: T, message: TopicMessage<T>) => {
+  await wire.publish(topic, message);
+};
+const updatesFor = (requestId: string) => updates.filter((u) => u.request_id === requestId);
+const stateOf = (cpId: string) => central().registry.get(cpId)?.state;
+
+async function connect(cpId: string): Promise<void> {
+  expect(await central().api.register({ cp_id: cpId, cp_e_host: 'engine', cp_e_port: 8001 })).toEqual({
+    ok: true,
+  });
+  await publish('cp.status', { cp_id: cpId, state: 'ACTIVATED' });
+  await settle(clock, broker);
+}
+
+/** Runs `ms` of virtual time; the monitors of `alive` heartbeat every second while Central runs. */
+async function run(ms: number, alive: readonly string[] = []): Promise<void> {
+  for (let t = 0; t < ms; t += 500) {
+    if (current && t % 1000 === 0) for (const cpId of alive) await central().api.heartbeat({ cp_id: cpId });
+    await clock.advance(Math.min(500, ms - t));
+  }
+  await settle(clock, broker);
+}
+
+describe('Central restarted on its store', () => {
+  it('a session accepted before the kill keeps its full start timeout from the restart, so a late engine status keeps it', async () => {
+    await setUp();
+    await connect('CP-001');
+    await publish('driver.requests', { request_id: 'req-1', driver_id: 'driver-a', cp_id: 'CP-001' });
+    await settle(clock, broker);
+    const accepted = updatesFor('req-1').find((u) => u.status === 'accepted');
+    expect(accepted?.session_id).toBeDefined();
+    const sessionId = accepted!.session_id!;
+    const requestedAt = clock.now();
+
+    await run(2000, ['CP-001']);
+    await current!.kill();
+    await run(4000); // Central down 4 s; its old deadline was 10 s after the request
+    await boot();
+    const restartedAt = clock.now();
+    expect(central().service.session(sessionId)).toMatchObject({ status: 'accepted' });
+
+    // The engine's first status reaches Central 6 s after the restart (a slow group join, a backlog):
+    // past the old deadline (request + 10 s), within the new one (restart + 10 s).
+    await run(6000, ['CP-001']);
+    expect(clock.now()).toBeGreaterThan(requestedAt + 10_000);
+    expect(updatesFor('req-1').map((u) => u.status)).toEqual(['accepted']);
+    await publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING', session_id: sessionId });
+    await publish('cp.telemetry', {
+      cp_id: 'CP-001',
+      session_id: sessionId,
+      driver_id: 'driver-a',
+      kw: 22,
+      kwh: 0.0278,
+      euros: 0.00834,
+    });
+    await run(1000, ['CP-001']);
+    expect(central().service.session(sessionId)).toMatchObject({ status: 'supplying', energy_kwh: 0.0278 });
+    expect(updatesFor('req-1').map((u) => u.status)).toEqual(['accepted', 'in_progress']);
+    await run(10_000, ['CP-001']); // past restart + 10 s: nothing fires any more
+    expect(central().service.session(sessionId)).toMatchObject({ status: 'supplying' });
+    expect(clock.now()).toBeGreaterThan(restartedAt + 10_000);
+    expect(commands.filter((c) => c.cmd === 'stop_supply')).toEqual([]);
+  });
+
+  it('a restored session whose engine never answers fails at restart + the start timeout, not before', async () => {
+    await setUp();
+    await connect('CP-001');
+    await publish('driver.requests', { request_id: 'req-1', driver_id: 'driver-a', cp_id: 'CP-001' });
+    await settle(clock, broker);
+    await run(1000, ['CP-001']);
+    await current!.kill();
+    await run(15_000); // down longer than the whole start timeout
+    await boot();
+    await run(9500, ['CP-001']);
+    expect(updatesFor('req-1').map((u) => u.status)).toEqual(['accepted']);
+    await run(1000, ['CP-001']);
+    expect(updatesFor('req-1').at(-1)).toMatchObject({
+      status: 'failed',
+      reason: 'CP did not start supplying within 10 s',
+    });
+  });
+
+  it('requests that waited in the broker while Central was down find their CPs in their last known state', async () => {
+    await setUp();
+    await connect('CP-001');
+    await connect('CP-002');
+    // CP-002's monitor goes silent before the kill: Central records it DISCONNECTED.
+    await run(8000, ['CP-001']);
+    expect(stateOf('CP-002')).toBe('DISCONNECTED');
+    expect(stateOf('CP-001')).toBe('ACTIVATED');
+    await current!.kill();
+    for (const [id, cpId] of [
+      ['req-a', 'CP-001'],
+      ['req-b', 'CP-002'],
+    ] as const) {
+      await publish('driver.requests', { request_id: id, driver_id: `driver-${id}`, cp_id: cpId });
+    }
+    await run(3000);
+    await boot();
+    // No monitor has been heard since the restart: the backlog is read at once.
+    await settle(clock, broker);
+    expect(updatesFor('req-a').map((u) => u.status)).toEqual(['accepted']);
+    expect(updatesFor('req-b')).toMatchObject([
+      { status: 'denied', reason: 'CP CP-002 is not available (DISCONNECTED)' },
+    ]);
+    expect(stateOf('CP-001')).toBe('ACTIVATED');
+    // The monitor heartbeats within the window: the CP stays, and its session runs.
+    await run(6000, ['CP-001']);
+    expect(stateOf('CP-001')).toBe('ACTIVATED');
+    expect(central().report().disconnections).toBe(0);
+    expect(updatesFor('req-a').map((u) => u.status)).toEqual(['accepted']);
+  });
+
+  it('a CP presumed up after the restart goes DISCONNECTED one heartbeat timeout later if its monitor stays silent', async () => {
+    await setUp();
+    await connect('CP-001');
+    await run(2000, ['CP-001']);
+    await current!.kill();
+    await publish('driver.requests', { request_id: 'req-a', driver_id: 'driver-a', cp_id: 'CP-001' });
+    await run(3000);
+    await boot();
+    await settle(clock, broker);
+    expect(updatesFor('req-a').map((u) => u.status)).toEqual(['accepted']);
+    await clock.advance(4900);
+    expect(stateOf('CP-001')).toBe('ACTIVATED');
+    await clock.advance(200);
+    await settle(clock, broker);
+    expect(central().registry.get('CP-001')).toMatchObject({ state: 'DISCONNECTED', monitor_alive: false });
+    expect(updatesFor('req-a').at(-1)).toMatchObject({
+      status: 'failed',
+      reason: 'CP disconnected: no monitor heartbeat for 5 s',
+    });
+    expect(central().report().disconnections).toBe(1);
+    // Heard again: back as usual.
+    await central().api.heartbeat({ cp_id: 'CP-001' });
+    expect(stateOf('CP-001')).toBe('ACTIVATED');
+  });
+});

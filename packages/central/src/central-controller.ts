@@ -141,7 +141,9 @@ export function centralController(options: CentralControllerOptions = {}): Centr
     register(ctx) {
       ctx.container.register(CENTRAL_TOKENS.Store, { useValue: tap.store });
       ctx.container.register(CENTRAL_TOKENS.Settings, { useValue: settings });
-      ctx.container.register(CENTRAL_TOKENS.Metrics, { useValue: new CentralMetrics() });
+      const metrics = new CentralMetrics();
+      metrics.countBacklogWith(() => ctx.transport.stats().backlog);
+      ctx.container.register(CENTRAL_TOKENS.Metrics, { useValue: metrics });
       service = ctx.container.resolve(CentralService);
       ctx.expose(CENTRAL_TOKENS.Central, service);
     },

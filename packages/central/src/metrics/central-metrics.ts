@@ -1,4 +1,4 @@
-import { CP_STATES, type CpState } from '@evcharging/core';
+import { type ConsumerBacklog, CP_STATES, type CpState } from '@evcharging/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Messages by direction, then by topic: running totals since start. */
@@ -94,6 +94,29 @@ export class CentralMetrics {
       }
     },
   });
+  /** Where the backlog gauges read the transport's consumer backlog at scrape time. */
+  private backlog: () => readonly ConsumerBacklog[] = () => [];
+  private readonly consumerLag = new Gauge({
+    name: 'evcharging_transport_consumer_lag',
+    help: 'Messages published and not yet handled by a consumer group of this process (Kafka: consumer lag), by topic and group',
+    labelNames: ['topic', 'group'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.consumerLag.reset();
+      for (const { topic, group, lag } of this.backlog()) this.consumerLag.set({ topic, group }, lag);
+    },
+  });
+  private readonly consumerDropped = new Gauge({
+    name: 'evcharging_transport_consumer_dropped',
+    help: 'Messages the transport discarded before a consumer group handled them (memory transport retention while the group had no member), total, by topic and group',
+    labelNames: ['topic', 'group'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.consumerDropped.reset();
+      for (const { topic, group, dropped } of this.backlog())
+        this.consumerDropped.set({ topic, group }, dropped);
+    },
+  });
   readonly httpDuration = new Histogram({
     name: 'evcharging_central_http_request_duration_seconds',
     help: 'HTTP request latency by method, route and status code',
@@ -109,6 +132,15 @@ export class CentralMetrics {
    */
   countMessagesWith(counts: () => MessageCounts): void {
     this.messageCounts = counts;
+  }
+
+  /**
+   * Where the consumer backlog gauges read the transport's backlog at scrape time (the transport's
+   * `stats().backlog`), so a slow Central shows as a rising lag before it shows as memory or latency.
+   */
+  countBacklogWith(backlog: () => readonly ConsumerBacklog[] | undefined): void {
+    // Read at scrape time; each gauge resets first, so a group this process left stops reporting.
+    this.backlog = () => backlog() ?? [];
   }
 
   /** Where the CP-by-state gauge reads its figures at scrape time. */

@@ -49,9 +49,16 @@ export interface CentralControllerOptions {
   cpsFile?: string;
   /** Where state lives (default: in memory). The caller owns it: Central does not close it. */
   store?: CentralStore;
-  /** Default 5000 ms. */
+  /**
+   * A monitor silent this long makes its CP DISCONNECTED (default 5000 ms). After a restart, a CP
+   * whose monitor was last heard alive keeps its last known state until this long after Central
+   * consumes again, so requests that waited in the broker are not denied before it is heard.
+   */
   heartbeatTimeoutMs?: number;
-  /** An accepted session that does not start supplying within this fails (default 10000 ms). */
+  /**
+   * An accepted session that does not start supplying within this fails (default 10000 ms). A
+   * session restored at a restart gets the whole timeout again from when Central consumes again.
+   */
   startTimeoutMs?: number;
   /** Monitor liveness decides the state (default true, the original). False: engine-only networks. */
   requireMonitor?: boolean;

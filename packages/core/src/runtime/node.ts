@@ -59,6 +59,59 @@ export class PluginStartError extends Error {
 }
 
 /**
+ * A plugin's context. Its child container and random stream are made on first use: most plugins
+ * (a CP's engine and monitor) never touch the container, and a node of 10,000 CPs would otherwise
+ * hold 20,000 containers of three maps each. The stream is a fork of the node's seed by plugin
+ * name, so when it is made does not change its numbers. Methods, not per-plugin closures.
+ */
+class NodePluginContext implements PluginContext {
+  private child: DependencyContainer | undefined;
+  private pluginRandom: Random | undefined;
+  readonly logger: Logger;
+
+  constructor(
+    readonly nodeId: string,
+    readonly pluginName: string,
+    private readonly root: DependencyContainer,
+    readonly transport: Transport,
+    readonly clock: Clock,
+    private readonly nodeRandom: Random,
+    nodeLogger: Logger,
+    readonly bus: LocalBus,
+    readonly config: Readonly<Record<string, unknown>>,
+  ) {
+    this.logger = nodeLogger.child({ plugin: pluginName });
+  }
+
+  get random(): Random {
+    this.pluginRandom ??= this.nodeRandom.fork(this.pluginName);
+    return this.pluginRandom;
+  }
+
+  get container(): DependencyContainer {
+    if (!this.child) {
+      this.child = this.root.createChildContainer();
+      this.child.register(TOKENS.Logger, { useValue: this.logger });
+      this.child.register(TOKENS.Random, { useValue: this.random });
+    }
+    return this.child;
+  }
+
+  resolve<T>(token: Token<T>): T {
+    return this.container.resolve<T>(token);
+  }
+
+  expose<T>(token: Token<T>, value: T): void {
+    this.root.register(token, { useValue: value });
+  }
+
+  /** Clears the child container's instances, if it was ever made. */
+  clearInstances(): void {
+    this.child?.clearInstances();
+  }
+}
+
+/**
  * Builds a node. Nothing runs until `start()`: dependencies are checked, the transport connects,
  * plugins register and then start in dependency order. A failure half-way stops what had started.
  *
@@ -86,32 +139,22 @@ export function createNode(options: NodeOptions): EvNode {
   root.register(TOKENS.LocalBus, { useValue: bus });
 
   let state: NodeState = 'created';
-  const started: { plugin: Plugin; ctx: PluginContext }[] = [];
-  const contexts: { plugin: Plugin; ctx: PluginContext }[] = [];
+  const started: { plugin: Plugin; ctx: NodePluginContext }[] = [];
+  const contexts: { plugin: Plugin; ctx: NodePluginContext }[] = [];
   let stopping: Promise<void> | undefined;
 
-  const contextFor = (plugin: Plugin): PluginContext => {
-    const child = root.createChildContainer();
-    const pluginLogger = logger.child({ plugin: plugin.name });
-    child.register(TOKENS.Logger, { useValue: pluginLogger });
-    const pluginRandom = random.fork(plugin.name);
-    child.register(TOKENS.Random, { useValue: pluginRandom });
-    return {
-      nodeId: options.id,
-      pluginName: plugin.name,
-      container: child,
-      transport: options.transport,
+  const contextFor = (plugin: Plugin): NodePluginContext =>
+    new NodePluginContext(
+      options.id,
+      plugin.name,
+      root,
+      options.transport,
       clock,
-      random: pluginRandom,
-      logger: pluginLogger,
+      random,
+      logger,
       bus,
       config,
-      resolve: <T>(tok: Token<T>) => child.resolve<T>(tok),
-      expose: <T>(tok: Token<T>, value: T) => {
-        root.register(tok, { useValue: value });
-      },
-    };
-  };
+    );
 
   const stopStarted = async (): Promise<void> => {
     while (started.length > 0) {
@@ -129,9 +172,7 @@ export function createNode(options: NodeOptions): EvNode {
         logger.error({ err: error }, 'transport failed to close');
       }
     }
-    for (const { ctx } of contexts) {
-      ctx.container.clearInstances();
-    }
+    for (const { ctx } of contexts) ctx.clearInstances();
     bus.clear();
   };
 

@@ -17,6 +17,7 @@
  *
  * Run: pnpm bench:realtime-capacity [-- --sizes 1000,2000,5000,10000,20000,30000 --window 12 --warmup 4]
  *      pnpm bench:realtime-capacity -- --node-flags="--max-semi-space-size=64"   (V8 flags for the fleets)
+ *      pnpm bench:realtime-capacity -- --record-event-log   (the event log recorded, as before it was off on a RealClock)
  *      pnpm bench:realtime-capacity -- --profile 20000   (one size, its window CPU-profiled: top functions)
  */
 import { spawnSync } from 'node:child_process';
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     'baseline-cps': { type: 'string', default: '100' },
     'node-flags': { type: 'string', default: '' },
     'json-round-trip': { type: 'boolean', default: false },
+    'record-event-log': { type: 'boolean', default: false },
     profile: { type: 'string' },
     child: { type: 'boolean', default: false },
     cps: { type: 'string' },
@@ -56,6 +58,8 @@ const WARMUP_S = Number(values.warmup);
 const BOUND_MS = Number(values['bound-ms']);
 const TIME_LIMIT_S = Number(values['time-limit']);
 const JSON_ROUND_TRIP = values['json-round-trip'];
+/** Record the event log as under a VirtualClock (off by default on a RealClock since c7c7123). */
+const RECORD_EVENT_LOG = values['record-event-log'];
 const BASELINE_CPS = Number(values['baseline-cps']);
 /** Extra V8/Node flags for the fleet processes, e.g. `--max-semi-space-size=64` (none by default). */
 const NODE_FLAGS = values['node-flags'].split(' ').filter((f) => f !== '');
@@ -79,6 +83,7 @@ if (!valid) {
   process.stderr.write(
     'usage: realtime-capacity.bench.ts [--sizes n,n,... (1..200000)] [--window 1..120 s] [--warmup 0..60 s]\n' +
       '                                  [--bound-ms ms] [--time-limit 10..7200 s] [--baseline-cps 0..1000] [--json-round-trip] [--profile n]\n' +
+      '                                  [--record-event-log]\n' +
       '                                  [--node-flags="--max-semi-space-size=64 ..."]\n',
   );
   process.exit(2);
@@ -178,7 +183,8 @@ async function child(cps: number): Promise<StepResult> {
     central: { store },
     engine: { telemetryIntervalMs: 1000 },
     monitor: { intervalMs: 1000 },
-    eventLog: { keep: 0 },
+    // Off by default on a RealClock; --record-event-log measures what recording costs.
+    eventLog: { keep: 0, ...(RECORD_EVENT_LOG ? { record: true } : {}) },
   });
   const tBuilt = performance.now();
   await network.start();
@@ -306,6 +312,7 @@ function runStep(cps: number, profileTo?: string): StepResult | { cps: number; e
     `--window=${WINDOW_S}`,
     `--warmup=${WARMUP_S}`,
     ...(JSON_ROUND_TRIP ? ['--json-round-trip'] : []),
+    ...(RECORD_EVENT_LOG ? ['--record-event-log'] : []),
   ];
   const child = spawnSync(process.execPath, args, {
     encoding: 'utf8',
@@ -418,7 +425,7 @@ async function main(): Promise<void> {
   const cpuPerCp = costed.length ? Math.min(...costed.map((s) => s.cpuMicrosPerCpSecond)) : Number.NaN;
   const rows: BenchRow[] = [
     {
-      name: `largest fleet with lag p99 < bound at 1 Hz${NODE_FLAGS.length ? ` (${NODE_FLAGS.join(' ')})` : ''}`,
+      name: `largest fleet with lag p99 < bound at 1 Hz${NODE_FLAGS.length ? ` (${NODE_FLAGS.join(' ')})` : ''}${RECORD_EVENT_LOG ? ' (event log recorded)' : ''}`,
       value: largest,
       unit: 'CPs',
       target: '>= 20000',
@@ -459,6 +466,7 @@ async function main(): Promise<void> {
       warmupSeconds: WARMUP_S,
       boundMs: BOUND_MS,
       jsonRoundTrip: JSON_ROUND_TRIP,
+      recordEventLog: RECORD_EVENT_LOG,
       nodeFlags: NODE_FLAGS,
       telemetryIntervalMs: 1000,
       monitorIntervalMs: 1000,

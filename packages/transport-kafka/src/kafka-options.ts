@@ -19,6 +19,12 @@ export interface KafkaConsumerSettings {
   partitionsConsumedConcurrently?: number;
   /** How long `subscribe()` waits for the group join, ms (default 60,000). */
   joinTimeoutMs?: number;
+  /**
+   * How often each subscription reads its partitions' log end for `stats().backlog`, ms (default
+   * 5,000; 0 never: the lag then counts only up to each fetch's high watermark, which a slow
+   * consumer still busy with an old batch does not see move). One ListOffsets request each time.
+   */
+  lagRefreshMs?: number;
 }
 
 /** Producer-side settings: `publish()` calls are coalesced into batches, one request in flight. */
@@ -176,6 +182,7 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
       maxWaitTimeMs: options.consumer?.maxWaitTimeMs ?? 500,
       partitionsConsumedConcurrently: options.consumer?.partitionsConsumedConcurrently ?? 1,
       joinTimeoutMs: options.consumer?.joinTimeoutMs ?? 60_000,
+      lagRefreshMs: options.consumer?.lagRefreshMs ?? 5_000,
     },
     handlerRetry: {
       maxAttempts: options.handlerRetry?.maxAttempts ?? 5,
@@ -201,6 +208,11 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
     if (!Number.isFinite(value) || value < 1) {
       throw new RangeError(`KafkaTransport: ${name} must be a number >= 1, got ${value}`);
     }
+  }
+  if (!Number.isFinite(resolved.consumer.lagRefreshMs) || resolved.consumer.lagRefreshMs < 0) {
+    throw new RangeError(
+      `KafkaTransport: consumer.lagRefreshMs must be a number >= 0, got ${resolved.consumer.lagRefreshMs}`,
+    );
   }
   if (resolved.consumer.heartbeatIntervalMs >= resolved.consumer.sessionTimeoutMs) {
     throw new RangeError(

@@ -78,6 +78,12 @@ export class KafkaSubscription {
   private relaunchTimer: TimerHandle | undefined;
   private relaunchDelayMs = RELAUNCH_MIN_MS;
   private readonly sleepers = new Set<() => void>();
+  /** Next offset to handle per partition (the first of the batch in hand, then past each record). */
+  private readonly positions = new Map<number, number>();
+  /** Log end per partition: the latest of the fetches' high watermarks and the periodic read. */
+  private readonly ends = new Map<number, number>();
+  private lagTimer: TimerHandle | undefined;
+  private refreshing = false;
   private readonly log: Logger;
   private readonly checkpointMs: number;
 
@@ -89,11 +95,60 @@ export class KafkaSubscription {
     );
   }
 
+  /**
+   * Consumer lag of this member: records between its position and the log end, summed over the
+   * partitions it is assigned. The position moves at every checkpoint and batch end (nothing per
+   * record); the log end with each fetch and every `consumer.lagRefreshMs` (a slow consumer busy
+   * with an old batch fetches nothing new); a partition it has had no batch of yet counts from the
+   * group's committed offset, read with the log end.
+   */
+  lag(): number {
+    let lag = 0;
+    for (const partition of this.assignment) {
+      const position = this.positions.get(partition);
+      const end = this.ends.get(partition);
+      if (position !== undefined && end !== undefined && end > position) lag += end - position;
+    }
+    return lag;
+  }
+
+  /** Reads the log end of the topic's partitions (one request), so the lag sees a flood. */
+  private async refreshEnds(): Promise<void> {
+    if (this.refreshing || this.stopped) return;
+    this.refreshing = true;
+    try {
+      const { admin, kafkaTopic, groupId } = this.deps;
+      const offsets = await admin.fetchTopicOffsets(kafkaTopic);
+      for (const { partition, high } of offsets) this.advanceEnd(partition, Number(high));
+      // A partition this member has not had a batch of yet (waiting behind a slow one): its
+      // position is the group's committed offset.
+      if (this.assignment.some((p) => !this.positions.has(p))) {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [kafkaTopic] });
+        for (const { partition, offset } of committed?.partitions ?? []) {
+          if (Number(offset) >= 0 && !this.positions.has(partition))
+            this.positions.set(partition, Number(offset));
+        }
+      }
+    } catch (error) {
+      this.log.debug({ err: error }, 'could not read the log end for the consumer lag');
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private advanceEnd(partition: number, end: number): void {
+    if (end > (this.ends.get(partition) ?? -1)) this.ends.set(partition, end);
+  }
+
   /** Joins the group; resolves once the group has assigned partitions, so messages will arrive. */
   async start(): Promise<void> {
     const newGroup = await this.newGroupStart();
     const consumer = await this.launch();
     if (newGroup) await this.pinNewGroup(consumer, newGroup);
+    const every = this.deps.options.consumer.lagRefreshMs;
+    if (every > 0 && !this.stopped) {
+      this.lagTimer = this.deps.clock.setInterval(() => void this.refreshEnds(), every);
+    }
   }
 
   /** Leaves the group cleanly (no ghost member delays the next join) and stops delivery. */
@@ -101,6 +156,7 @@ export class KafkaSubscription {
     if (this.stopped) return;
     this.stopped = true;
     this.relaunchTimer?.cancel();
+    this.lagTimer?.cancel();
     for (const wake of [...this.sleepers]) wake();
     const consumer = this.consumer;
     this.consumer = undefined;
@@ -246,6 +302,9 @@ export class KafkaSubscription {
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     const { partition } = batch;
     const { clock } = this.deps;
+    this.advanceEnd(partition, Number(batch.highWatermark));
+    const first = batch.messages[0];
+    if (first) this.positions.set(partition, Number(first.offset));
     const { maxBatchMessages, maxBatchBytes } = this.deps.options.producer;
     // kafkajs' resolveOffset does Long arithmetic and heartbeat() allocates promises: per message
     // they cost as much as the handling itself. So finished offsets are resolved, and the group
@@ -292,6 +351,7 @@ export class KafkaSubscription {
         if (letters.length === 0) done = processed;
         if (clock.now() >= nextCheckpoint) {
           if (!(await flush())) return;
+          this.positions.set(partition, Number(processed) + 1);
           await checkpoint();
           nextCheckpoint = clock.now() + this.checkpointMs;
           // A seek (see pinNewGroup) made the rest of this batch stale: it is fetched again.
@@ -302,6 +362,7 @@ export class KafkaSubscription {
     } finally {
       // Never past a dead letter the broker has not acknowledged: that record is redelivered.
       if (done !== undefined) resolveOffset(done);
+      if (processed !== undefined) this.positions.set(partition, Number(processed) + 1);
     }
   }
 

@@ -1,5 +1,6 @@
 import {
   type Clock,
+  type ConsumerBacklog,
   ContractViolationError,
   count,
   emptyStats,
@@ -69,7 +70,8 @@ export class KafkaTransport implements Transport {
   /** Whether SASL credentials were given (a refused connection without them gets a hint). */
   private readonly sasl: boolean;
   private readonly counters: TransportStats = emptyStats();
-  private readonly subscriptions = new Set<KafkaSubscription>();
+  /** Live subscriptions, with the contract topic and group they were made for (for the backlog). */
+  private readonly subscriptions = new Map<KafkaSubscription, { topic: TopicName; group: string }>();
   /** Key filter and number of live subscriptions of each Kafka group this transport is in. */
   private readonly groupKeys = new Map<string, { key: string | undefined; members: number }>();
   private admin: Admin | undefined;
@@ -196,7 +198,7 @@ export class KafkaTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     await this.connecting?.catch(() => undefined);
-    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await Promise.all([...this.subscriptions.keys()].map((s) => s.stop()));
     this.subscriptions.clear();
     if (this.batcher) {
       let timer: { cancel(): void } | undefined;
@@ -290,7 +292,7 @@ export class KafkaTransport implements Transport {
         await producer.send({ topic: dlq, messages: records, acks, timeout: timeoutMs });
       },
     });
-    this.subscriptions.add(subscription);
+    this.subscriptions.set(subscription, { topic, group: options.group });
     const membership = this.groupKeys.get(groupId) ?? { key: options.key, members: 0 };
     membership.members++;
     this.groupKeys.set(groupId, membership);
@@ -324,7 +326,24 @@ export class KafkaTransport implements Transport {
       delivered: { ...this.counters.delivered },
       rejected: { ...this.counters.rejected },
       deadLettered: { ...this.counters.deadLettered },
+      backlog: this.backlog(),
     };
+  }
+
+  /**
+   * Consumer lag of this transport's subscriptions, per topic and group (the members of one group
+   * here own disjoint partitions, so their lags add up). Kafka keeps what a slow group has not
+   * read; the process holds at most the batches kafkajs fetched (see the consumer fetch options).
+   */
+  private backlog(): ConsumerBacklog[] {
+    const byGroup = new Map<string, { topic: string; group: string; lag: number; dropped: number }>();
+    for (const [subscription, { topic, group }] of this.subscriptions) {
+      const id = `${topic}\u0000${group}`;
+      const entry = byGroup.get(id) ?? { topic, group, lag: 0, dropped: 0 };
+      entry.lag += subscription.lag();
+      byGroup.set(id, entry);
+    }
+    return [...byGroup.values()];
   }
 }
 

@@ -264,19 +264,15 @@ export class CentralService {
 
   /**
    * Marks alive each CP whose monitor was alive as far as the store knows: its newest liveness
-   * event is CONNECTED or a monitor report, not DISCONNECTED. Only CPs a monitor ever registered
-   * are looked at. Their liveness timers are armed once Central consumes.
+   * event is CONNECTED or a monitor report, not DISCONNECTED, and a monitor registered it once.
+   * Their liveness timers are armed once Central consumes.
    */
   private presumeLastKnownLiveness(): CpEntry[] {
     if (!this.settings.requireMonitor) return [];
     const presumed: CpEntry[] = [];
-    for (const entry of this.registry.entriesInOrder()) {
-      if (entry.record.registered_at === null || entry.monitorAlive) continue;
-      const events = this.store.listFaults({ cp_id: entry.record.cp_id, limit: 20 }).items;
-      const last = events.find(
-        (e) => e.kind === 'CONNECTED' || e.kind === 'DISCONNECTED' || e.source === 'monitor',
-      );
-      if (last === undefined || last.kind === 'DISCONNECTED') continue;
+    for (const [cpId, alive] of this.store.lastMonitorLiveness()) {
+      const entry = this.registry.entry(cpId);
+      if (!alive || !entry || entry.record.registered_at === null || entry.monitorAlive) continue;
       entry.monitorAlive = true;
       presumed.push(entry);
     }

@@ -50,6 +50,7 @@ export function tapCentralStore(store: CentralStore): CentralStoreTap {
     listTickets: (query) => store.listTickets(query),
     recordFault: (event) => store.recordFault(event),
     listFaults: (query) => store.listFaults(query),
+    lastMonitorLiveness: () => store.lastMonitorLiveness(),
     appendAudit(entry) {
       store.appendAudit(entry);
       tell({ kind: 'audit', entry });

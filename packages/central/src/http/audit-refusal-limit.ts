@@ -107,6 +107,7 @@ export function limitAuditRefusals(
     listTickets: (query) => store.listTickets(query),
     recordFault: (event) => store.recordFault(event),
     listFaults: (query) => store.listFaults(query),
+    lastMonitorLiveness: () => store.lastMonitorLiveness(),
     appendAudit: append,
     listAudit(query) {
       flush();

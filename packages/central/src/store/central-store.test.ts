@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CentralStore, CpRecord, SessionRecord } from './central-store.js';
+import type { CentralStore, CpRecord, FaultEvent, SessionRecord } from './central-store.js';
 import { MemoryCentralStore } from './memory-central-store.js';
 import { openCentralStore } from './open-central-store.js';
 import { SqliteCentralStore, StoreVersionError } from './sqlite-central-store.js';
@@ -241,6 +241,27 @@ describe.each(factories)('%s', (_name, make) => {
     expect(audit.items[0]).toMatchObject({ who: 'anonymous', outcome: 'unauthorized' });
     expect(store.listAudit({ who: 'operator' }).items[0]?.target).toBe('ALL');
     store.close();
+  });
+
+  it("gives each CP's newest liveness: CONNECTED or a monitor report is alive, DISCONNECTED is not", () => {
+    const store = make();
+    expect(store.lastMonitorLiveness()).toEqual(new Map());
+    const event = (cp_id: string, kind: FaultEvent['kind'], source: FaultEvent['source']) =>
+      store.recordFault({ cp_id, ts: 't', kind, source, reason: null });
+    event('CP-001', 'CONNECTED', 'liveness');
+    event('CP-001', 'ENGINE_FAULT', 'engine'); // says nothing about the monitor
+    event('CP-002', 'CONNECTED', 'liveness');
+    event('CP-002', 'DISCONNECTED', 'liveness');
+    event('CP-003', 'DISCONNECTED', 'liveness');
+    event('CP-003', 'FAULT', 'monitor');
+    event('CP-004', 'ENGINE_FAULT', 'engine');
+    expect(store.lastMonitorLiveness()).toEqual(
+      new Map([
+        ['CP-001', true],
+        ['CP-002', false],
+        ['CP-003', true],
+      ]),
+    );
   });
 
   it('commits a transaction as a whole', () => {

@@ -208,6 +208,12 @@ export interface CentralStore {
 
   recordFault(event: FaultEvent): void;
   listFaults(query?: FaultQuery): Page<FaultEvent>;
+  /**
+   * Each CP's monitor liveness as its newest liveness event says: true when that is CONNECTED or a
+   * monitor's own report (FAULT, HEALTHY), false when DISCONNECTED; CPs without one are absent.
+   * Read once at start (one query, not one per CP).
+   */
+  lastMonitorLiveness(): Map<string, boolean>;
 
   appendAudit(entry: AuditEntry): void;
   listAudit(query?: AuditQuery): Page<AuditEntry>;

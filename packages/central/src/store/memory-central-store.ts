@@ -153,6 +153,16 @@ export class MemoryCentralStore implements CentralStore {
     this.faults.push({ ...event, id: this.faults.length + 1 });
   }
 
+  lastMonitorLiveness(): Map<string, boolean> {
+    const liveness = new Map<string, boolean>();
+    for (const f of this.faults) {
+      if (f.kind === 'CONNECTED' || f.kind === 'DISCONNECTED' || f.source === 'monitor') {
+        liveness.set(f.cp_id, f.kind !== 'DISCONNECTED');
+      }
+    }
+    return liveness;
+  }
+
   listFaults(query: FaultQuery = {}): Page<FaultEvent> {
     const all = this.faults.filter((f) => query.cp_id === undefined || f.cp_id === query.cp_id).reverse();
     return page(all, query, (f) => ({ ...f }));

@@ -313,6 +313,18 @@ export class SqliteCentralStore implements CentralStore {
     ).run({ cp_id: event.cp_id, ts: event.ts, kind: event.kind, source: event.source, reason: event.reason });
   }
 
+  lastMonitorLiveness(): Map<string, boolean> {
+    const rows = this.db
+      .prepare(
+        `SELECT f.cp_id, f.kind FROM fault_events f JOIN (
+           SELECT MAX(id) AS id FROM fault_events
+           WHERE kind IN ('CONNECTED', 'DISCONNECTED') OR source = 'monitor' GROUP BY cp_id
+         ) newest ON f.id = newest.id`,
+      )
+      .all() as Row[];
+    return new Map(rows.map((r) => [str(r.cp_id), str(r.kind) !== 'DISCONNECTED']));
+  }
+
   listFaults(query: FaultQuery = {}): Page<FaultEvent> {
     const { limit, offset } = pageBounds(query);
     const clause = query.cp_id !== undefined ? ' WHERE cp_id = @cp_id' : '';

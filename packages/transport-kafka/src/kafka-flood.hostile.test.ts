@@ -373,6 +373,9 @@ describe.skipIf(kafka.bootstrap === null)(`hostile records on the real broker ($
         delivered: stats.delivered,
         loadAverage: loadavg().map((n) => +n.toFixed(1)),
         errorLogs: errors.length,
+        // Group rejoins kafkajs logged (each redelivers what the member handled since its last commit).
+        rejoins: logs.lines.filter((l) => /re-joining/i.test(String(JSON.parse(l).msg))).length,
+        dlqDuplicates: Object.values(dlqRecords).reduce((n, c) => n + c, 0) - COUNT * TOPIC_NAMES.length,
         errorKinds: [
           ...new Set(
             logs.lines

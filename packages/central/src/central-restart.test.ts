@@ -219,4 +219,34 @@ describe('Central restarted on its store', () => {
     await central().api.heartbeat({ cp_id: 'CP-001' });
     expect(stateOf('CP-001')).toBe('ACTIVATED');
   });
+
+  it("reads the engines' backlog before judging the requests that waited: a supply that ended during the outage does not make its CP busy", async () => {
+    await setUp();
+    await connect('CP-001');
+    await publish('driver.requests', { request_id: 'req-1', driver_id: 'driver-a', cp_id: 'CP-001' });
+    await settle(clock, broker);
+    const sessionId = updatesFor('req-1').find((u) => u.status === 'accepted')!.session_id!;
+    await publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING', session_id: sessionId });
+    await run(2000, ['CP-001']);
+    await publish('cp.session_end', {
+      session_id: sessionId,
+      cp_id: 'CP-001',
+      driver_id: 'driver-a',
+      request_id: 'req-1',
+      start_time: '2026-01-01T00:00:00.000Z',
+      end_time: '2026-01-01T00:00:02.000Z',
+      energy_kwh: 0.0122,
+      total_cost_eur: 0.00367,
+    });
+    await run(500, ['CP-001']);
+    expect(updatesFor('req-1').at(-1)).toMatchObject({ status: 'completed' });
+    // Killed before the engine's ACTIVATED status was read: the store keeps SUPPLYING.
+    await current!.kill();
+    await publish('cp.status', { cp_id: 'CP-001', state: 'ACTIVATED' });
+    await publish('driver.requests', { request_id: 'req-2', driver_id: 'driver-a', cp_id: 'CP-001' });
+    await run(3000);
+    await boot();
+    await settle(clock, broker);
+    expect(updatesFor('req-2').map((u) => u.status)).toEqual(['accepted']);
+  });
 });

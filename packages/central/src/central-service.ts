@@ -227,8 +227,10 @@ export class CentralService {
       }
     }
     const group = this.settings.groupId;
+    // The engines' topics first, requests last: after a restart, what the engines said while
+    // Central was down (a supply ended, the CP ACTIVATED again) is read before the requests that
+    // waited are judged, not after (a CP last stored SUPPLYING denied one as busy).
     this.subscriptions.push(
-      await this.transport.subscribe('driver.requests', { group }, (v) => this.onRequest(v)),
       // Statuses and tickets published before Central's group existed still count (Kafka: only
       // when the group has no committed offset yet).
       await this.transport.subscribe('cp.status', { group, fromBeginning: true }, (v) => this.onStatus(v)),
@@ -236,6 +238,7 @@ export class CentralService {
       await this.transport.subscribe('cp.session_end', { group, fromBeginning: true }, (v) =>
         this.onSessionEnd(v),
       ),
+      await this.transport.subscribe('driver.requests', { group }, (v) => this.onRequest(v)),
     );
     // Consuming again: the restored timers count from now (see above). A handler may already have
     // started a session's supply or heard a monitor from the backlog.

@@ -72,7 +72,7 @@ class NodePluginContext implements PluginContext {
   constructor(
     readonly nodeId: string,
     readonly pluginName: string,
-    private readonly root: DependencyContainer,
+    private readonly root: () => DependencyContainer,
     readonly transport: Transport,
     readonly clock: Clock,
     private readonly nodeRandom: Random,
@@ -90,7 +90,7 @@ class NodePluginContext implements PluginContext {
 
   get container(): DependencyContainer {
     if (!this.child) {
-      this.child = this.root.createChildContainer();
+      this.child = this.root().createChildContainer();
       this.child.register(TOKENS.Logger, { useValue: this.logger });
       this.child.register(TOKENS.Random, { useValue: this.random });
     }
@@ -102,7 +102,7 @@ class NodePluginContext implements PluginContext {
   }
 
   expose<T>(token: Token<T>, value: T): void {
-    this.root.register(token, { useValue: value });
+    this.root().register(token, { useValue: value });
   }
 
   /** Clears the child container's instances, if it was ever made. */
@@ -129,14 +129,22 @@ export function createNode(options: NodeOptions): EvNode {
   const bus = new LocalBus(logger);
   const config = options.config ?? {};
   const manageTransport = options.manageTransport ?? true;
-  const root = globalContainer.createChildContainer();
-  root.register(TOKENS.NodeId, { useValue: options.id });
-  root.register(TOKENS.Transport, { useValue: options.transport });
-  root.register(TOKENS.Clock, { useValue: clock });
-  root.register(TOKENS.Random, { useValue: random });
-  root.register(TOKENS.Logger, { useValue: logger });
-  root.register(TOKENS.Config, { useValue: config });
-  root.register(TOKENS.LocalBus, { useValue: bus });
+  // Made on first use, like the plugins' containers: a node whose plugins never resolve or expose
+  // anything (a CP's engine or monitor) does not hold a container and seven registrations.
+  let rootContainer: DependencyContainer | undefined;
+  const root = (): DependencyContainer => {
+    if (!rootContainer) {
+      rootContainer = globalContainer.createChildContainer();
+      rootContainer.register(TOKENS.NodeId, { useValue: options.id });
+      rootContainer.register(TOKENS.Transport, { useValue: options.transport });
+      rootContainer.register(TOKENS.Clock, { useValue: clock });
+      rootContainer.register(TOKENS.Random, { useValue: random });
+      rootContainer.register(TOKENS.Logger, { useValue: logger });
+      rootContainer.register(TOKENS.Config, { useValue: config });
+      rootContainer.register(TOKENS.LocalBus, { useValue: bus });
+    }
+    return rootContainer;
+  };
 
   let state: NodeState = 'created';
   const started: { plugin: Plugin; ctx: NodePluginContext }[] = [];
@@ -181,7 +189,9 @@ export function createNode(options: NodeOptions): EvNode {
     get state() {
       return state;
     },
-    container: root,
+    get container() {
+      return root();
+    },
     bus,
     transport: options.transport,
     clock,

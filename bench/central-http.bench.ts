@@ -15,16 +15,16 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createLogger, createNode, RealClock } from '@evcharging/core';
 import { MemoryBroker } from '@evcharging/transport-memory';
 import autocannon from 'autocannon';
 import type FastifyFactory from '../packages/central/node_modules/fastify/fastify.js';
 import { centralController } from '../packages/central/src/index.js';
+import { parseBenchArgs } from './lib/cli.js';
 import { type BenchRow, report } from './lib/results.js';
 import { cliArgs, median } from './lib/stats.js';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs(import.meta.url, {
   args: cliArgs(),
   options: {
     cps: { type: 'string', default: '10000' },

@@ -16,14 +16,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './lib/cli.js';
 import { type BenchRow, report } from './lib/results.js';
 import { cliArgs, median } from './lib/stats.js';
 
 const argv = cliArgs();
 const simAt = argv.indexOf('--sim');
 const extraSimFlags = simAt >= 0 ? argv.slice(simAt + 1) : [];
-const { values } = parseArgs({
+const { values } = parseBenchArgs(import.meta.url, {
   args: simAt >= 0 ? argv.slice(0, simAt) : argv,
   options: {
     rounds: { type: 'string', default: '1' },

@@ -23,7 +23,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { createLogger, createNode, type EvNode, isoTime, RealClock } from '@evcharging/core';
 import {
   type CentralStore,
@@ -33,11 +32,12 @@ import {
 } from '../packages/central/src/index.js';
 import { KafkaTransport } from '../packages/transport-kafka/src/index.js';
 import kafkajs from '../packages/transport-kafka/src/test-support/raw-kafkajs.js';
+import { parseBenchArgs } from './lib/cli.js';
 import { benchBroker } from './lib/kafka-broker.js';
 import { type BenchRow, report } from './lib/results.js';
 import { cliArgs, latencySummary, median } from './lib/stats.js';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs(import.meta.url, {
   args: cliArgs(),
   options: {
     rates: { type: 'string', default: '5,20' },

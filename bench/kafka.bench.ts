@@ -12,14 +12,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { type CpTelemetry, isoTime } from '@evcharging/core';
 import { KafkaTransport } from '../packages/transport-kafka/src/index.js';
 import kafkajs, { type Kafka } from '../packages/transport-kafka/src/test-support/raw-kafkajs.js';
+import { parseBenchArgs } from './lib/cli.js';
 import { benchBroker } from './lib/kafka-broker.js';
 import { type BenchRow, report } from './lib/results.js';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs(import.meta.url, {
   // `pnpm bench:kafka -- --messages 10` passes the `--` through.
   args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {

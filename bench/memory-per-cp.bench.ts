@@ -19,13 +19,13 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { parseBenchArgs } from './lib/cli.js';
 import { type BenchRow, report } from './lib/results.js';
 import { cliArgs } from './lib/stats.js';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs(import.meta.url, {
   args: cliArgs(),
   options: {
     cps: { type: 'string', default: '10000' },

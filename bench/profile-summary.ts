@@ -7,11 +7,11 @@
  * Run: pnpm bench:profile-summary -- <file.cpuprofile> [...] [--top 30]
  */
 import { statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './lib/cli.js';
 import { timeByArea, topFunctions } from './lib/cpu-profile.js';
 import { cliArgs } from './lib/stats.js';
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = parseBenchArgs(import.meta.url, {
   args: cliArgs(),
   allowPositionals: true,
   options: { top: { type: 'string', default: '30' } },

@@ -26,15 +26,15 @@ import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { createLogger, isoTime, RealClock } from '@evcharging/core';
 import { type CpRecord, MemoryCentralStore } from '../packages/central/src/index.js';
 import { createChargingNetwork } from '../packages/network/src/index.js';
+import { parseBenchArgs } from './lib/cli.js';
 import { timeByArea, topFunctions } from './lib/cpu-profile.js';
 import { type BenchRow, report } from './lib/results.js';
 import { cliArgs, latencySummary, median } from './lib/stats.js';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs(import.meta.url, {
   args: cliArgs(),
   options: {
     sizes: { type: 'string', default: '1000,2000,5000,10000,15000,20000,25000,30000,40000,50000' },

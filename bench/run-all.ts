@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './lib/cli.js';
 import type { BenchRow } from './lib/results.js';
 import { cliArgs } from './lib/stats.js';
 
@@ -24,7 +24,7 @@ const BENCHES = [
   { name: 'kafka-request', result: 'kafka-request' },
 ] as const;
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs(import.meta.url, {
   args: cliArgs(),
   options: { only: { type: 'string' }, skip: { type: 'string' } },
 });

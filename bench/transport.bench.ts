@@ -3,16 +3,17 @@
  * Both deliver telemetry-sized JSON to two consumers; the figure is delivered messages per second
  * (each message counted once per group). Run: pnpm bench:transport [-- --messages 200000 --rounds 5]
  */
-import { parseArgs } from 'node:util';
+
 import { type CpTelemetry, RealClock } from '@evcharging/core';
 import { MemoryBroker } from '@evcharging/transport-memory';
 import mittImport from 'mitt';
+import { parseBenchArgs } from './lib/cli.js';
 import { report } from './lib/results.js';
 import { cliArgs } from './lib/stats.js';
 
 const mitt = mittImport as unknown as typeof mittImport.default;
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs(import.meta.url, {
   args: cliArgs(),
   options: { messages: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } },
 });

@@ -1,4 +1,5 @@
 import type { AuditEntry, CentralStore, RequestRecord } from '../store/central-store.js';
+import { delegatingStore } from '../store/delegating-store.js';
 
 /** A write to Central's store that the dashboard's event log shows. */
 export type StoreWrite = { kind: 'request'; record: RequestRecord } | { kind: 'audit'; entry: AuditEntry };
@@ -30,37 +31,16 @@ export function tapCentralStore(store: CentralStore): CentralStoreTap {
       }
     }
   };
-  // Central calls the store on every message: a plain delegating object, no Proxy trap per call.
-  const tapped: CentralStore = {
-    kind: store.kind,
-    upsertCp: (cp) => store.upsertCp(cp),
-    getCp: (cpId) => store.getCp(cpId),
-    listCps: () => store.listCps(),
+  const tapped = delegatingStore(store, {
     saveRequest(record) {
       store.saveRequest(record);
       tell({ kind: 'request', record });
     },
-    getRequest: (requestId) => store.getRequest(requestId),
-    saveSession: (session) => store.saveSession(session),
-    getSession: (sessionId) => store.getSession(sessionId),
-    openSessions: () => store.openSessions(),
-    listSessions: (query) => store.listSessions(query),
-    saveTicket: (ticket) => store.saveTicket(ticket),
-    getTicket: (sessionId) => store.getTicket(sessionId),
-    listTickets: (query) => store.listTickets(query),
-    recordFault: (event) => store.recordFault(event),
-    listFaults: (query) => store.listFaults(query),
-    lastMonitorLiveness: () => store.lastMonitorLiveness(),
     appendAudit(entry) {
       store.appendAudit(entry);
       tell({ kind: 'audit', entry });
     },
-    listAudit: (query) => store.listAudit(query),
-    listDrivers: (query) => store.listDrivers(query),
-    getDriver: (driverId) => store.getDriver(driverId),
-    transaction: (work) => store.transaction(work),
-    close: () => store.close(),
-  };
+  });
   return {
     store: tapped,
     on(listener) {

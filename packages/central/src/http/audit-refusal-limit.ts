@@ -1,4 +1,5 @@
 import type { AuditEntry, CentralStore } from '../store/central-store.js';
+import { delegatingStore } from '../store/delegating-store.js';
 
 export interface AuditRefusalLimits {
   /** Refusals of one source address recorded one by one per minute (default 60). */
@@ -90,33 +91,12 @@ export function limitAuditRefusals(
     } else suppressed.set(key, { count: 1, last: entry });
   };
 
-  // Central calls the store on every message: a plain delegating object, no Proxy trap per call.
-  const limited: CentralStore = {
-    kind: store.kind,
-    upsertCp: (cp) => store.upsertCp(cp),
-    getCp: (cpId) => store.getCp(cpId),
-    listCps: () => store.listCps(),
-    saveRequest: (record) => store.saveRequest(record),
-    getRequest: (requestId) => store.getRequest(requestId),
-    saveSession: (session) => store.saveSession(session),
-    getSession: (sessionId) => store.getSession(sessionId),
-    openSessions: () => store.openSessions(),
-    listSessions: (query) => store.listSessions(query),
-    saveTicket: (ticket) => store.saveTicket(ticket),
-    getTicket: (sessionId) => store.getTicket(sessionId),
-    listTickets: (query) => store.listTickets(query),
-    recordFault: (event) => store.recordFault(event),
-    listFaults: (query) => store.listFaults(query),
-    lastMonitorLiveness: () => store.lastMonitorLiveness(),
+  const limited = delegatingStore(store, {
     appendAudit: append,
     listAudit(query) {
       flush();
       return store.listAudit(query);
     },
-    listDrivers: (query) => store.listDrivers(query),
-    getDriver: (driverId) => store.getDriver(driverId),
-    transaction: (work) => store.transaction(work),
-    close: () => store.close(),
-  };
+  });
   return { store: limited, flush };
 }

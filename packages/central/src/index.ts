@@ -41,6 +41,7 @@ export {
   StoreVersionError,
 } from './store/sqlite-central-store.js';
 export { MIGRATIONS, type Migration } from './store/sqlite-migrations.js';
+export { BETTER_SQLITE3_RANGE, SqliteUnavailableError } from './store/sqlite-unavailable-error.js';
 export {
   type ControlContext,
   type ControlReply,

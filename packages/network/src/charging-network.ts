@@ -11,8 +11,11 @@ import {
   type EventLogOptions,
   type EvNode,
   type Logger,
+  type Plugin,
+  type RunUntilCondition,
   type Simulation,
   type SimulationReport,
+  VirtualClock,
 } from '@evcharging/core';
 import {
   type ChargingPointEnginePlugin,
@@ -41,8 +44,17 @@ export interface ChargingNetworkOptions {
   cps?: number | readonly CpSpec[];
   /** Seed of everything random in the network (default 1). */
   seed?: number | string;
-  /** Default a new VirtualClock; pass a RealClock to run in real time. */
+  /**
+   * Default a new VirtualClock starting at `start`; pass a RealClock to run in real time (or your
+   * own VirtualClock, with its own start).
+   */
   clock?: Clock;
+  /**
+   * When the simulated run begins, for the default VirtualClock: ms since the Unix epoch or an
+   * ISO-8601 time (default {@link DEFAULT_NETWORK_START}, 2026-01-01T06:00:00Z: the default arrival
+   * profile is almost empty before 06:00, so a run from midnight sees hours of nothing).
+   */
+  start?: number | string;
   /** A broker to use, or options for a new `MemoryBroker`. */
   broker?: MemoryBroker | MemoryBrokerOptions;
   /** Central's options (its CP list comes from `cps`). */
@@ -52,6 +64,14 @@ export interface ChargingNetworkOptions {
     telemetryIntervalMs?: number;
     /** When a supply without a target ends (default the engine's: a fixed 10 s). */
     policy?: SessionPolicy;
+    /**
+     * Your own plugins for each CP, added to its engine's node after the engine (they share its
+     * local bus, clock and transport; give them a `report` hook to add figures to the report).
+     *
+     * @example
+     * engine: { plugins: (cp) => [definePlugin({ name: 'meter', start: (ctx) => ctx.bus.on('cp.state', count) })] }
+     */
+    plugins?: (cp: NetworkCpSpec) => readonly Plugin[];
   };
   /** Monitor options, or false for engines without monitors (Central then ignores liveness). */
   monitor?:
@@ -76,10 +96,15 @@ export interface ChargingNetworkOptions {
   eventLog?: EventLogOptions;
 }
 
+/** A CP's spec with the network's defaults filled in. */
+export type NetworkCpSpec = Required<Pick<CpSpec, 'cp_id' | 'location' | 'price_eur_kwh' | 'kw'>> & CpSpec;
+
 /** One CP of the network: its spec, its engine and its monitor (each its own node). */
 export interface NetworkCp {
-  readonly spec: Required<Pick<CpSpec, 'cp_id' | 'location' | 'price_eur_kwh' | 'kw'>> & CpSpec;
+  readonly spec: NetworkCpSpec;
   readonly engine: ChargingPointEnginePlugin;
+  /** Your plugins on the engine's node (`engine.plugins`), in the order given. */
+  readonly plugins: readonly Plugin[];
   readonly monitor: ChargingPointMonitorPlugin | undefined;
   readonly engineNode: EvNode;
   readonly monitorNode: EvNode | undefined;
@@ -99,7 +124,11 @@ export interface ChargingNetwork {
   start(): Promise<void>;
   /** Lets `for` ms pass (instantly on a VirtualClock). */
   run(options: { for: number }): Promise<void>;
-  runUntil(predicate: () => boolean, options?: { timeoutMs?: number }): Promise<boolean>;
+  /**
+   * Lets time pass until `until` (a predicate, or a promise such as a driver's `done`) happened, or
+   * `timeoutMs` (default 60 s) of clock time passed; true when it happened (see `Simulation.runUntil`).
+   */
+  runUntil(until: RunUntilCondition, options?: { timeoutMs?: number }): Promise<boolean>;
   /** Adds a driver on node `driver/<driverId>` and starts it if the network runs. */
   addDriver(options: DriverClientOptions): Promise<DriverClient>;
   /** Stops a driver's node (a killed driver process); its store keeps its pending requests. */
@@ -108,6 +137,21 @@ export interface ChargingNetwork {
   catalog(): CpView[];
   stop(): Promise<void>;
   report(): NetworkReport;
+}
+
+/** Default start of a network's virtual time: 2026-01-01T06:00:00Z, when the default arrival profile's morning begins. */
+export const DEFAULT_NETWORK_START = Date.UTC(2026, 0, 1, 6);
+
+/** The start option as ms since the epoch; names the option when it is not a time. */
+function startTime(start: number | string | undefined): number {
+  if (start === undefined) return DEFAULT_NETWORK_START;
+  const ms = typeof start === 'number' ? start : Date.parse(start);
+  if (!Number.isFinite(ms)) {
+    throw new RangeError(
+      `createChargingNetwork: start must be ms since the epoch or an ISO-8601 time, got ${JSON.stringify(start)}`,
+    );
+  }
+  return ms;
 }
 
 const DEFAULTS = { location: (i: number) => `Site ${Math.floor(i / 10) + 1}`, price: 0.3, kw: 22 };
@@ -126,12 +170,15 @@ const DEFAULTS = { location: (i: number) => `Site ${Math.floor(i / 10) + 1}`, pr
  */
 export function createChargingNetwork(options: ChargingNetworkOptions = {}): ChargingNetwork {
   const seed = options.seed ?? 1;
+  if (options.clock && options.start !== undefined) {
+    throw new TypeError('createChargingNetwork: pass either clock or start (give your clock its own start)');
+  }
   const broker =
     options.broker instanceof MemoryBroker ? options.broker : new MemoryBroker(options.broker ?? {});
   const sim = createSimulation({
     broker,
     seed,
-    ...(options.clock ? { clock: options.clock } : {}),
+    clock: options.clock ?? new VirtualClock({ start: startTime(options.start) }),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.eventLog ? { eventLog: options.eventLog } : {}),
   });
@@ -175,8 +222,9 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
       ...((spec.policy ?? options.engine?.policy) ? { policy: spec.policy ?? options.engine?.policy } : {}),
       ...(spec.model ? { model: spec.model } : {}),
     });
-    const engineNode = sim.addNode(`engine/${spec.cp_id}`, [engine]);
-    cps.set(spec.cp_id, { spec, engine, monitor: undefined, engineNode, monitorNode: undefined });
+    const plugins = options.engine?.plugins?.(spec) ?? [];
+    const engineNode = sim.addNode(`engine/${spec.cp_id}`, [engine, ...plugins]);
+    cps.set(spec.cp_id, { spec, engine, plugins, monitor: undefined, engineNode, monitorNode: undefined });
   }
   if (withMonitors) {
     for (const cp of cps.values()) {
@@ -264,9 +312,9 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
       await network.start();
       await sim.run(runOptions);
     },
-    async runUntil(predicate, runOptions) {
+    async runUntil(until, runOptions) {
       await network.start();
-      return sim.runUntil(predicate, runOptions);
+      return sim.runUntil(until, runOptions);
     },
     async addDriver(driverOptions) {
       const driver = addDriverNode(driverOptions);

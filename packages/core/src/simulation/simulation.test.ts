@@ -192,6 +192,33 @@ describe('createSimulation', () => {
     await sim.stop();
   });
 
+  it('runUntil waits for a promise: stops when it settles (fulfilled or rejected), else at the timeout', async () => {
+    const sim = createSimulation({ broker: new TinyBroker(), logger: silentLogger() });
+    sim.addNode('cp-1', [flappingCp('CP-001')]);
+    const fifth = new Promise<number>((resolve) => {
+      const timer = sim.clock.setInterval(() => {
+        if (sim.eventLog.count >= 5) {
+          timer.cancel();
+          resolve(sim.eventLog.count);
+        }
+      }, 500);
+    });
+    expect(await sim.runUntil(fifth, { timeoutMs: 60_000 })).toBe(true);
+    expect(await fifth).toBe(5);
+    expect(sim.report().simulated_ms).toBe(5_000);
+
+    const failing = sim.clock.sleep(1_500).then(() => {
+      throw new Error('driver gave up');
+    });
+    expect(await sim.runUntil(failing, { timeoutMs: 60_000 })).toBe(true);
+    await expect(failing).rejects.toThrow('driver gave up');
+    expect(sim.report().simulated_ms).toBe(6_500);
+
+    expect(await sim.runUntil(new Promise(() => {}), { timeoutMs: 2_000 })).toBe(false);
+    expect(sim.report().simulated_ms).toBe(8_500);
+    await sim.stop();
+  });
+
   it('keeps the last figures of a removed node, and refuses duplicate or unknown node ids', async () => {
     const sim = createSimulation({ broker: new TinyBroker(), logger: silentLogger() });
     sim.addNode('cp-1', [flappingCp('CP-001')]);

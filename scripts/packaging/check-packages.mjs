@@ -3,16 +3,21 @@
 // - publint and @arethetypeswrong/cli (ESM-only profile: these packages have no CommonJS entry);
 // - what those tools do not look at: a LICENSE file, no workspace-only `@evcharging/source`
 //   export condition, no `workspace:` range, no source map shipped or referenced.
-// Usage: node scripts/packaging/check-packages.mjs <folder of .tgz files>
+// Usage: node scripts/packaging/check-packages.mjs [folder of .tgz files]
+// (without a folder it packs every package into a temporary one first; needs `pnpm build`).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const folder = process.argv[2];
+const repository = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let folder = process.argv[2];
 if (!folder) {
-  console.error('usage: check-packages.mjs <folder of .tgz files>');
-  process.exit(2);
+  folder = mkdtempSync(join(tmpdir(), 'evcharging-packs-'));
+  const packer = join(repository, 'scripts', 'packaging', 'pack-packages.sh');
+  execFileSync('bash', [packer, folder], { stdio: ['ignore', 'ignore', 'inherit'] });
+  process.on('exit', () => rmSync(folder, { recursive: true, force: true }));
 }
 const tarballs = readdirSync(folder)
   .filter((f) => f.endsWith('.tgz'))
@@ -42,6 +47,19 @@ for (const tarball of tarballs) {
     const pkgText = readFileSync(join(root, 'package.json'), 'utf8');
     const pkg = JSON.parse(pkgText);
     if (!files.includes('./LICENSE')) problems.push(`${name}: no LICENSE file`);
+    // publishConfig.exports replaces exports on publish: it must offer every subpath and condition
+    // the workspace's exports do, less the workspace-only source condition.
+    const source = JSON.parse(
+      readFileSync(join(repository, 'packages', pkg.name.split('/')[1], 'package.json'), 'utf8'),
+    );
+    const expected = JSON.stringify(source.exports, (key, value) =>
+      key === '@evcharging/source' ? undefined : value,
+    );
+    if (JSON.stringify(pkg.exports) !== expected) {
+      problems.push(
+        `${name}: published exports ${JSON.stringify(pkg.exports)} differ from the workspace's ${expected}`,
+      );
+    }
     if (pkgText.includes('@evcharging/source')) {
       // Scripts may mention it (they only run inside the repository); exports must not.
       if (JSON.stringify(pkg.exports).includes('@evcharging/source'))
@@ -54,7 +72,10 @@ for (const tarball of tarballs) {
     }
     for (const file of files) {
       if (file.endsWith('.map')) problems.push(`${name}: ships ${file}`);
-      if (/\.(js|d\.ts)$/.test(file) && readFileSync(join(root, file), 'utf8').includes('sourceMappingURL=')) {
+      if (
+        /\.(js|d\.ts)$/.test(file) &&
+        readFileSync(join(root, file), 'utf8').includes('sourceMappingURL=')
+      ) {
         problems.push(`${name}: ${file} references a source map that is not shipped`);
       }
     }

@@ -23,7 +23,8 @@ mkdirSync(dest, { recursive: true });
 let count = 0;
 for (const readme of readmes) {
   const lines = readFileSync(readme, 'utf8').split('\n');
-  const name = relative(root, readme) === 'README.md' ? 'root' : relative(join(root, 'packages'), readme).split('/')[0];
+  const name =
+    relative(root, readme) === 'README.md' ? 'root' : relative(join(root, 'packages'), readme).split('/')[0];
   let block;
   let n = 0;
   for (let i = 0; i < lines.length; i++) {
@@ -39,7 +40,9 @@ for (const readme of readmes) {
     }
     if (line.startsWith('```')) {
       if (!['run', 'check', 'fragment'].includes(block.mode)) {
-        console.error(`${relative(root, readme)}:${block.start}: mode must be run, check or fragment, not ${block.mode}`);
+        console.error(
+          `${relative(root, readme)}:${block.start}: mode must be run, check or fragment, not ${block.mode}`,
+        );
         process.exit(2);
       }
       if (block.mode !== 'fragment') {
@@ -49,7 +52,10 @@ for (const readme of readmes) {
         const file = `${name}-${n}${test ? '.test' : ''}.ts`;
         const header = `// Extracted from ${relative(root, readme)}:${block.start} (${block.mode}).\n`;
         // Each example is its own module (top-level await, no clashes between files).
-        writeFileSync(join(dest, file), `${header}${text}\n${/^\s*(import|export)\s/m.test(text) ? '' : 'export {};\n'}`);
+        writeFileSync(
+          join(dest, file),
+          `${header}${text}\n${/^\s*(import|export)\s/m.test(text) ? '' : 'export {};\n'}`,
+        );
         console.log(`${test ? 'test' : block.mode} ${file} ${relative(root, readme)}:${block.start}`);
         count++;
       }

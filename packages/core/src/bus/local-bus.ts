@@ -16,8 +16,9 @@ export interface LocalBusEvents {}
 // export is the factory itself.
 const mitt = mittImport as unknown as typeof mittImport.default;
 
-type EventMap = LocalBusEvents & Record<string, unknown>;
-type EventName = keyof EventMap & string;
+/** Every event of a node's bus: the declared {@link LocalBusEvents}, and any other name with an unknown payload. */
+export type LocalBusEventMap = LocalBusEvents & Record<string, unknown>;
+type EventName = keyof LocalBusEventMap & string;
 
 /**
  * A typed mitt emitter per node. Unlike raw mitt, a throwing handler is logged and does not stop
@@ -30,10 +31,10 @@ export class LocalBus {
 
   constructor(private readonly logger?: Logger) {}
 
-  on<E extends EventName>(event: E, handler: (payload: EventMap[E]) => void): () => void {
+  on<E extends EventName>(event: E, handler: (payload: LocalBusEventMap[E]) => void): () => void {
     const safe: Handler<unknown> = (payload) => {
       try {
-        handler(payload as EventMap[E]);
+        handler(payload as LocalBusEventMap[E]);
       } catch (error) {
         this.logger?.error({ err: error, event }, 'local bus handler failed');
       }
@@ -50,12 +51,12 @@ export class LocalBus {
     return () => this.remove(event, handler as Handler<never>, safe);
   }
 
-  off<E extends EventName>(event: E, handler: (payload: EventMap[E]) => void): void {
+  off<E extends EventName>(event: E, handler: (payload: LocalBusEventMap[E]) => void): void {
     const safe = this.wrapped.get(event)?.get(handler as Handler<never>)?.[0];
     if (safe) this.remove(event, handler as Handler<never>, safe);
   }
 
-  emit<E extends EventName>(event: E, payload: EventMap[E]): void {
+  emit<E extends EventName>(event: E, payload: LocalBusEventMap[E]): void {
     this.emitter.emit(event, payload);
   }
 

@@ -59,7 +59,7 @@ const HASH_BATCH = 64 * 1024;
 /**
  * Every message published in a simulation, in publish order, with a running SHA-256 over all of
  * them: two runs are the same run when their hashes are equal. The hash covers each entry's time,
- * node, topic, key and value in a compact binary encoding ({@link EntryEncoder}: equal exactly when
+ * node, topic, key and value in a compact binary encoding (`EntryEncoder`: equal exactly when
  * the values' JSON texts are), so hashing a message costs no JSON text. Full entries are kept only
  * for the most recent `keep` messages, so a city-scale run costs a few hundred hashed bytes per
  * message, not its memory.

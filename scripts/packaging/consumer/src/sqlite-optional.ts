@@ -9,6 +9,7 @@ try {
   throw new Error('openCentralStore("sqlite:///./central.db") did not fail without better-sqlite3');
 } catch (error) {
   if (!(error instanceof SqliteUnavailableError)) throw error;
-  if (!/npm install better-sqlite3@/.test(error.message)) throw new Error(`unhelpful message: ${error.message}`);
+  if (!/npm install better-sqlite3@/.test(error.message))
+    throw new Error(`unhelpful message: ${error.message}`);
   console.log(`as expected: ${error.message}`);
 }

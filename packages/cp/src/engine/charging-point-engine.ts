@@ -18,11 +18,9 @@ import {
 import type { CpStateChange } from '../bus-events.js';
 import { formatHealthAnswer, oneLine, type ProbeResult } from '../health/health-answer.js';
 import { HealthServer } from '../health/health-server.js';
-import { constantAcModel } from '../models/constant-ac-model.js';
-import type { CpModel } from '../models/cp-model.js';
-import { MemoryOutbox } from '../outbox/memory-outbox.js';
-import type { InflightSession, TicketOutbox } from '../outbox/ticket-outbox.js';
+import type { InflightSession } from '../outbox/ticket-outbox.js';
 import { type CpEvent, cpStateMachine, IllegalTransitionError } from './cp-state-machine.js';
+import { type EngineSettings, engineSettings, newEngineStats } from './engine-settings.js';
 import type {
   ChargingPointEngineOptions,
   ChargingPointEnginePlugin,
@@ -31,7 +29,7 @@ import type {
   SupplySessionView,
 } from './engine-types.js';
 import { FaultSchedule } from './fault-schedule.js';
-import { fixedDuration, limitsFor, type SessionPolicy } from './session-policy.js';
+import { limitsFor } from './session-policy.js';
 import { SupplyRun } from './supply-run.js';
 import { SupplySession, ticketOf } from './supply-session.js';
 import { TicketPublisher } from './ticket-publisher.js';
@@ -46,17 +44,6 @@ export type {
 
 type Lifecycle = 'created' | 'started' | 'stopped';
 
-function pluginName(prefix: string, cpId: string): string {
-  return `${prefix}/${cpId.replace(/[^a-z0-9@/._-]/gi, '_')}`;
-}
-
-function positive(cpId: string, option: string, value: number): number {
-  if (!(Number.isFinite(value) && value > 0)) {
-    throw new RangeError(`chargingPointEngine("${cpId}"): ${option} must be a positive number, got ${value}`);
-  }
-  return value;
-}
-
 /**
  * One charging point's engine: the state machine, commands from Central, the supply in progress
  * (a {@link SupplyRun}), tickets (a {@link TicketPublisher}), the model's faults (a
@@ -65,16 +52,7 @@ function positive(cpId: string, option: string, value: number): number {
 class ChargingPointEngine implements ChargingPointEnginePlugin {
   readonly name: string;
   readonly cpId: string;
-  private readonly kw: number;
-  private readonly price: number;
-  private readonly intervalMs: number;
-  private readonly policy: SessionPolicy;
-  private readonly model: CpModel;
-  private readonly groupId: string;
-  private readonly outbox: TicketOutbox;
-  private readonly healthOptions: EngineHealthServerOptions | undefined;
-  private readonly retryMs: number;
-
+  private readonly settings: EngineSettings;
   private lifecycle: Lifecycle = 'created';
   private current: CpState = 'DISCONNECTED';
   private transport!: Transport;
@@ -93,42 +71,12 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
   private early: CentralCommand[] | undefined = [];
   /** Every publish and outbox write, in program order: keeps per-CP order on the wire and on disk. */
   private chain: Promise<void> = Promise.resolve();
-  private readonly counters: EngineStats = {
-    commands: 0,
-    rejectedCommands: 0,
-    ignoredCommands: 0,
-    duplicateCommands: 0,
-    sessionsStarted: 0,
-    sessionsEnded: 0,
-    energyKwh: 0,
-    revenueEur: 0,
-    faults: 0,
-    transitions: 0,
-    telemetrySent: 0,
-    ticketsPublished: 0,
-    publishFailures: 0,
-  };
+  private readonly counters = newEngineStats();
 
   constructor(options: ChargingPointEngineOptions) {
-    if (typeof options.cpId !== 'string' || options.cpId.length === 0) {
-      throw new TypeError('chargingPointEngine: cpId must be a non-empty string');
-    }
-    this.cpId = options.cpId;
-    this.name = options.name ?? pluginName('cp-engine', options.cpId);
-    this.kw = positive(this.cpId, 'kw', options.kw ?? 22);
-    const price = options.priceEurKwh ?? 0.3;
-    if (!(Number.isFinite(price) && price >= 0)) {
-      throw new RangeError(`chargingPointEngine("${this.cpId}"): priceEurKwh must be >= 0, got ${price}`);
-    }
-    this.price = price;
-    this.intervalMs = positive(this.cpId, 'telemetryIntervalMs', options.telemetryIntervalMs ?? 1000);
-    this.policy = options.policy ?? fixedDuration(10);
-    this.model = options.model ?? constantAcModel(this.kw);
-    this.groupId = options.groupId ?? `cp-engine-${this.cpId}`;
-    this.outbox = options.outbox ?? new MemoryOutbox();
-    const port = options.healthServer?.port;
-    this.healthOptions = port === undefined || port === null ? undefined : options.healthServer;
-    this.retryMs = positive(this.cpId, 'outboxRetryMs', options.outboxRetryMs ?? 5000);
+    this.settings = engineSettings(options);
+    this.cpId = this.settings.cpId;
+    this.name = this.settings.name;
   }
 
   get state(): CpState {
@@ -159,16 +107,16 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
     this.bus = ctx.bus;
     this.tickets = new TicketPublisher({
       cpId: this.cpId,
-      outbox: this.outbox,
+      outbox: this.settings.outbox,
       clock: this.clock,
       logger: this.logger,
       counters: this.counters,
-      retryMs: this.retryMs,
+      retryMs: this.settings.outboxRetryMs,
       publish: (ticket) => this.transport.publish('cp.session_end', ticket),
       enqueue: (task) => this.enqueue(task),
     });
-    if (this.model.faults) {
-      this.faults = new FaultSchedule(this.model.faults, ctx.random.fork('faults'), this.clock, {
+    if (this.settings.model.faults) {
+      this.faults = new FaultSchedule(this.settings.model.faults, ctx.random.fork('faults'), this.clock, {
         fault: (reason) => {
           if (!cpStateMachine.can(this.current, 'fault_detected')) return false;
           this.fault(reason);
@@ -177,14 +125,14 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
         repair: () => void this.clearFault('fault repaired'),
       });
     }
-    const left = await this.outbox.load();
+    const left = await this.settings.outbox.load();
     this.subscription = await this.transport.subscribe(
       'central.commands',
-      { group: this.groupId, key: this.cpId },
+      { group: this.settings.groupId, key: this.cpId },
       (command) => this.handleCommand(command),
     );
-    if (this.healthOptions) {
-      const server = this.healthServerFor(this.healthOptions);
+    if (this.settings.healthServer) {
+      const server = this.healthServerFor(this.settings.healthServer);
       try {
         await server.listen();
       } catch (error) {
@@ -224,7 +172,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
   }
 
   report(): Record<string, unknown> {
-    return { cp_id: this.cpId, state: this.current, model: this.model.name, ...this.counters };
+    return { cp_id: this.cpId, state: this.current, model: this.settings.model.name, ...this.counters };
   }
 
   whenIdle(): Promise<void> {
@@ -245,7 +193,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
     );
     this.countTicket(ticket);
     this.lastSessionId = ticket.session_id;
-    this.enqueue(() => this.outbox.add(ticket));
+    this.enqueue(() => this.settings.outbox.add(ticket));
     return `engine connected; session ${ticket.session_id} was interrupted at ${ticket.end_time} after ${ticket.energy_kwh} kWh`;
   }
 
@@ -400,12 +348,17 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
       this.cpId,
       payload,
       now,
-      this.price,
-      limitsFor(this.policy, payload),
+      this.settings.priceEurKwh,
+      limitsFor(this.settings.policy, payload),
     );
     const run = new SupplyRun(
       session,
-      { cpId: this.cpId, clock: this.clock, model: this.model, intervalMs: this.intervalMs },
+      {
+        cpId: this.cpId,
+        clock: this.clock,
+        model: this.settings.model,
+        intervalMs: this.settings.telemetryIntervalMs,
+      },
       {
         telemetry: (message, snapshot) =>
           // One queued task per tick: each costs a closure and two promises.
@@ -414,7 +367,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
               await this.transport.publish('cp.telemetry', message);
               this.counters.telemetrySent++;
             } finally {
-              await this.outbox.saveInflight(snapshot);
+              await this.settings.outbox.saveInflight(snapshot);
             }
           }),
         ended: (cause, reason) => {
@@ -432,7 +385,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
     this.counters.sessionsStarted++;
     run.start();
     const snapshot = session.snapshot(now);
-    this.enqueue(() => this.outbox.saveInflight(snapshot));
+    this.enqueue(() => this.settings.outbox.saveInflight(snapshot));
   }
 
   /** Ends the supply: final energy, ticket into the outbox, then published. The caller transitions. */

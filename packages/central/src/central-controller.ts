@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { type CentralMonitorApi, definePlugin, type Plugin } from '@evcharging/core';
 import type { FastifyInstance } from 'fastify';
+import type { CentralEventStream } from './central-events.js';
 import { CentralService, type CentralSettings, type OperatorResult } from './central-service.js';
 import { type CpDefinition, checkCpDefinitions, loadCpDefinitions } from './config/cp-definitions.js';
 import { CentralDashboardSource } from './dashboard/central-dashboard-source.js';
-import { tapCentralStore } from './dashboard/central-store-tap.js';
 import { type DashboardSettings, registerDashboard } from './dashboard/register-dashboard.js';
 import type { CentralReport } from './domain/central-report.js';
 import type { CpRegistryView } from './domain/cp-registry.js';
@@ -82,6 +82,8 @@ export interface CentralControllerOptions {
 export interface CentralController extends Plugin {
   /** The monitor protocol, for in-process monitors (simulations). */
   readonly api: CentralMonitorApi;
+  /** Everything Central announces: CP and session changes, decided requests, audited actions. */
+  readonly events: CentralEventStream;
   readonly registry: CpRegistryView;
   readonly store: CentralStore;
   readonly metrics: CentralMetrics;
@@ -128,10 +130,8 @@ export function centralController(options: CentralControllerOptions = {}): Centr
     if (!(value > 0)) throw new RangeError(`centralController: ${field} must be > 0, got ${value}`);
   }
   const store = options.store ?? new MemoryCentralStore();
-  // Central writes through the tap, so the dashboard's log hears of denials and operator actions.
   // Refusals past a rate are counted, not recorded one by one (http/audit-refusal-limit.ts).
   const audit = limitAuditRefusals(store);
-  const tap = tapCentralStore(audit.store);
   let dashboardSource: CentralDashboardSource | undefined;
   let service: CentralService | undefined;
   let http: FastifyInstance | undefined;
@@ -146,7 +146,7 @@ export function centralController(options: CentralControllerOptions = {}): Centr
   return definePlugin({
     name: options.name ?? 'central',
     register(ctx) {
-      ctx.container.register(CENTRAL_TOKENS.Store, { useValue: tap.store });
+      ctx.container.register(CENTRAL_TOKENS.Store, { useValue: audit.store });
       ctx.container.register(CENTRAL_TOKENS.Settings, { useValue: settings });
       const metrics = new CentralMetrics();
       metrics.countBacklogWith(() => ctx.transport.stats().backlog);
@@ -167,7 +167,7 @@ export function centralController(options: CentralControllerOptions = {}): Centr
           homePage: options.http.homePage ?? dashboard === false,
         });
         if (dashboard !== false) {
-          dashboardSource = new CentralDashboardSource({ central, bus: ctx.bus, clock: ctx.clock, tap });
+          dashboardSource = new CentralDashboardSource({ central, clock: ctx.clock });
           await registerDashboard(http, {
             ...dashboard,
             source: dashboardSource,
@@ -205,6 +205,9 @@ export function centralController(options: CentralControllerOptions = {}): Centr
     },
     get api() {
       return running().api;
+    },
+    get events() {
+      return running().events;
     },
     get registry() {
       return running().cps;

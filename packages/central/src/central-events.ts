@@ -1,9 +1,10 @@
-import type { CpState } from '@evcharging/core';
-import type { SessionStatus } from './store/central-store.js';
+import type { CpState, EventStream } from '@evcharging/core';
+import type { AuditEntry, RequestRecord, SessionStatus } from './store/central-store.js';
 
-/** A CP's registry entry changed (state, telemetry, liveness, ...). */
+/** A CP's registry entry changed (state, telemetry, liveness, operator stop). */
 export interface CpChangedEvent {
   cp_id: string;
+  /** The state shown for it now. */
   state: CpState;
 }
 
@@ -15,10 +16,21 @@ export interface SessionChangedEvent {
   status: SessionStatus;
 }
 
-// Central's events on its node's local bus, for dashboards and SSE streams.
-declare module '@evcharging/core' {
-  interface LocalBusEvents {
-    'central.cp.changed': CpChangedEvent;
-    'central.session.changed': SessionChangedEvent;
-  }
+/**
+ * Everything Central announces, on one typed stream (`central.events`): the dashboard, the
+ * network helper and tests listen here; nothing listens to Central any other way.
+ *
+ * @example
+ * central.events.on('session.changed', ({ session_id, status }) => console.log(session_id, status));
+ * central.events.on('request.decided', (r) => { if (r.decision === 'denied') console.log(r.reason); });
+ */
+export interface CentralEvents {
+  'cp.changed': CpChangedEvent;
+  'session.changed': SessionChangedEvent;
+  /** A driver request was decided, accepted or denied (a redelivered one is not decided again). */
+  'request.decided': RequestRecord;
+  /** An action entered the audit trail: operator commands, registrations, refusals. */
+  audit: AuditEntry;
 }
+
+export type CentralEventStream = EventStream<CentralEvents>;

@@ -278,6 +278,32 @@ describe('requests and sessions', () => {
     expect(h.central.report().requests.duplicates).toBe(2);
   });
 
+  it("starts a session only on the engine's SUPPLYING status; telemetry read first carries figures, not the start", async () => {
+    await start();
+    await connect('CP-001');
+    await request('req-t', 'CP-001');
+    const sessionId = sessionOf('req-t');
+    // Kafka keeps order per topic, not across topics: telemetry may be read before the status.
+    await h.publish('cp.telemetry', {
+      cp_id: 'CP-001',
+      kw: 22,
+      kwh: 0.1,
+      euros: 0.03,
+      session_id: sessionId,
+    });
+    await h.settle();
+    expect(h.central.service.session(sessionId)).toMatchObject({
+      status: 'accepted',
+      energy_kwh: 0.1,
+      start_time: null,
+    });
+    expect(h.updatesFor('req-t').at(-1)).toMatchObject({ status: 'in_progress', kwh: 0.1 });
+    await h.publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING', session_id: sessionId });
+    await h.settle();
+    expect(h.central.service.session(sessionId)?.status).toBe('supplying');
+    expect(h.central.service.session(sessionId)?.start_time).not.toBeNull();
+  });
+
   it('fails a session whose CP never starts supplying, and stops the engine in case', async () => {
     await start({ startTimeoutMs: 3000 });
     await connect('CP-001');
@@ -297,7 +323,7 @@ describe('requests and sessions', () => {
     expect(h.central.registry.get('CP-001')).toMatchObject({ state: 'ACTIVATED', session_id: null });
   });
 
-  it('counts an engine ticket that says fault as a failed session, even before the FAULT status', async () => {
+  it('counts an engine ticket ended by a fault as a failed session, even before the FAULT status', async () => {
     await start();
     await connect('CP-001');
     await request('req-f', 'CP-001');
@@ -311,6 +337,7 @@ describe('requests and sessions', () => {
       end_time: isoTime(h.clock.now()),
       energy_kwh: 0.5,
       total_cost_eur: 0.15,
+      ended_by: 'fault',
       reason: 'fault: overheating',
     });
     await h.publish('cp.status', { cp_id: 'CP-001', state: 'FAULT', reason: 'overheating' });
@@ -325,22 +352,87 @@ describe('requests and sessions', () => {
     expect(h.central.report().sessions).toMatchObject({ completed: 0, failed: 1 });
   });
 
-  it('drops invalid messages with a count, and keeps working', async () => {
+  it.each([
+    ['target_energy', 'completed'],
+    ['duration', 'completed'],
+    ['vehicle_full', 'completed'],
+    ['central', 'completed'],
+    ['fault', 'failed'],
+    ['shutdown', 'failed'],
+    ['interrupted', 'failed'],
+  ] as const)(
+    'decides the outcome of a ticket ended by %s from ended_by alone: %s',
+    async (cause, outcome) => {
+      await start();
+      await connect('CP-001');
+      await request('req-e', 'CP-001');
+      const sessionId = sessionOf('req-e');
+      await h.publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING', session_id: sessionId });
+      await h.publish('cp.session_end', {
+        cp_id: 'CP-001',
+        driver_id: 'driver-a',
+        session_id: sessionId,
+        start_time: isoTime(h.clock.now()),
+        end_time: isoTime(h.clock.now()),
+        energy_kwh: 1,
+        total_cost_eur: 0.3,
+        ended_by: cause,
+        // The text says nothing Central could match: only ended_by decides.
+        reason: 'see ended_by',
+      });
+      await h.settle();
+      expect(statuses('req-e')).toEqual(['accepted', outcome]);
+      expect(h.central.service.session(sessionId)?.status).toBe(outcome);
+    },
+  );
+
+  it("completes an original engine's ticket (no ended_by), whatever its free-text reason says", async () => {
     await start();
     await connect('CP-001');
-    // The memory broker validates at publish; a Kafka peer might not: call the handler's path via
-    // a broker that does not validate.
-    const { MemoryBroker } = await import('@evcharging/transport-memory');
-    await h.stop();
-    const broker = new MemoryBroker({ validate: false });
-    h = await startCentral({ broker });
-    await h.wire.publish('driver.requests', { request_id: 'req-x' } as never);
-    await h.wire.publish('cp.telemetry', { cp_id: 'CP-001', kw: -5, euros: 'a lot' } as never);
+    await request('req-o', 'CP-001');
+    const sessionId = sessionOf('req-o');
+    await h.publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING' });
+    await h.publish('cp.session_end', {
+      cp_id: 'CP-001',
+      driver_id: 'driver-a',
+      session_id: sessionId,
+      start_time: isoTime(h.clock.now()),
+      end_time: isoTime(h.clock.now()),
+      energy_kwh: 2,
+      total_cost_eur: 0.6,
+      reason: 'fault: the words do not decide',
+    });
     await h.settle();
-    expect(h.central.report().messages.rejected).toEqual({ 'driver.requests': 1, 'cp.telemetry': 1 });
+    expect(statuses('req-o')).toEqual(['accepted', 'completed']);
+  });
+
+  it('never sees an invalid message: the transport rejects it at the boundary with its reasons', async () => {
+    await start();
+    await connect('CP-001');
+    await expect(h.wire.publish('driver.requests', { request_id: 'req-x' } as never)).rejects.toThrow(
+      /\/driver_id.*\/cp_id|\/cp_id.*\/driver_id/,
+    );
+    await expect(
+      h.wire.publish('cp.telemetry', { cp_id: 'CP-001', kw: -5, euros: 'a lot' } as never),
+    ).rejects.toThrow(/\/kw.*\/euros/);
+    await h.settle();
+    expect(h.central.report().messages.in['driver.requests']).toBeUndefined();
     expect(h.updates).toEqual([]);
     await request('req-ok', 'CP-404');
     expect(statuses('req-ok')).toEqual(['denied']);
+  });
+
+  it("reports what its transport rejected on its behalf (a Kafka consumer's dead letters)", async () => {
+    await start();
+    const rejected = { 'cp.telemetry': 3 };
+    const transport = h.node.transport;
+    const stats = transport.stats.bind(transport);
+    transport.stats = () => ({ ...stats(), rejected });
+    expect(h.central.report().messages.rejected).toEqual(rejected);
+    const metrics = await h.central.metrics.registry.metrics();
+    expect(metrics).toContain(
+      'evcharging_central_messages_total{topic="cp.telemetry",direction="rejected"} 3',
+    );
   });
 });
 

@@ -23,6 +23,7 @@ import {
   type PendingRequest,
 } from './driver-state-store.js';
 import './driver-events.js';
+import { type FollowedOutcome, RequestFollower } from './request-follower.js';
 import { type DriverRequestSpec, loadRequestsFile } from './requests-file.js';
 
 export interface DriverClientOptions {
@@ -69,17 +70,15 @@ export interface DriverClient extends Plugin {
   summary(): DriverSummary;
 }
 
-interface Follower {
+/** A request the driver follows, with what it needs to report the outcome. */
+interface Followed {
   readonly pending: PendingRequest;
+  /** Sent by an earlier run of this driver: its outcome is reported as late. */
   readonly resume: boolean;
-  /** Ticket and reason fields gathered from every update so far. */
-  info: Partial<DriverUpdate>;
-  /** Set once a terminal status arrived and the driver waits for the ticket. */
-  terminal?: DriverOutcome;
-  timer?: TimerHandle;
   resolve(result: DriverResult | undefined): void;
 }
 
+/** Requests given up on by timeout whose outcome is still taken when it arrives. */
 const LATE_LIMIT = 100;
 
 /**
@@ -120,9 +119,7 @@ export function driverClient(options: DriverClientOptions): DriverClient {
   let ctx: PluginContext | undefined;
   let requests: readonly DriverRequestSpec[] = [];
   let state: DriverState = { version: 1, driver_id: driverId, cursor: 0, round: 0, pending: [], results: [] };
-  const followers = new Map<string, Follower>();
-  /** Requests given up on by timeout whose outcome may still arrive. */
-  const late = new Map<string, PendingRequest>();
+  let follower: RequestFollower<Followed> | undefined;
   let subscription: Subscription | undefined;
   let stopped = false;
   let loopDone: Promise<void> = Promise.resolve();
@@ -172,33 +169,14 @@ export function driverClient(options: DriverClientOptions): DriverClient {
       ? `${r.cp_id} completed: ${r.energy_kwh.toFixed(2)} kWh, €${(r.total_cost_eur ?? 0).toFixed(2)}`
       : `${r.cp_id} ${r.status}${r.reason ? `: ${r.reason}` : ''}`;
 
-  const armTimer = (follower: Follower, ms: number): void => {
-    follower.timer?.cancel();
-    follower.timer = ctx!.clock.setTimeout(() => {
-      follower.timer = undefined;
-      if (follower.terminal) finish(follower, follower.terminal);
-      else finish(follower, 'timeout');
-    }, ms);
-  };
-
-  const finish = (follower: Follower, status: DriverOutcome): void => {
-    follower.timer?.cancel();
-    followers.delete(follower.pending.request_id);
-    const result = resultOf(follower.pending, status, follower.info);
-    if (follower.resume) result.late = true;
-    if (status === 'timeout') {
-      late.set(follower.pending.request_id, follower.pending);
-      if (late.size > LATE_LIMIT) late.delete(late.keys().next().value!);
-    }
-    follower.resolve(result);
-  };
-
   const follow = (pending: PendingRequest, resume: boolean): Promise<DriverResult | undefined> =>
-    new Promise((resolve) => {
-      const follower: Follower = { pending, resume, info: {}, resolve };
-      followers.set(pending.request_id, follower);
-      armTimer(follower, timeoutMs);
-    });
+    new Promise((resolve) => follower!.follow(pending.request_id, { pending, resume, resolve }));
+
+  const onOutcome = ({ pending, resume, resolve }: Followed, outcome: FollowedOutcome): void => {
+    const result = resultOf(pending, outcome.status, outcome.info);
+    if (resume) result.late = true;
+    resolve(result);
+  };
 
   const record = async (result: DriverResult): Promise<void> => {
     state.pending = state.pending.filter((p) => p.request_id !== result.request_id);
@@ -210,8 +188,8 @@ export function driverClient(options: DriverClientOptions): DriverClient {
     ctx!.bus.emit('driver.result', { driverId, result, finished, total });
   };
 
+  /** A terminal update for a request given up on by timeout: it replaces the timeout's result. */
   const lateOutcome = async (pending: PendingRequest, update: DriverUpdate): Promise<void> => {
-    late.delete(pending.request_id);
     const result = resultOf(pending, update.status as DriverOutcome, update);
     result.late = true;
     const i = state.results.findIndex((r) => r.request_id === pending.request_id);
@@ -228,18 +206,23 @@ export function driverClient(options: DriverClientOptions): DriverClient {
   };
 
   /**
-   * A ticket for a request already reported: Central sends one more terminal update when a
-   * session's ticket reaches it after the outcome (it gave up on a CP that then supplied, during a
-   * broker outage or after its own restart). The result of that request (same session) takes the
-   * ticket's figures; the same ticket again changes nothing, so no session is ever counted twice.
+   * An update for a request this driver no longer follows (nor took as a late outcome). It may be a
+   * ticket for a request already reported: Central sends one more terminal update when a session's
+   * ticket reaches it after the outcome (it gave up on a CP that then supplied, during a broker
+   * outage or after its own restart). The result of that request (same session) takes the ticket's
+   * figures; the same ticket again changes nothing, so no session is ever counted twice. Any other
+   * update is only logged.
    */
-  const ticketAfterOutcome = async (update: DriverUpdate): Promise<boolean> => {
-    if (!TERMINAL_STATUSES.has(update.status) || !hasTicket(update) || update.session_id === undefined) {
-      return false;
-    }
-    const i = state.results.findIndex((r) => r.request_id === update.request_id);
+  const ticketAfterOutcome = async (update: DriverUpdate): Promise<void> => {
+    const i =
+      TERMINAL_STATUSES.has(update.status) && hasTicket(update) && update.session_id !== undefined
+        ? state.results.findIndex((r) => r.request_id === update.request_id)
+        : -1;
     const old = state.results[i];
-    if (!old || (old.session_id !== undefined && old.session_id !== update.session_id)) return false;
+    if (!old || (old.session_id !== undefined && old.session_id !== update.session_id)) {
+      ctx!.logger.debug({ update }, 'update for a request this driver is not following');
+      return;
+    }
     const status = update.status as DriverOutcome;
     if (
       old.status === status &&
@@ -247,7 +230,7 @@ export function driverClient(options: DriverClientOptions): DriverClient {
       old.energy_kwh === update.energy_kwh &&
       old.total_cost_eur === update.total_cost_eur
     ) {
-      return true; // the same ticket again
+      return; // the same ticket again
     }
     const result: DriverResult = { ...old, status, finished_at: isoTime(ctx!.clock.now()), late: true };
     if (update.reason !== undefined) result.reason = update.reason;
@@ -263,40 +246,13 @@ export function driverClient(options: DriverClientOptions): DriverClient {
       finished: state.results.length,
       total: options.loop ? state.results.length : requests.length,
     });
-    return true;
   };
 
   const onUpdate = async (update: DriverUpdate): Promise<void> => {
     if (update.driver_id !== driverId) return;
     ctx!.bus.emit('driver.update', { driverId, update });
-    const follower = followers.get(update.request_id);
-    if (!follower) {
-      const pending = late.get(update.request_id);
-      if (pending && TERMINAL_STATUSES.has(update.status)) await lateOutcome(pending, update);
-      else if (!(await ticketAfterOutcome(update))) {
-        ctx!.logger.debug({ update }, 'update for a request this driver is not following');
-      }
-      return;
-    }
-    for (const [field, value] of Object.entries(update)) {
-      if (value !== undefined) (follower.info as Record<string, unknown>)[field] = value;
-    }
-    if (TERMINAL_STATUSES.has(update.status)) {
-      const status = update.status as DriverOutcome;
-      if (status === 'completed' && !hasTicket(update) && ticketGraceMs > 0) {
-        follower.terminal = status;
-        armTimer(follower, ticketGraceMs);
-      } else {
-        finish(follower, status);
-      }
-    } else if (follower.terminal) {
-      if (hasTicket(update)) finish(follower, follower.terminal);
-    } else {
-      if (update.status === 'in_progress' && update.kwh !== undefined) {
-        ctx!.logger.debug({ request_id: update.request_id, kw: update.kw, kwh: update.kwh }, 'charging');
-      }
-      armTimer(follower, timeoutMs);
-    }
+    const late = follower!.handle(update);
+    if (late) await late;
   };
 
   const publishRequest = (pending: PendingRequest): Promise<void> =>
@@ -326,10 +282,8 @@ export function driverClient(options: DriverClientOptions): DriverClient {
     try {
       await publishRequest(pending);
     } catch (error) {
-      const follower = followers.get(pending.request_id);
-      if (stopped || !follower) return undefined;
-      follower.info.reason = `could not send the request: ${error instanceof Error ? error.message : String(error)}`;
-      finish(follower, 'failed');
+      const reason = `could not send the request: ${error instanceof Error ? error.message : String(error)}`;
+      if (stopped || !follower!.fail(pending.request_id, reason)) return undefined;
     }
     c.logger.debug({ request_id: pending.request_id, cp_id: spec.cp_id }, 'request sent');
     c.bus.emit('driver.request_sent', {
@@ -412,6 +366,23 @@ export function driverClient(options: DriverClientOptions): DriverClient {
       // Follow what an earlier run left pending before any update can arrive.
       state.runs = (state.runs ?? 0) + 1;
       ids = context.random.fork(`run-${state.runs}`);
+      follower = new RequestFollower<Followed>({
+        clock: context.clock,
+        timeoutMs,
+        ticketGraceMs,
+        onOutcome,
+        onProgress: (_, update) => {
+          if (update.status === 'in_progress' && update.kwh !== undefined) {
+            context.logger.debug(
+              { request_id: update.request_id, kw: update.kw, kwh: update.kwh },
+              'charging',
+            );
+          }
+        },
+        onLateOutcome: ({ pending }, update) => lateOutcome(pending, update),
+        lateLimit: LATE_LIMIT,
+        onUnfollowed: ticketAfterOutcome,
+      });
       await save();
       resumed = state.pending.map((pending) => follow(pending, true));
       if (state.pending.length > 0) {
@@ -434,11 +405,7 @@ export function driverClient(options: DriverClientOptions): DriverClient {
         wake.resolve();
         wake = undefined;
       }
-      for (const follower of [...followers.values()]) {
-        follower.timer?.cancel();
-        followers.delete(follower.pending.request_id);
-        follower.resolve(undefined);
-      }
+      for (const followed of follower?.stop() ?? []) followed.resolve(undefined);
       await loopDone;
       await subscription?.unsubscribe();
       resolveDone([...state.results]);

@@ -208,4 +208,14 @@ describe('driverFleet', () => {
     ]);
     expect(fleet.stats()).toMatchObject({ arrivals: 1, requests: 2, denied: 1, accepted: 1 });
   });
+
+  it('rejects timings it cannot follow requests with, naming the option', () => {
+    expect(() => driverFleet({ answerTimeoutMs: 0 })).toThrow(
+      'driverFleet: answerTimeoutMs must be a finite number > 0, got 0',
+    );
+    expect(() => driverFleet({ ticketGraceMs: -1 })).toThrow(
+      'driverFleet: ticketGraceMs must be a finite number >= 0, got -1',
+    );
+    expect(() => driverFleet({ maxAttempts: 0 })).toThrow('driverFleet: maxAttempts must be >= 1, got 0');
+  });
 });

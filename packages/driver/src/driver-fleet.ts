@@ -1,6 +1,5 @@
 import {
   type CpStatus,
-  type DriverUpdate,
   definePlugin,
   isoTime,
   type Plugin,
@@ -12,7 +11,7 @@ import {
 import { type ArrivalModel, timeOfDayArrivals } from './arrival-model.js';
 import { type CpChoicePolicy, type CpView, chooserFor } from './cp-choice.js';
 import { checkLogNormal, type LogNormal, sampleLogNormal } from './distribution.js';
-import { hasTicket, TERMINAL_STATUSES } from './driver-result.js';
+import { type FollowedOutcome, type OutcomeInfo, RequestFollower } from './request-follower.js';
 
 /** Session energy drivers ask for, kWh: median 18, most between 11 and 30. */
 export const DEFAULT_ENERGY_KWH: LogNormal = Object.freeze({ median: 18, sigma: 0.5, min: 3, max: 75 });
@@ -118,24 +117,7 @@ interface Trip {
   cpId?: string;
   /** CPs already tried by this trip (a denied CP is not asked again). */
   tried: string[];
-  accepted: boolean;
-  terminal?: 'completed' | 'failed' | 'denied';
-  info: Partial<DriverUpdate>;
-  /** Give up at this time unless an update moves it. */
-  deadline: number;
-  timer?: TimerHandle;
-  timerAt: number;
 }
-
-/** Fields of an update worth keeping for the trip's record. */
-const OUTCOME_FIELDS = [
-  'reason',
-  'session_id',
-  'start_time',
-  'end_time',
-  'energy_kwh',
-  'total_cost_eur',
-] as const;
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -184,11 +166,18 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
   const maxArrivals = options.maxArrivals ?? Number.POSITIVE_INFINITY;
   const tripLimit = options.tripLimit ?? 1_000_000;
   if (!(maxAttempts >= 1)) throw new RangeError(`driverFleet: maxAttempts must be >= 1, got ${maxAttempts}`);
+  if (!(answerTimeoutMs > 0) || !Number.isFinite(answerTimeoutMs)) {
+    throw new RangeError(`driverFleet: answerTimeoutMs must be a finite number > 0, got ${answerTimeoutMs}`);
+  }
+  if (!(ticketGraceMs >= 0) || !Number.isFinite(ticketGraceMs)) {
+    throw new RangeError(`driverFleet: ticketGraceMs must be a finite number >= 0, got ${ticketGraceMs}`);
+  }
 
   let ctx: PluginContext | undefined;
   let random: { arrivals: Random; drivers: Random; choice: Random } | undefined;
   const idle = [...driverIds];
-  const inFlight = new Map<string, Trip>();
+  /** Follows the current request of every trip in flight. */
+  let follower: RequestFollower<Trip> | undefined;
   const waiting = new Set<TimerHandle>();
   /** CPs this fleet has a request on: never sent a second driver. */
   const claimed = new Set<string>();
@@ -256,10 +245,6 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
       targetKwh: round(sampleLogNormal(r, energy), 3),
       durationS: Math.round(sampleLogNormal(r, dwell)),
       tried: [],
-      accepted: false,
-      info: {},
-      deadline: 0,
-      timerAt: 0,
     };
     stats.in_flight++;
     void attempt(trip);
@@ -292,13 +277,9 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
     trip.requestId = requestId;
     trip.cpId = cp.cp_id;
     trip.tried.push(cp.cp_id);
-    trip.accepted = false;
-    trip.terminal = undefined;
-    trip.info = {};
     claimed.add(cp.cp_id);
-    inFlight.set(requestId, trip);
+    follower!.follow(requestId, trip);
     stats.requests++;
-    setDeadline(trip, c.clock.now() + answerTimeoutMs);
     try {
       await c.transport.publish('driver.requests', {
         request_id: requestId,
@@ -310,64 +291,31 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
       });
     } catch (error) {
       if (stopped) return;
-      release(trip);
-      end(
-        trip,
-        'failed',
+      follower!.fail(
+        requestId,
         `could not send the request: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   };
 
-  /** Moves the trip's deadline; the timer is only re-armed when the deadline comes earlier. */
-  const setDeadline = (trip: Trip, at: number): void => {
-    trip.deadline = at;
-    if (trip.timer && trip.timerAt <= at) return;
-    trip.timer?.cancel();
-    armTimer(trip);
-  };
-
-  const armTimer = (trip: Trip): void => {
-    const c = ctx!;
-    trip.timerAt = trip.deadline;
-    trip.timer = c.clock.setTimeout(
-      () => {
-        trip.timer = undefined;
-        if (stopped || !trip.requestId || inFlight.get(trip.requestId) !== trip) return;
-        if (c.clock.now() < trip.deadline) {
-          armTimer(trip);
-          return;
-        }
-        release(trip);
-        if (trip.terminal) settle(trip, trip.terminal);
-        else
-          end(
-            trip,
-            'timeout',
-            trip.accepted ? 'no outcome within the dwell time' : `no answer within ${answerTimeoutMs} ms`,
-          );
-      },
-      Math.max(0, trip.deadline - c.clock.now()),
-    );
-  };
-
-  const release = (trip: Trip): void => {
-    trip.timer?.cancel();
-    trip.timer = undefined;
-    if (trip.requestId) inFlight.delete(trip.requestId);
-    if (trip.cpId) claimed.delete(trip.cpId);
-  };
-
-  const settle = (trip: Trip, status: 'completed' | 'failed' | 'denied'): void => {
+  /** The current request of a trip reached its outcome: the trip ends, or tries again when denied. */
+  const onOutcome = (trip: Trip, { status, info, accepted }: FollowedOutcome): void => {
+    claimed.delete(trip.cpId!);
     if (status === 'denied') {
       stats.denied++;
-      retryLater(trip, 'denied', trip.info.reason ?? 'denied');
+      retryLater(trip, 'denied', info.reason ?? 'denied');
+    } else if (status === 'timeout') {
+      end(
+        trip,
+        'timeout',
+        accepted ? 'no outcome within the dwell time' : `no answer within ${answerTimeoutMs} ms`,
+      );
     } else {
-      end(trip, status, trip.info.reason);
+      end(trip, status, info.reason, info);
     }
   };
 
-  const end = (trip: Trip, status: TripOutcome, reason: string | undefined): void => {
+  const end = (trip: Trip, status: TripOutcome, reason: string | undefined, info?: OutcomeInfo): void => {
     const c = ctx!;
     stats.trips[status]++;
     stats.in_flight--;
@@ -385,52 +333,16 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
       record.cp_id = trip.cpId!;
     }
     if (reason !== undefined) record.reason = reason;
-    if (status === 'completed' || status === 'failed') {
+    if (info && (status === 'completed' || status === 'failed')) {
       for (const field of ['session_id', 'start_time', 'end_time', 'energy_kwh', 'total_cost_eur'] as const) {
-        const value = trip.info[field];
+        const value = info[field];
         if (value !== undefined) (record as unknown as Record<string, unknown>)[field] = value;
       }
-      stats.energy_kwh += trip.info.energy_kwh ?? 0;
-      stats.cost_eur += trip.info.total_cost_eur ?? 0;
+      stats.energy_kwh += info.energy_kwh ?? 0;
+      stats.cost_eur += info.total_cost_eur ?? 0;
     }
     if (finished.length < tripLimit) finished.push(record);
     idle.push(trip.driverId);
-  };
-
-  const onUpdate = (update: DriverUpdate): void => {
-    const trip = inFlight.get(update.request_id);
-    if (!trip || stopped) return;
-    const now = ctx!.clock.now();
-    for (const field of OUTCOME_FIELDS) {
-      const value = update[field];
-      if (value !== undefined) (trip.info as Record<string, unknown>)[field] = value;
-    }
-    if (TERMINAL_STATUSES.has(update.status)) {
-      const status = update.status as 'completed' | 'failed' | 'denied';
-      if (status === 'completed' && !hasTicket(update) && ticketGraceMs > 0) {
-        trip.terminal = status;
-        setDeadline(trip, now + ticketGraceMs);
-        return;
-      }
-      release(trip);
-      settle(trip, status);
-      return;
-    }
-    if (trip.terminal) {
-      if (hasTicket(update)) {
-        release(trip);
-        settle(trip, trip.terminal);
-      }
-      return;
-    }
-    if (!trip.accepted) {
-      // Accepted (or already in progress): the session may last the whole dwell time.
-      trip.accepted = true;
-      stats.accepted++;
-      setDeadline(trip, Math.max(trip.deadline, now + trip.durationS * 1000 + sessionGraceMs));
-    }
-    // Progress: the deadline is the later of the session's and "no news for answerTimeoutMs".
-    if (now + answerTimeoutMs > trip.deadline) setDeadline(trip, now + answerTimeoutMs);
   };
 
   const fleet: DriverFleet = definePlugin({
@@ -450,8 +362,24 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
         drivers: context.random.fork('drivers'),
         choice: context.random.fork('choice'),
       };
+      const requests = new RequestFollower<Trip>({
+        clock: context.clock,
+        timeoutMs: answerTimeoutMs,
+        ticketGraceMs,
+        // Accepted: the session may last the whole dwell time.
+        sessionWindowMs: (trip) => trip.durationS * 1000 + sessionGraceMs,
+        onAccepted: () => {
+          stats.accepted++;
+        },
+        onOutcome,
+      });
+      follower = requests;
       const group = options.group ?? `${context.nodeId}-fleet`;
-      subscriptions.push(await context.transport.subscribe('driver.updates', { group }, onUpdate));
+      subscriptions.push(
+        await context.transport.subscribe('driver.updates', { group }, (update) => {
+          if (!stopped) requests.handle(update);
+        }),
+      );
       if (!options.catalog) {
         subscriptions.push(
           await context.transport.subscribe(
@@ -483,7 +411,7 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
       arrivalTimer?.cancel();
       for (const timer of waiting) timer.cancel();
       waiting.clear();
-      for (const trip of inFlight.values()) trip.timer?.cancel();
+      follower?.stop();
       for (const s of subscriptions) await s.unsubscribe();
       subscriptions = [];
     },

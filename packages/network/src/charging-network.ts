@@ -256,9 +256,6 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
     ]),
   );
   const changed = new Set<string>(views.keys());
-  centralNode.bus.on('central.cp.changed', ({ cp_id }) => {
-    changed.add(cp_id);
-  });
   const currentViews = (): Iterable<CpView> => {
     if (!centralApi) return [];
     for (const id of changed) {
@@ -305,6 +302,11 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
         started = true;
         await centralNode.start();
         centralApi = central.api;
+        // Every CP is re-read at the first choice (`changed` holds them all), so what Central
+        // announced while starting needs no replay.
+        central.events.on('cp.changed', ({ cp_id }) => {
+          changed.add(cp_id);
+        });
       }
       await sim.start();
     },

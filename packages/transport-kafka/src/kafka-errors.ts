@@ -55,3 +55,8 @@ export function connectError(
     { cause: error },
   );
 }
+
+/** An error's message for a reason text (a dead letter's header, a log line); anything else as a string. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,19 +1,10 @@
-import {
-  type Clock,
-  count,
-  type Envelope,
-  keyOf,
-  type Logger,
-  type MessageHandler,
-  type TimerHandle,
-  type TopicName,
-  type TransportStats,
-  validate,
-} from '@evcharging/core';
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
-import { DLQ_HEADERS, deadLetterRecord, deadLetterTopic } from './dead-letter.js';
-import { isTransientKafkaError } from './kafka-errors.js';
+import type { Clock, Logger, MessageHandler, TimerHandle, TopicName, TransportStats } from '@evcharging/core';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { ConsumerLag } from './consumer-lag.js';
+import { DeadLetterWriter, type SendDeadLetters } from './dead-letter-writer.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
+import { type Checkpoint, MemberWaits } from './member-waits.js';
+import { RecordDelivery } from './record-delivery.js';
 import { retryRetriable } from './topic-admin.js';
 
 export interface KafkaSubscriptionDeps {
@@ -33,7 +24,7 @@ export interface KafkaSubscriptionDeps {
    * Sends records to a dead-letter topic (raw bytes, no validation) in one produce request;
    * resolves once the broker acknowledged all of them.
    */
-  readonly sendDeadLetters: (topic: string, records: Message[]) => Promise<void>;
+  readonly sendDeadLetters: SendDeadLetters;
 }
 
 /** Partitions of a brand-new group and the log-end offsets they start from. */
@@ -42,102 +33,76 @@ interface NewGroupStart {
   readonly ends: ReadonlyMap<number, string>;
 }
 
-/** Resolves the offsets of finished messages and heartbeats the group. */
-type Checkpoint = () => Promise<void>;
-
-/** A record to dead-letter, waiting to leave with the other dead letters of its batch. */
-interface DeadLetter {
-  readonly message: KafkaMessage;
-  readonly record: Message;
-  readonly reason: string;
-  /** Handler attempts made; 0 when the record never reached the handler (invalid). */
-  readonly attempts: number;
-  /** Size estimate of the record on the wire, bytes. */
-  readonly bytes: number;
-}
-
-/** What became of one record: finished (true), not finished as we are stopping (false), or to dead-letter. */
-type Outcome = boolean | DeadLetter;
-
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
 const RELAUNCH_MIN_MS = 1_000;
 const RELAUNCH_MAX_MS = 30_000;
 
 /**
  * One `subscribe()` call on Kafka: a kafkajs consumer in its own group, restarted whenever kafkajs
- * gives up on it. Messages are validated, filtered by key, handed to the handler with bounded
- * retries, and only then marked done; the offsets of done messages are committed after each batch
- * (at-least-once). Invalid records and records whose handler kept failing go to `<topic>.dlq`.
+ * gives up on it. Each fetched batch goes record by record through {@link RecordDelivery}
+ * (validation, key filter, the handler with bounded retries); a record is marked done only then,
+ * and the offsets of done records are committed after each batch (at-least-once). Invalid records
+ * and records whose handler kept failing go to `<topic>.dlq` through {@link DeadLetterWriter};
+ * {@link ConsumerLag} keeps the member's lag for `stats().backlog`.
+ *
+ * @example
+ * const subscription = new KafkaSubscription({ kafka, admin, topic: 'cp.telemetry', kafkaTopic: 'p.cp.telemetry',
+ *   groupId: 'p.central.cp.telemetry', key: undefined, fromBeginning: false, handler, options, clock, logger,
+ *   counters, sendDeadLetters });
+ * await subscription.start(); // joined: messages published from now on arrive
+ * subscription.lag();
+ * await subscription.stop();
  */
 export class KafkaSubscription {
   private consumer: Consumer | undefined;
-  private assignment: readonly number[] = [];
   private joinedOnce = false;
   private stopped = false;
   private relaunchTimer: TimerHandle | undefined;
   private relaunchDelayMs = RELAUNCH_MIN_MS;
-  private readonly sleepers = new Set<() => void>();
-  /** Next offset to handle per partition (the first of the batch in hand, then past each record). */
-  private readonly positions = new Map<number, number>();
-  /** Log end per partition: the latest of the fetches' high watermarks and the periodic read. */
-  private readonly ends = new Map<number, number>();
-  private lagTimer: TimerHandle | undefined;
-  private refreshing = false;
   private readonly log: Logger;
   private readonly checkpointMs: number;
+  private readonly consumerLag: ConsumerLag;
+  private readonly waits: MemberWaits;
+  private readonly deadLetters: DeadLetterWriter;
+  private readonly delivery: RecordDelivery;
 
   constructor(private readonly deps: KafkaSubscriptionDeps) {
-    this.log = deps.logger.child({ topic: deps.kafkaTopic, group: deps.groupId });
-    this.checkpointMs = Math.min(
-      250,
-      Math.max(10, Math.floor(deps.options.consumer.heartbeatIntervalMs / 3)),
-    );
+    const { admin, topic, kafkaTopic, groupId, clock, counters, options } = deps;
+    const log = deps.logger.child({ topic: kafkaTopic, group: groupId });
+    this.log = log;
+    this.checkpointMs = Math.min(250, Math.max(10, Math.floor(options.consumer.heartbeatIntervalMs / 3)));
+    this.consumerLag = new ConsumerLag({ admin, kafkaTopic, groupId, clock, log });
+    this.waits = new MemberWaits({
+      clock,
+      heartbeatIntervalMs: options.consumer.heartbeatIntervalMs,
+      isStopped: () => this.stopped,
+    });
+    this.deadLetters = new DeadLetterWriter({
+      topic,
+      kafkaTopic,
+      groupId,
+      send: deps.sendDeadLetters,
+      maxBatchMessages: options.producer.maxBatchMessages,
+      maxBatchBytes: options.producer.maxBatchBytes,
+      waits: this.waits,
+      clock,
+      log,
+      counters,
+    });
+    this.delivery = new RecordDelivery({
+      topic,
+      key: deps.key,
+      handler: deps.handler,
+      retry: options.handlerRetry,
+      deadLetters: this.deadLetters,
+      waits: this.waits,
+      log,
+      counters,
+    });
   }
 
-  /**
-   * Consumer lag of this member: records between its position and the log end, summed over the
-   * partitions it is assigned. The position moves at every checkpoint and batch end (nothing per
-   * record); the log end with each fetch and every `consumer.lagRefreshMs` (a slow consumer busy
-   * with an old batch fetches nothing new); a partition it has had no batch of yet counts from the
-   * group's committed offset, read with the log end.
-   */
+  /** Consumer lag of this member, in records (see {@link ConsumerLag}). */
   lag(): number {
-    let lag = 0;
-    for (const partition of this.assignment) {
-      const position = this.positions.get(partition);
-      const end = this.ends.get(partition);
-      if (position !== undefined && end !== undefined && end > position) lag += end - position;
-    }
-    return lag;
-  }
-
-  /** Reads the log end of the topic's partitions (one request), so the lag sees a flood. */
-  private async refreshEnds(): Promise<void> {
-    if (this.refreshing || this.stopped) return;
-    this.refreshing = true;
-    try {
-      const { admin, kafkaTopic, groupId } = this.deps;
-      const offsets = await admin.fetchTopicOffsets(kafkaTopic);
-      for (const { partition, high } of offsets) this.advanceEnd(partition, Number(high));
-      // A partition this member has not had a batch of yet (waiting behind a slow one): its
-      // position is the group's committed offset.
-      if (this.assignment.some((p) => !this.positions.has(p))) {
-        const [committed] = await admin.fetchOffsets({ groupId, topics: [kafkaTopic] });
-        for (const { partition, offset } of committed?.partitions ?? []) {
-          if (Number(offset) >= 0 && !this.positions.has(partition))
-            this.positions.set(partition, Number(offset));
-        }
-      }
-    } catch (error) {
-      this.log.debug({ err: error }, 'could not read the log end for the consumer lag');
-    } finally {
-      this.refreshing = false;
-    }
-  }
-
-  private advanceEnd(partition: number, end: number): void {
-    if (end > (this.ends.get(partition) ?? -1)) this.ends.set(partition, end);
+    return this.consumerLag.total();
   }
 
   /** Joins the group; resolves once the group has assigned partitions, so messages will arrive. */
@@ -146,9 +111,7 @@ export class KafkaSubscription {
     const consumer = await this.launch();
     if (newGroup) await this.pinNewGroup(consumer, newGroup);
     const every = this.deps.options.consumer.lagRefreshMs;
-    if (every > 0 && !this.stopped) {
-      this.lagTimer = this.deps.clock.setInterval(() => void this.refreshEnds(), every);
-    }
+    if (every > 0 && !this.stopped) this.consumerLag.refreshEvery(every);
   }
 
   /** Leaves the group cleanly (no ghost member delays the next join) and stops delivery. */
@@ -156,8 +119,8 @@ export class KafkaSubscription {
     if (this.stopped) return;
     this.stopped = true;
     this.relaunchTimer?.cancel();
-    this.lagTimer?.cancel();
-    for (const wake of [...this.sleepers]) wake();
+    this.consumerLag.stop();
+    this.waits.wakeAll();
     const consumer = this.consumer;
     this.consumer = undefined;
     if (consumer) {
@@ -203,7 +166,8 @@ export class KafkaSubscription {
     // Partitions this member already fetches from: move their position too (the first fetch may
     // have resolved the log end a moment later than the snapshot).
     for (const { partition, offset } of offsets) {
-      if (this.assignment.includes(partition)) consumer.seek({ topic: kafkaTopic, partition, offset });
+      if (this.consumerLag.assignment.includes(partition))
+        consumer.seek({ topic: kafkaTopic, partition, offset });
     }
   }
 
@@ -222,14 +186,15 @@ export class KafkaSubscription {
     let timer: TimerHandle | undefined;
     const joined = new Promise<void>((resolve, reject) => {
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        this.assignment = payload.memberAssignment[kafkaTopic] ?? [];
+        const assignment = payload.memberAssignment[kafkaTopic] ?? [];
+        this.consumerLag.assign(assignment);
         this.relaunchDelayMs = RELAUNCH_MIN_MS;
-        if (this.assignment.length === 0) {
+        if (assignment.length === 0) {
           this.log.warn(
             { memberId: payload.memberId },
             'joined the group without partitions (more members than partitions)',
           );
-        } else this.log.debug({ partitions: this.assignment }, 'joined the group');
+        } else this.log.debug({ partitions: assignment }, 'joined the group');
         this.joinedOnce = true;
         resolve();
       });
@@ -302,30 +267,25 @@ export class KafkaSubscription {
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     const { partition } = batch;
     const { clock } = this.deps;
-    this.advanceEnd(partition, Number(batch.highWatermark));
+    const lag = this.consumerLag;
+    lag.sawLogEnd(partition, Number(batch.highWatermark));
     const first = batch.messages[0];
-    if (first) this.positions.set(partition, Number(first.offset));
-    const { maxBatchMessages, maxBatchBytes } = this.deps.options.producer;
+    if (first) lag.moveTo(partition, Number(first.offset));
     // kafkajs' resolveOffset does Long arithmetic and heartbeat() allocates promises: per message
     // they cost as much as the handling itself. So finished offsets are resolved, and the group
     // heartbeated, every few hundred ms, before any wait, and when the batch ends.
     let done: string | undefined;
     /** The last record handled, filtered out or waiting in `letters`. */
     let processed: string | undefined;
-    let letters: DeadLetter[] = [];
-    let letterBytes = 0;
     const checkpoint: Checkpoint = async () => {
       if (done !== undefined) resolveOffset(done);
       done = undefined;
       await heartbeat();
     };
+    const letters = this.deadLetters.batch(partition, checkpoint);
     /** Writes the waiting dead letters; then everything processed so far is done. */
     const flush = async (): Promise<boolean> => {
-      if (letters.length > 0) {
-        if (!(await this.writeDeadLetters(partition, letters, checkpoint))) return false;
-        letters = [];
-        letterBytes = 0;
-      }
+      if (!(await letters.write())) return false;
       if (processed !== undefined) done = processed;
       return true;
     };
@@ -334,24 +294,20 @@ export class KafkaSubscription {
       if (isStale()) return;
       for (const message of batch.messages) {
         if (this.stopped || !isRunning()) return;
-        let outcome = this.process(partition, message, checkpoint);
+        let outcome = this.delivery.deliver(partition, message, checkpoint);
         if (typeof outcome === 'object' && 'then' in outcome) outcome = await outcome;
         // Not done means we are stopping mid-retry: leave it unresolved, it is redelivered later.
         if (outcome === false) return;
         if (outcome !== true) {
           // A dead letter that would make the request too large goes in the next one.
-          const full =
-            letters.length >= maxBatchMessages ||
-            (letters.length > 0 && letterBytes + outcome.bytes > maxBatchBytes);
-          if (full && !(await flush())) return;
-          letters.push(outcome);
-          letterBytes += outcome.bytes;
+          if (!letters.hasRoomFor(outcome) && !(await flush())) return;
+          letters.add(outcome);
         }
         processed = message.offset;
-        if (letters.length === 0) done = processed;
+        if (letters.isEmpty) done = processed;
         if (clock.now() >= nextCheckpoint) {
           if (!(await flush())) return;
-          this.positions.set(partition, Number(processed) + 1);
+          lag.moveTo(partition, Number(processed) + 1);
           await checkpoint();
           nextCheckpoint = clock.now() + this.checkpointMs;
           // A seek (see pinNewGroup) made the rest of this batch stale: it is fetched again.
@@ -362,318 +318,7 @@ export class KafkaSubscription {
     } finally {
       // Never past a dead letter the broker has not acknowledged: that record is redelivered.
       if (done !== undefined) resolveOffset(done);
-      if (processed !== undefined) this.positions.set(partition, Number(processed) + 1);
+      if (processed !== undefined) lag.moveTo(partition, Number(processed) + 1);
     }
   }
-
-  /**
-   * Handles one record; true once it needs no further delivery (handled or filtered out), the
-   * dead letter to write when it is invalid or its handler kept failing, false when the
-   * subscription stopped first. Synchronous while the handler is, so the common case allocates
-   * no promise.
-   */
-  private process(
-    partition: number,
-    message: KafkaMessage,
-    checkpoint: Checkpoint,
-  ): Outcome | Promise<Outcome> {
-    const { topic, key: wantedKey } = this.deps;
-    const recordKey = message.key ? message.key.toString('utf8') : undefined;
-    if (wantedKey !== undefined && recordKey !== undefined && recordKey !== wantedKey) return true;
-    const raw = message.value;
-    if (!raw || raw.length === 0) return this.reject(partition, message, 'empty value');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw.toString('utf8'));
-    } catch (error) {
-      return this.reject(partition, message, `invalid JSON: ${errorText(error)}`);
-    }
-    const checked = validate(topic, parsed);
-    if (!checked.ok) return this.reject(partition, message, `schema: ${checked.reasons.join('; ')}`);
-    const key = recordKey ?? keyOf(topic, checked.value);
-    if (wantedKey !== undefined && key !== wantedKey) return true;
-    const envelope: Envelope<TopicName> = {
-      topic,
-      key,
-      value: checked.value,
-      ts: Number(message.timestamp),
-      headers: decodeHeaders(message.headers),
-      partition,
-      offset: Number(message.offset),
-      attempt: 1,
-    };
-    let result: void | Promise<void>;
-    try {
-      result = this.deps.handler(checked.value, envelope);
-    } catch (error) {
-      return this.retry(envelope, message, raw, error, checkpoint);
-    }
-    if (result && typeof result.then === 'function') {
-      return result.then(
-        () => this.delivered(),
-        (error: unknown) => this.retry(envelope, message, raw, error, checkpoint),
-      );
-    }
-    return this.delivered();
-  }
-
-  private delivered(): true {
-    count(this.deps.counters.delivered, this.deps.topic);
-    return true;
-  }
-
-  /** The slow path after a failed attempt: back off, try again, dead-letter after the last attempt. */
-  private async retry(
-    first: Envelope<TopicName>,
-    message: KafkaMessage,
-    raw: Buffer,
-    firstError: unknown,
-    checkpoint: Checkpoint,
-  ): Promise<Outcome> {
-    const { maxAttempts } = this.deps.options.handlerRetry;
-    const partition = first.partition!;
-    let error = firstError;
-    for (let attempt = 1; ; attempt++) {
-      if (attempt >= maxAttempts) {
-        const reason = `handler failed after ${attempt} attempts: ${errorText(error)}`;
-        this.log.error({ err: error, partition, offset: message.offset }, 'dead-lettering a message');
-        return this.deadLetter(partition, message, reason, attempt);
-      }
-      this.log.warn({ err: error, attempt, partition, offset: message.offset }, 'handler failed; retrying');
-      if (!(await this.pause(this.backoff(attempt), checkpoint))) return false;
-      // A retry gets a fresh copy, in case the failed attempt mutated the value.
-      const value = JSON.parse(raw.toString('utf8')) as Envelope<TopicName>['value'];
-      try {
-        await this.deps.handler(value, { ...first, value, attempt: attempt + 1 });
-        return this.delivered();
-      } catch (next) {
-        error = next;
-      }
-    }
-  }
-
-  private reject(partition: number, message: KafkaMessage, reason: string): DeadLetter {
-    count(this.deps.counters.rejected, this.deps.topic);
-    this.log.warn({ partition, offset: message.offset, reason }, 'invalid message; dead-lettering it');
-    return this.deadLetter(partition, message, reason, 0);
-  }
-
-  private deadLetter(partition: number, message: KafkaMessage, reason: string, attempts: number): DeadLetter {
-    const { kafkaTopic, groupId, clock } = this.deps;
-    const record = deadLetterRecord(
-      { topic: kafkaTopic, partition, group: groupId, message },
-      reason,
-      attempts,
-      clock.now(),
-    );
-    return { message, record, reason, attempts, bytes: recordBytes(record) };
-  }
-
-  /** A dead letter is finished: count the ones whose handler failed (invalid ones were counted as rejected). */
-  private finishedDeadLetter(letter: DeadLetter): void {
-    if (letter.attempts > 0) count(this.deps.counters.deadLettered, this.deps.topic);
-  }
-
-  /**
-   * Writes a batch's dead letters in one produce request, until the broker acknowledges them or
-   * the subscription stops (kafkajs retries each try too). A permanent refusal (one record plus
-   * our headers over the broker's size limit, say) sends each record on its own instead, so only
-   * the refused one is handled as {@link writeDeadLetter} says.
-   */
-  private async writeDeadLetters(
-    partition: number,
-    letters: readonly DeadLetter[],
-    checkpoint: Checkpoint,
-  ): Promise<boolean> {
-    const dlq = deadLetterTopic(this.deps.kafkaTopic);
-    for (let delay = 500; !this.stopped; ) {
-      // Outside any try: an error of the checkpoint (the group rebalancing) goes up to kafkajs.
-      const failed = await this.heartbeatWhile(
-        this.deps.sendDeadLetters(
-          dlq,
-          letters.map((l) => l.record),
-        ),
-        checkpoint,
-      );
-      if (!failed) {
-        for (const letter of letters) this.finishedDeadLetter(letter);
-        return true;
-      }
-      const { error } = failed;
-      const where = {
-        err: error,
-        partition,
-        offsets: `${letters[0]!.message.offset}..${letters.at(-1)!.message.offset}`,
-        records: letters.length,
-        dlq,
-      };
-      if (!isTransientKafkaError(error)) {
-        this.log.warn(where, 'the dead-letter topic refused a request; writing its records one at a time');
-        for (const letter of letters) {
-          if (!(await this.writeDeadLetter(partition, letter, checkpoint))) return false;
-        }
-        return true;
-      }
-      this.log.error(where, 'could not write to the dead-letter topic; retrying');
-      if (!(await this.pause(delay, checkpoint))) return false;
-      delay = Math.min(delay * 2, 10_000);
-    }
-    return false;
-  }
-
-  /**
-   * Writes one dead letter until it succeeds or the subscription stops; kafkajs retries each try
-   * too. A permanent refusal (the record plus our headers is over the broker's size limit, say)
-   * must not hold the partition forever: the record is written once more without its value, and
-   * if even that is refused it is logged and let go.
-   */
-  private async writeDeadLetter(
-    partition: number,
-    letter: DeadLetter,
-    checkpoint: Checkpoint,
-  ): Promise<boolean> {
-    const { message, reason } = letter;
-    const dlq = deadLetterTopic(this.deps.kafkaTopic);
-    let record = letter.record;
-    for (let delay = 500; !this.stopped; ) {
-      // Outside any try: an error of the checkpoint (the group rebalancing) goes up to kafkajs.
-      const failed = await this.heartbeatWhile(this.deps.sendDeadLetters(dlq, [record]), checkpoint);
-      if (!failed) {
-        this.finishedDeadLetter(letter);
-        return true;
-      }
-      const { error } = failed;
-      const where = { err: error, partition, offset: message.offset, dlq };
-      if (!isTransientKafkaError(error)) {
-        if (record.value !== null && record.value !== undefined) {
-          this.log.error(where, 'the dead-letter topic refused the record; writing it without its value');
-          record = withoutValue(record, error);
-          continue;
-        }
-        this.log.error(
-          { ...where, reason },
-          'the dead-letter topic refused even the bare record; giving up on it',
-        );
-        this.finishedDeadLetter(letter);
-        return true;
-      }
-      this.log.error(where, 'could not write to the dead-letter topic; retrying');
-      if (!(await this.pause(delay, checkpoint))) return false;
-      delay = Math.min(delay * 2, 10_000);
-    }
-    return false;
-  }
-
-  /**
-   * Waits for a dead-letter request, checkpointing meanwhile: a large request queued behind others
-   * on the producer's connection can outlast the session timeout under load, and kafkajs sends a
-   * heartbeat only when asked. (The checkpoint resolves nothing past an unwritten dead letter.)
-   * Resolves with the request's error if it failed; a checkpoint's error (the group rebalancing)
-   * is thrown, never mistaken for the broker refusing the dead letter.
-   */
-  private async heartbeatWhile(
-    request: Promise<void>,
-    checkpoint: Checkpoint,
-  ): Promise<{ error: unknown } | undefined> {
-    let settled = false;
-    let failed: { error: unknown } | undefined;
-    const over = request.then(
-      () => {
-        settled = true;
-      },
-      (error: unknown) => {
-        settled = true;
-        failed = { error };
-      },
-    );
-    const slice = Math.max(50, Math.floor(this.deps.options.consumer.heartbeatIntervalMs / 2));
-    while (!settled) {
-      let timer: TimerHandle | undefined;
-      await Promise.race([
-        over,
-        new Promise<void>((resolve) => {
-          timer = this.deps.clock.setTimeout(resolve, slice);
-        }),
-      ]);
-      timer?.cancel();
-      if (!settled && !this.stopped) await checkpoint();
-    }
-    return failed;
-  }
-
-  private backoff(attempt: number): number {
-    const { initialBackoffMs, maxBackoffMs } = this.deps.options.handlerRetry;
-    return Math.min(initialBackoffMs * 2 ** (attempt - 1), maxBackoffMs);
-  }
-
-  /**
-   * Waits `ms`, checkpointing so that a long backoff costs neither the group membership nor the
-   * offsets of the messages finished before it. Resolves false as soon as the subscription stops.
-   * A rebalance surfaces as an error from the heartbeat and goes up to kafkajs, which rejoins; the
-   * unfinished message is then redelivered.
-   */
-  private async pause(ms: number, checkpoint: Checkpoint): Promise<boolean> {
-    await checkpoint();
-    const slice = Math.max(50, Math.floor(this.deps.options.consumer.heartbeatIntervalMs / 2));
-    for (let left = ms; left > 0 && !this.stopped; left -= slice) {
-      await this.sleep(Math.min(slice, left));
-      if (!this.stopped) await checkpoint();
-    }
-    return !this.stopped;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        timer.cancel();
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = this.deps.clock.setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
-  }
-}
-
-/** A record's size on the wire, roughly: key, value, headers and the per-record overhead. */
-function recordBytes(record: Message): number {
-  let bytes = 70 + byteLength(record.key) + byteLength(record.value);
-  for (const name in record.headers) {
-    const value = record.headers[name];
-    bytes +=
-      name.length + (Array.isArray(value) ? value.reduce((n, v) => n + byteLength(v), 0) : byteLength(value));
-  }
-  return bytes;
-}
-
-function byteLength(value: Buffer | string | null | undefined): number {
-  if (value === null || value === undefined) return 0;
-  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
-}
-
-/** The DLQ record minus its value, saying why and how big the value was. */
-function withoutValue(record: Message, error: unknown): Message {
-  const size = record.value === null || record.value === undefined ? 0 : Buffer.byteLength(record.value);
-  return {
-    ...record,
-    value: null,
-    headers: { ...record.headers, [DLQ_HEADERS.valueDropped]: `${size} bytes dropped: ${errorText(error)}` },
-  };
-}
-
-function decodeHeaders(headers: IHeaders | undefined): Readonly<Record<string, string>> {
-  if (!headers) return NO_HEADERS;
-  let out: Record<string, string> | undefined;
-  // for..in, not Object.entries: most records have no headers, and this runs for every record.
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    out ??= {};
-    out[name] = Array.isArray(value) ? value.map((v) => v.toString()).join(',') : value.toString();
-  }
-  return out ?? NO_HEADERS;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

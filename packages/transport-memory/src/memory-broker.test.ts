@@ -61,7 +61,7 @@ describe('MemoryBroker', () => {
       });
       const at = new Date(Date.UTC(2026, 0, 1, 8));
       await t.publish('central.commands', {
-        cmd: 'start_supply',
+        cmd: 'stop_cp',
         cp_id: 'CP-001',
         payload: { requested_at: at },
         scheduled_for: at,
@@ -69,7 +69,7 @@ describe('MemoryBroker', () => {
       await broker.drain();
       expect(got).toEqual([
         {
-          cmd: 'start_supply',
+          cmd: 'stop_cp',
           cp_id: 'CP-001',
           payload: { requested_at: '2026-01-01T08:00:00.000Z' },
           scheduled_for: '2026-01-01T08:00:00.000Z',

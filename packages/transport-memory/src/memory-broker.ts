@@ -50,7 +50,11 @@ export interface MemoryBrokerOptions {
    * share one object and must not mutate it.
    */
   jsonRoundTrip?: boolean;
-  /** Validate messages against the contracts at publish (default true). */
+  /**
+   * Validate messages against the contracts at publish (default true): handlers then receive only
+   * messages of their topic's type. Off, they receive whatever was published, unchecked: only for
+   * testing a transport itself, never for running plugins.
+   */
   validate?: boolean;
   /** Seeded fault injection per topic; needs `random`. */
   faults?: Partial<Record<TopicName, TopicFaults>>;

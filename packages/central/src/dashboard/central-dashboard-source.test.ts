@@ -1,9 +1,7 @@
 import { VirtualClock } from '@evcharging/core';
 import { advanceUntil } from '@evcharging/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryCentralStore } from '../store/memory-central-store.js';
 import { cpId, type DashboardNetwork, dashboardNetwork } from './__fixtures__/dashboard-network.js';
-import { tapCentralStore } from './central-store-tap.js';
 import type { DashboardChange, DashboardEvent } from './dashboard-source.js';
 
 let network: DashboardNetwork | undefined;
@@ -110,54 +108,5 @@ describe('CentralDashboardSource (real Central, engines and monitors, virtual ti
     await network.request(cpId(1));
     await clock.advance(3000);
     expect(changes.length).toBe(before);
-  });
-});
-
-describe('tapCentralStore', () => {
-  it('passes every call through and reports request and audit writes after they succeed', () => {
-    const store = new MemoryCentralStore();
-    const tap = tapCentralStore(store);
-    const seen: string[] = [];
-    const off = tap.on((write) =>
-      seen.push(write.kind === 'request' ? write.record.decision : write.entry.action),
-    );
-    tap.on(() => {
-      throw new Error('a broken listener');
-    });
-    tap.store.saveRequest({
-      request_id: 'req-1',
-      driver_id: 'd',
-      cp_id: 'CP-1',
-      received_at: '2026-01-01T00:00:00.000Z',
-      decision: 'denied',
-      reason: 'unknown CP',
-      session_id: null,
-    });
-    tap.store.transaction(() =>
-      tap.store.appendAudit({
-        ts: '2026-01-01T00:00:00.000Z',
-        who: 'operator',
-        source_address: '127.0.0.1',
-        action: 'cp.stop',
-        target: 'ALL',
-        outcome: 'ok',
-        detail: null,
-      }),
-    );
-    expect(seen).toEqual(['denied', 'cp.stop']);
-    expect(store.getRequest('req-1')?.reason).toBe('unknown CP');
-    expect(tap.store.listAudit().total).toBe(1);
-    expect(tap.store.kind).toBe(store.kind);
-    off();
-    tap.store.appendAudit({
-      ts: '2026-01-01T00:00:01.000Z',
-      who: 'operator',
-      source_address: '127.0.0.1',
-      action: 'cp.resume',
-      target: 'ALL',
-      outcome: 'ok',
-      detail: null,
-    });
-    expect(seen).toHaveLength(2);
   });
 });

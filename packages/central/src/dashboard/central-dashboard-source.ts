@@ -1,8 +1,8 @@
-import { type Clock, type CpState, isoTime, type LocalBus } from '@evcharging/core';
+import { type Clock, type CpState, isoTime } from '@evcharging/core';
 import type { CpChangedEvent, SessionChangedEvent } from '../central-events.js';
 import type { CentralService } from '../central-service.js';
 import type { CpView } from '../domain/cp-registry.js';
-import type { CentralStoreTap, StoreWrite } from './central-store-tap.js';
+import type { AuditEntry, RequestRecord } from '../store/central-store.js';
 import type {
   DashboardChange,
   DashboardCp,
@@ -12,29 +12,23 @@ import type {
   DashboardSource,
   DashboardTotals,
 } from './dashboard-source.js';
-import '../central-events.js';
 
 export interface CentralDashboardSourceOptions {
-  /** The running service: its registry, sessions and report. */
-  central: Pick<CentralService, 'cps' | 'session' | 'report'>;
-  /** The node's bus, where Central announces CP and session changes. */
-  bus: LocalBus;
+  /** The running service: its registry, sessions, report and events. */
+  central: Pick<CentralService, 'cps' | 'session' | 'stats' | 'events'>;
   clock: Clock;
-  /** Central's store wrapped by {@link tapCentralStore}: denials and operator actions for the log. */
-  tap?: CentralStoreTap;
   /** Events kept for a new feed (default 200). */
   eventLimit?: number;
 }
 
 /**
- * Central as a {@link DashboardSource}: CPs from the registry, changes from Central's local-bus
- * events, the event log from state transitions, sessions and (with a store tap) requests and
- * audited operator actions. Tracks from construction until `close()`.
+ * Central as a {@link DashboardSource}: CPs from the registry, and from Central's events the
+ * changes, and the event log of state transitions, sessions, denied requests and audited operator
+ * actions. Tracks from construction until `close()`.
  *
  * @example
- * const tap = tapCentralStore(store);
- * // ... Central built with tap.store ...
- * const source = new CentralDashboardSource({ central: service, bus: ctx.bus, clock: ctx.clock, tap });
+ * const source = new CentralDashboardSource({ central: service, clock: ctx.clock });
+ * source.subscribe((change) => console.log(change.type));
  */
 export class CentralDashboardSource implements DashboardSource {
   private readonly listeners = new Set<DashboardListener>();
@@ -48,21 +42,15 @@ export class CentralDashboardSource implements DashboardSource {
 
   constructor(private readonly options: CentralDashboardSourceOptions) {
     this.eventLimit = options.eventLimit ?? 200;
-    const report = options.central.report();
-    this.totals = {
-      closed_energy_kwh: report.energy_kwh,
-      closed_revenue_eur: report.revenue_eur,
-      closed_sessions: report.sessions.completed + report.sessions.failed,
-    };
+    this.totals = this.currentTotals();
     for (const cp of options.central.cps.list()) this.states.set(cp.cp_id, cp.state);
+    const { events } = options.central;
     this.unsubscribers.push(
-      // Casts: the bus's event map is augmented in central-events.ts, which not every reader sees.
-      options.bus.on('central.cp.changed', (event) => this.onCpChanged(event as CpChangedEvent)),
-      options.bus.on('central.session.changed', (event) =>
-        this.onSessionChanged(event as SessionChangedEvent),
-      ),
+      events.on('cp.changed', (event) => this.onCpChanged(event)),
+      events.on('session.changed', (event) => this.onSessionChanged(event)),
+      events.on('request.decided', (record) => this.onRequestDecided(record)),
+      events.on('audit', (entry) => this.onAudit(entry)),
     );
-    if (options.tap) this.unsubscribers.push(options.tap.on((write) => this.onStoreWrite(write)));
   }
 
   snapshot(): DashboardSnapshot {
@@ -82,6 +70,16 @@ export class CentralDashboardSource implements DashboardSource {
   close(): void {
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.listeners.clear();
+  }
+
+  /** The totals of closed sessions: Central's own figures. */
+  private currentTotals(): DashboardTotals {
+    const { stats } = this.options.central;
+    return {
+      closed_energy_kwh: stats.energyKwh,
+      closed_revenue_eur: stats.revenueEur,
+      closed_sessions: stats.sessions.completed + stats.sessions.failed,
+    };
   }
 
   private toDashboardCp(cp: CpView): DashboardCp {
@@ -163,11 +161,7 @@ export class CentralDashboardSource implements DashboardSource {
         const session = this.options.central.session(event.session_id);
         const ticket = session?.ticket;
         if (ticket) {
-          this.totals = {
-            closed_energy_kwh: this.totals.closed_energy_kwh + ticket.energy_kwh,
-            closed_revenue_eur: this.totals.closed_revenue_eur + ticket.total_cost_eur,
-            closed_sessions: this.totals.closed_sessions + 1,
-          };
+          this.totals = this.currentTotals();
           this.emit({ type: 'totals', totals: { ...this.totals } });
           this.log(
             'ticket',
@@ -183,18 +177,15 @@ export class CentralDashboardSource implements DashboardSource {
     }
   }
 
-  private onStoreWrite(write: StoreWrite): void {
-    if (write.kind === 'request') {
-      const r = write.record;
-      if (r.decision === 'denied') {
-        this.log('denial', `${r.driver_id} → ${r.cp_id}: denied${r.reason ? ` (${r.reason})` : ''}`, {
-          cp_id: r.cp_id,
-          driver_id: r.driver_id,
-        });
-      }
-      return;
-    }
-    const a = write.entry;
+  private onRequestDecided(r: RequestRecord): void {
+    if (r.decision !== 'denied') return;
+    this.log('denial', `${r.driver_id} → ${r.cp_id}: denied${r.reason ? ` (${r.reason})` : ''}`, {
+      cp_id: r.cp_id,
+      driver_id: r.driver_id,
+    });
+  }
+
+  private onAudit(a: AuditEntry): void {
     const target = a.target ?? '';
     if (a.action === 'cp.stop' || a.action === 'cp.resume') {
       const verb = a.action === 'cp.stop' ? 'stop' : 'resume';

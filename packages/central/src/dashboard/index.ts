@@ -1,16 +1,9 @@
 export { CentralDashboardSource, type CentralDashboardSourceOptions } from './central-dashboard-source.js';
-export { type CentralStoreTap, type StoreWrite, tapCentralStore } from './central-store-tap.js';
-export {
-  type DashboardCpDelta,
-  type DashboardDeltaMessage,
-  DashboardFeed,
-  type DashboardFeedClient,
-  type DashboardFeedOptions,
-  type DashboardFeedSink,
-  type DashboardFeedStats,
-  type DashboardFeedTiming,
-  type DashboardFeedTotals,
-  type DashboardSnapshotMessage,
+export type {
+  DashboardCpDelta,
+  DashboardDeltaMessage,
+  DashboardFeedTotals,
+  DashboardSnapshotMessage,
 } from './dashboard-feed.js';
 export * from './dashboard-source.js';
 export {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CentralMetrics } from '../metrics/central-metrics.js';
+import { CentralStats } from '../stats/central-stats.js';
 import type { CpRecord } from '../store/central-store.js';
 import { MemoryCentralStore } from '../store/memory-central-store.js';
 import { CpRegistry } from './cp-registry.js';
@@ -60,15 +61,42 @@ describe('CpRegistry.page', () => {
 describe('CentralMetrics message counter', () => {
   it('reports the totals it reads at each scrape, never counting a message twice', async () => {
     const metrics = new CentralMetrics();
-    const counts = { in: { 'cp.telemetry': 3 } as Record<string, number>, out: {}, rejected: {} };
-    metrics.countMessagesWith(() => counts);
-    const line = (text: string) =>
-      text.split('\n').find((l) => l.startsWith('evcharging_central_messages_total{topic="cp.telemetry"'));
-    expect(line(await metrics.registry.metrics())).toBe(
+    const stats = new CentralStats();
+    for (let i = 0; i < 3; i++) stats.messageIn('cp.telemetry');
+    metrics.readFiguresFrom(() => ({ stats, rejected: { 'cp.telemetry': 2 } }));
+    const line = (text: string, direction: string) =>
+      text
+        .split('\n')
+        .find((l) =>
+          l.startsWith(`evcharging_central_messages_total{topic="cp.telemetry",direction="${direction}"`),
+        );
+    expect(line(await metrics.registry.metrics(), 'in')).toBe(
       'evcharging_central_messages_total{topic="cp.telemetry",direction="in"} 3',
     );
-    expect(line(await metrics.registry.metrics())).toMatch(/ 3$/);
-    counts.in['cp.telemetry'] = 10;
-    expect(line(await metrics.registry.metrics())).toMatch(/ 10$/);
+    expect(line(await metrics.registry.metrics(), 'in')).toMatch(/ 3$/);
+    expect(line(await metrics.registry.metrics(), 'rejected')).toMatch(/ 2$/);
+    for (let i = 0; i < 7; i++) stats.messageIn('cp.telemetry');
+    expect(line(await metrics.registry.metrics(), 'in')).toMatch(/ 10$/);
+  });
+
+  it('reads sessions, denials, energy and faults from the same figures as the report', async () => {
+    const metrics = new CentralMetrics();
+    const stats = new CentralStats();
+    metrics.readFiguresFrom(() => ({ stats, rejected: {} }));
+    stats.accepted('CP-1');
+    stats.sessionEnded('CP-1', 'completed');
+    stats.denied('busy');
+    stats.ticket('CP-1', 1.5, 0.45);
+    stats.fault('CP-1', 'engine');
+    stats.fault('CP-1', 'disconnected');
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('evcharging_central_sessions_started_total 1');
+    expect(text).toContain('evcharging_central_sessions_completed_total 1');
+    expect(text).toContain('evcharging_central_requests_denied_total{reason="busy"} 1');
+    expect(text).toContain('evcharging_central_energy_kwh_total 1.5');
+    expect(text).toContain('evcharging_central_revenue_eur_total 0.45');
+    expect(text).toContain('evcharging_central_faults_total{kind="engine"} 1');
+    expect(text).toContain('evcharging_central_faults_total{kind="disconnected"} 1');
+    expect(stats.faults).toBe(1);
   });
 });

@@ -1,5 +1,11 @@
 import { CP_STATES, type CpState } from '@evcharging/core';
-import type { CentralStore, CpRecord, MonitorHealth, TelemetrySnapshot } from '../store/central-store.js';
+import type {
+  CentralStore,
+  CpRecord,
+  CpSource,
+  MonitorHealth,
+  TelemetrySnapshot,
+} from '../store/central-store.js';
 import { displayState } from './display-state.js';
 
 /** A CP as Central shows it (HTTP, TCP LIST, dashboard). Never carries the CP's secret. */
@@ -44,15 +50,42 @@ export interface CpEntry {
   secret: string | undefined;
   monitorAlive: boolean;
   lastHeartbeatMs: number | undefined;
-  /** Time the current supply started, for utilisation. */
-  supplyingSinceMs: number | undefined;
-  busyMs: number;
-  sessions: number;
-  completed: number;
-  failed: number;
-  energyKwh: number;
-  revenueEur: number;
-  faults: number;
+}
+
+/** Location, price and power of a CP first seen without them. */
+export interface CpDefaults {
+  location: string;
+  price_eur_kwh: number;
+  kw: number;
+}
+
+/** A new CP's record: its figures (or the defaults), DISCONNECTED until its monitor connects. */
+export function newCpRecord(
+  cpId: string,
+  source: CpSource,
+  figures: { location?: string; price_eur_kwh?: number; kw?: number },
+  defaults: CpDefaults,
+  ts: string,
+): CpRecord {
+  return {
+    cp_id: cpId,
+    location: figures.location ?? defaults.location,
+    price_eur_kwh: figures.price_eur_kwh ?? defaults.price_eur_kwh,
+    kw: figures.kw ?? defaults.kw,
+    source,
+    engine_state: null,
+    monitor_health: 'HEALTHY',
+    fault_reason: null,
+    operator_stopped: false,
+    cp_e_host: null,
+    cp_e_port: null,
+    registered_at: null,
+    last_heartbeat_at: null,
+    current_session_id: null,
+    current_driver_id: null,
+    last_telemetry: null,
+    updated_at: ts,
+  };
 }
 
 /**
@@ -88,20 +121,7 @@ export class CpRegistry implements CpRegistryView {
 
   /** Adds a CP (live state fresh: monitor down until it connects). Does not persist. */
   add(record: CpRecord, secret?: string): CpEntry {
-    const entry: CpEntry = {
-      record,
-      secret,
-      monitorAlive: false,
-      lastHeartbeatMs: undefined,
-      supplyingSinceMs: undefined,
-      busyMs: 0,
-      sessions: 0,
-      completed: 0,
-      failed: 0,
-      energyKwh: 0,
-      revenueEur: 0,
-      faults: 0,
-    };
+    const entry: CpEntry = { record, secret, monitorAlive: false, lastHeartbeatMs: undefined };
     this.entries.set(record.cp_id, entry);
     this.sorted = undefined;
     return entry;

@@ -14,7 +14,7 @@ export interface DisplayInputs {
 }
 
 /**
- * The monitor × engine matrix of the original (ORIGINAL.md §4): monitor down → DISCONNECTED
+ * The monitor × engine matrix of the original (docs/wire-contract.md §4): monitor down → DISCONNECTED
  * whatever the engine; monitor up and engine broken → FAULT; both up → the engine's state
  * (ACTIVATED when it has not reported one yet). An operator stop shows STOPPED at once, before the
  * engine confirms it.

@@ -1,7 +1,7 @@
 import type { CpState } from '@evcharging/core';
 import type { CpView } from '../domain/cp-registry.js';
 
-/** The original dashboard's colours (ORIGINAL.md §3). */
+/** The original dashboard's colours (docs/wire-contract.md §4). */
 export const STATE_COLOURS: Record<CpState, string> = {
   ACTIVATED: '#4caf50',
   SUPPLYING: '#2196f3',

@@ -1,4 +1,9 @@
-import { isoTime } from '@evcharging/core';
+import {
+  isoTime,
+  type MonitorFaultReport,
+  type MonitorHeartbeat,
+  type MonitorRegistration,
+} from '@evcharging/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CentralService, MonitorOutcome } from '../central-service.js';
@@ -27,7 +32,7 @@ function answer(reply: FastifyReply, outcome: MonitorOutcome) {
 
 const actorOf = (request: FastifyRequest, cpId: string) => ({ who: cpId, source: request.ip });
 
-/** The original's endpoints (ORIGINAL.md §2): health, CP reads, telemetry, and the monitor protocol. */
+/** The original's endpoints (docs/wire-contract.md §5): health, CP reads, telemetry, and the monitor protocol. */
 export function originalRoutes(app: FastifyInstance, central: CentralService): void {
   app.get(
     '/health',
@@ -107,8 +112,9 @@ export function originalRoutes(app: FastifyInstance, central: CentralService): v
       },
     },
     async (request, reply) => {
-      const body = request.body as { cp_id: string };
-      return answer(reply, await central.register(body, actorOf(request, body.cp_id)));
+      // The route's schema validated the body.
+      const body = request.body as MonitorRegistration;
+      return answer(reply, await central.monitors.register(body, actorOf(request, body.cp_id)));
     },
   );
 
@@ -123,8 +129,9 @@ export function originalRoutes(app: FastifyInstance, central: CentralService): v
       },
     },
     async (request, reply) => {
-      const body = request.body as { cp_id: string };
-      return answer(reply, await central.reportFault(body, actorOf(request, body.cp_id)));
+      // The route's schema validated the body.
+      const body = request.body as MonitorFaultReport;
+      return answer(reply, await central.monitors.reportFault(body, actorOf(request, body.cp_id)));
     },
   );
 
@@ -139,8 +146,9 @@ export function originalRoutes(app: FastifyInstance, central: CentralService): v
       },
     },
     async (request, reply) => {
-      const body = request.body as { cp_id: string };
-      return answer(reply, await central.heartbeat(body, actorOf(request, body.cp_id)));
+      // The route's schema validated the body.
+      const body = request.body as MonitorHeartbeat;
+      return answer(reply, await central.monitors.heartbeat(body, actorOf(request, body.cp_id)));
     },
   );
 }

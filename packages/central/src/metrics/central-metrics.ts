@@ -1,15 +1,78 @@
 import { type ConsumerBacklog, CP_STATES, type CpState } from '@evcharging/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CentralStats } from '../stats/central-stats.js';
 
-/** Messages by direction, then by topic: running totals since start. */
-export interface MessageCounts {
-  in: Readonly<Record<string, number>>;
-  out: Readonly<Record<string, number>>;
+/** What the metrics read at scrape time: Central's figures and what the transport rejected. */
+export interface CentralFigures {
+  stats: CentralStats;
+  /** Messages the transport rejected on Central's behalf, by topic. */
   rejected: Readonly<Record<string, number>>;
 }
 
-/** Why a request was denied, as a metric label. */
-export type DenialKind = 'unknown_cp' | 'not_available' | 'busy' | 'shutting_down';
+/** A counter that mirrors running totals of Central's figures, one per label set. */
+interface FigureCounterSpec {
+  name: string;
+  help: string;
+  labelNames: readonly string[];
+  totals(figures: CentralFigures): Iterable<readonly [Record<string, string>, number]>;
+}
+
+/** Central's counters: each mirrors one of Central's running totals. */
+const FIGURE_COUNTERS: readonly FigureCounterSpec[] = [
+  {
+    name: 'evcharging_central_sessions_started_total',
+    help: 'Sessions accepted (start_supply sent)',
+    labelNames: [],
+    totals: ({ stats }) => [[{}, stats.requests.accepted]],
+  },
+  {
+    name: 'evcharging_central_sessions_completed_total',
+    help: 'Sessions completed with a ticket',
+    labelNames: [],
+    totals: ({ stats }) => [[{}, stats.sessions.completed]],
+  },
+  {
+    name: 'evcharging_central_sessions_failed_total',
+    help: 'Sessions failed (fault, disconnection, no start)',
+    labelNames: [],
+    totals: ({ stats }) => [[{}, stats.sessions.failed]],
+  },
+  {
+    name: 'evcharging_central_requests_denied_total',
+    help: 'Driver requests denied, by reason',
+    labelNames: ['reason'],
+    totals: ({ stats }) =>
+      Object.entries(stats.requests.denied_by_reason).map(([reason, n]) => [{ reason }, n]),
+  },
+  {
+    name: 'evcharging_central_energy_kwh_total',
+    help: 'Energy supplied, from tickets, kWh',
+    labelNames: [],
+    totals: ({ stats }) => [[{}, stats.energyKwh]],
+  },
+  {
+    name: 'evcharging_central_revenue_eur_total',
+    help: 'Revenue, from tickets, EUR',
+    labelNames: [],
+    totals: ({ stats }) => [[{}, stats.revenueEur]],
+  },
+  {
+    name: 'evcharging_central_faults_total',
+    help: 'CP faults and disconnections, by kind',
+    labelNames: ['kind'],
+    totals: ({ stats }) => Object.entries(stats.faultsBy).map(([kind, n]) => [{ kind }, n]),
+  },
+  {
+    name: 'evcharging_central_messages_total',
+    help: 'Messages by topic and direction (in, out, rejected)',
+    labelNames: ['topic', 'direction'],
+    totals: ({ stats, rejected }) => [
+      ...Object.entries(stats.messages.in).map(([topic, n]) => [{ topic, direction: 'in' }, n] as const),
+      ...Object.entries(stats.messages.out).map(([topic, n]) => [{ topic, direction: 'out' }, n] as const),
+      ...Object.entries(rejected).map(([topic, n]) => [{ topic, direction: 'rejected' }, n] as const),
+    ],
+  },
+];
 
 /**
  * Central's Prometheus metrics, in a registry of its own (never prom-client's global one), so two
@@ -17,7 +80,7 @@ export type DenialKind = 'unknown_cp' | 'not_available' | 'busy' | 'shutting_dow
  *
  * @example
  * const metrics = new CentralMetrics();
- * metrics.sessionStarted();
+ * metrics.readFiguresFrom(() => ({ stats: central.stats, rejected: {} }));
  * await metrics.registry.metrics(); // Prometheus text format
  */
 export class CentralMetrics {
@@ -35,65 +98,10 @@ export class CentralMetrics {
       for (const state of CP_STATES) this.cps.set({ state }, counts[state]);
     },
   });
-  private readonly started = new Counter({
-    name: 'evcharging_central_sessions_started_total',
-    help: 'Sessions accepted (start_supply sent)',
-    registers: [this.registry],
-  });
-  private readonly completed = new Counter({
-    name: 'evcharging_central_sessions_completed_total',
-    help: 'Sessions completed with a ticket',
-    registers: [this.registry],
-  });
-  private readonly failed = new Counter({
-    name: 'evcharging_central_sessions_failed_total',
-    help: 'Sessions failed (fault, disconnection, no start)',
-    registers: [this.registry],
-  });
-  private readonly denied = new Counter({
-    name: 'evcharging_central_requests_denied_total',
-    help: 'Driver requests denied, by reason',
-    labelNames: ['reason'] as const,
-    registers: [this.registry],
-  });
-  private readonly energy = new Counter({
-    name: 'evcharging_central_energy_kwh_total',
-    help: 'Energy supplied, from tickets, kWh',
-    registers: [this.registry],
-  });
-  private readonly revenue = new Counter({
-    name: 'evcharging_central_revenue_eur_total',
-    help: 'Revenue, from tickets, EUR',
-    registers: [this.registry],
-  });
-  private readonly faults = new Counter({
-    name: 'evcharging_central_faults_total',
-    help: 'CP faults and disconnections, by kind',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-  });
-  /** Message counts Central keeps itself, read at scrape time (see {@link countMessagesWith}). */
-  private messageCounts: (() => MessageCounts) | undefined;
+  /** Central's figures, read at scrape time (see {@link readFiguresFrom}). */
+  private figures: (() => CentralFigures) | undefined;
+  /** What each counter last reported, per label set: a scrape adds the difference. */
   private readonly reported = new Map<string, number>();
-  private readonly messages = new Counter({
-    name: 'evcharging_central_messages_total',
-    help: 'Messages by topic and direction (in, out, rejected)',
-    labelNames: ['topic', 'direction'] as const,
-    registers: [this.registry],
-    collect: () => {
-      const counts = this.messageCounts?.();
-      if (!counts) return;
-      for (const direction of ['in', 'out', 'rejected'] as const) {
-        for (const [topic, total] of Object.entries(counts[direction])) {
-          const key = `${direction} ${topic}`;
-          const delta = total - (this.reported.get(key) ?? 0);
-          if (delta <= 0) continue;
-          this.reported.set(key, total);
-          this.messages.inc({ topic, direction }, delta);
-        }
-      }
-    },
-  });
   /** Where the backlog gauges read the transport's consumer backlog at scrape time. */
   private backlog: () => readonly ConsumerBacklog[] = () => [];
   private readonly consumerLag = new Gauge({
@@ -126,12 +134,12 @@ export class CentralMetrics {
   });
 
   /**
-   * Where the message counter reads Central's own per-topic totals at scrape time. Central counts
-   * every message anyway; reading the totals when scraped costs nothing per message, where a
-   * labelled `inc` per message cost about 2 % of a 10,000-CP fleet's CPU.
+   * Where the counters read Central's figures at scrape time. Central counts every message and
+   * session once (its {@link CentralStats}); reading those totals when scraped costs nothing per
+   * message, where a labelled `inc` per message cost about 2 % of a 10,000-CP fleet's CPU.
    */
-  countMessagesWith(counts: () => MessageCounts): void {
-    this.messageCounts = counts;
+  readFiguresFrom(figures: () => CentralFigures): void {
+    this.figures = figures;
   }
 
   /**
@@ -148,32 +156,28 @@ export class CentralMetrics {
     this.cpStates = counter;
   }
 
-  sessionStarted(): void {
-    this.started.inc();
+  constructor() {
+    for (const spec of FIGURE_COUNTERS) this.figureCounter(spec);
   }
-  sessionCompleted(): void {
-    this.completed.inc();
-  }
-  sessionFailed(): void {
-    this.failed.inc();
-  }
-  requestDenied(kind: DenialKind): void {
-    this.denied.inc({ reason: kind });
-  }
-  ticket(energyKwh: number, revenueEur: number): void {
-    if (energyKwh > 0) this.energy.inc(energyKwh);
-    if (revenueEur > 0) this.revenue.inc(revenueEur);
-  }
-  fault(kind: string): void {
-    this.faults.inc({ kind });
-  }
-  messageIn(topic: string): void {
-    this.messages.inc({ topic, direction: 'in' });
-  }
-  messageOut(topic: string): void {
-    this.messages.inc({ topic, direction: 'out' });
-  }
-  messageRejected(topic: string): void {
-    this.messages.inc({ topic, direction: 'rejected' });
+
+  /** Registers a counter that, at each scrape, adds what each label set's total grew by since the last. */
+  private figureCounter(spec: FigureCounterSpec): void {
+    const counter: Counter<string> = new Counter({
+      name: spec.name,
+      help: spec.help,
+      labelNames: spec.labelNames,
+      registers: [this.registry],
+      collect: () => {
+        const figures = this.figures?.();
+        if (!figures) return;
+        for (const [labels, total] of spec.totals(figures)) {
+          const key = `${spec.name} ${JSON.stringify(labels)}`;
+          const delta = total - (this.reported.get(key) ?? 0);
+          if (!(delta > 0)) continue;
+          this.reported.set(key, total);
+          counter.inc(labels, delta);
+        }
+      },
+    });
   }
 }

@@ -135,7 +135,7 @@ export class StoreVersionError extends Error {
 /**
  * Central's state in a SQLite file (better-sqlite3, WAL journal), with versioned migrations in
  * `schema_migrations`. Survives a crash: a new store on the same file sees every committed write.
- * better-sqlite3 is an optional peer dependency, loaded by the first store made: without it the
+ * better-sqlite3 is an optional peer dependency, loaded when a store is made: without it the
  * constructor throws a {@link SqliteUnavailableError} that names the package to install.
  *
  * @example

@@ -46,7 +46,7 @@ function fromOperator(result: OperatorResult): ControlReply {
 }
 
 /**
- * Runs one control-plane frame `OpCode#field#...` (ORIGINAL.md §2):
+ * Runs one control-plane frame `OpCode#field#...` (docs/wire-contract.md §7):
  *
  * | opcode | meaning |
  * |---|---|

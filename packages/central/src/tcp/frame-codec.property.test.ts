@@ -5,7 +5,7 @@ import { type DecodedItem, ETX, encodeFrame, FrameDecoder, STX } from './frame-c
 /** Text without lone surrogates (they do not survive UTF-8). */
 const wellFormed = (s: string) => Buffer.from(s, 'utf8').toString('utf8') === s;
 
-// Property-based checks of the STX/ETX/LRC codec (ORIGINAL.md §2), beyond the example tests in
+// Property-based checks of the STX/ETX/LRC codec (docs/wire-contract.md §7), beyond the example tests in
 // frame-codec.test.ts: identity for any text split anywhere, the size limit exactly, any single
 // corrupted byte caught, and arbitrary noise neither throwing nor growing the buffer.
 

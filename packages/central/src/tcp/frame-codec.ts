@@ -1,4 +1,4 @@
-/** Control bytes of the original's TCP framing (ORIGINAL.md §2). */
+/** Control bytes of the original's TCP framing (docs/wire-contract.md §7). */
 export const STX = 0x02;
 export const ETX = 0x03;
 export const ACK = 0x06;

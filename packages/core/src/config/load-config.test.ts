@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, envName, loadConfig } from './load-config.js';
 
-// The CP engine's settings as in the original (ORIGINAL.md §1).
+// The CP engine's settings as in the original (docs/wire-contract.md §9).
 const EngineSchema = Type.Object({
   cp_id: Type.String({ minLength: 1 }),
   kafka_bootstrap: Type.String({ default: 'localhost:9092' }),

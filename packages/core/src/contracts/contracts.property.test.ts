@@ -2,7 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MonitorFaultReportSchema, MonitorHeartbeatSchema, MonitorRegistrationSchema } from './monitor.js';
-import { TOPIC_NAMES, TOPICS } from './topics.js';
+import { TOPIC_NAMES, TOPICS, type TopicVariants } from './topics.js';
 import { validate, validateSchema } from './validate.js';
 
 // Property-based checks of the wire contract's validation: every message a schema allows passes,
@@ -87,8 +87,16 @@ interface Contract {
   schema: TSchema;
 }
 
+// A topic that carries a discriminated union (central.commands) is checked member by member.
 const CONTRACTS: Contract[] = [
-  ...TOPIC_NAMES.map((topic) => ({ name: topic, schema: TOPICS[topic].schema })),
+  ...TOPIC_NAMES.flatMap((topic): Contract[] => {
+    const { schema, variants } = TOPICS[topic] as { schema: TSchema; variants?: TopicVariants };
+    if (!variants) return [{ name: topic, schema }];
+    return Object.entries(variants.schemas).map(([tag, member]) => ({
+      name: `${topic} ${tag}`,
+      schema: member,
+    }));
+  }),
   { name: 'monitor register', schema: MonitorRegistrationSchema },
   { name: 'monitor fault', schema: MonitorFaultReportSchema },
   { name: 'monitor heartbeat', schema: MonitorHeartbeatSchema },
@@ -101,11 +109,15 @@ const names = (reasons: string[], field: string) =>
 /** The wire round trip: what a reader really gets. */
 const wire = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
-/** Required fields of the original contract (ORIGINAL.md §2): a schema may add, never drop, one. */
+/** Required fields of the original contract (docs/wire-contract.md): a schema may add, never drop, one. */
 const ORIGINAL_REQUIRED: Record<string, string[]> = {
   'driver.requests': ['request_id', 'driver_id', 'cp_id'],
   'driver.updates': ['request_id', 'driver_id', 'cp_id', 'status'],
-  'central.commands': ['cmd', 'cp_id'],
+  'central.commands start_supply': ['cmd', 'cp_id', 'payload'],
+  'central.commands stop_supply': ['cmd', 'cp_id'],
+  'central.commands stop_cp': ['cmd', 'cp_id'],
+  'central.commands resume_cp': ['cmd', 'cp_id'],
+  'central.commands shutdown': ['cmd', 'cp_id'],
   'cp.status': ['cp_id', 'state'],
   'cp.telemetry': ['cp_id', 'kw', 'euros'],
   'cp.session_end': [

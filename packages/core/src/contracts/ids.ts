@@ -19,6 +19,9 @@ const secondKey = new Float64Array(SECOND_SLOTS).fill(-1);
 const secondText: string[] = new Array<string>(SECOND_SLOTS).fill('');
 let cachedDay = -1;
 let cachedDayPrefix = '';
+// The last time asked for: thousands of messages of one virtual instant share it.
+let lastTime = Number.NaN;
+let lastText = '';
 
 function secondPrefix(second: number): string {
   const day = Math.floor(second / 86_400);
@@ -36,14 +39,20 @@ function secondPrefix(second: number): string {
 /**
  * Formats a time (ms since epoch) as the wire's ISO-8601 UTC timestamp, exactly as
  * `Date#toISOString` does. Every message carries one or more, so recent results and the text of
- * recent seconds are cached: a repeated time costs a lookup, a new millisecond one concatenation.
+ * recent seconds are cached: the same time as the last call costs one comparison, a recent time a
+ * lookup, a new millisecond one concatenation. Callers need no memo of their own.
  */
 export function isoTime(time: number): string {
+  if (time === lastTime) return lastText;
   if (!(time >= 0 && time < END_MS)) return new Date(time).toISOString(); // outside years 1970-9999, or NaN
   // A Date drops the fraction of a millisecond; virtual time has them (timers at fractional delays).
   const ms = Math.floor(time);
   const slot = ms % TIME_SLOTS;
-  if (timeKey[slot] === ms) return timeText[slot]!;
+  if (timeKey[slot] === ms) {
+    lastTime = time;
+    lastText = timeText[slot]!;
+    return lastText;
+  }
   const second = Math.floor(ms / 1000);
   const s = second % SECOND_SLOTS;
   let prefix: string;
@@ -56,5 +65,7 @@ export function isoTime(time: number): string {
   const text = prefix + MILLIS[ms - second * 1000]!;
   timeKey[slot] = ms;
   timeText[slot] = text;
+  lastTime = time;
+  lastText = text;
   return text;
 }

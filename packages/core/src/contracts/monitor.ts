@@ -34,10 +34,20 @@ export const MonitorFaultReportSchema = Type.Object(
 );
 export type MonitorFaultReport = Static<typeof MonitorFaultReportSchema>;
 
+/**
+ * A monitor's sign of life. It may carry the monitor's current verdict on its engine (additive), so
+ * a Central that restarted learns a FAULT it missed without waiting for the next change.
+ */
 export const MonitorHeartbeatSchema = Type.Object(
   {
     cp_id: Type.String({ minLength: 1, maxLength: 256 }),
     ts: Type.Optional(Type.String({ maxLength: 64 })),
+    status: Type.Optional(
+      Type.Union([Type.Literal('FAULT'), Type.Literal('HEALTHY')], {
+        description: "The monitor's current verdict on its engine",
+      }),
+    ),
+    reason: Type.Optional(Type.String({ maxLength: 1024, description: 'Why, when FAULT' })),
     secret: Type.Optional(Type.String({ maxLength: 256 })),
   },
   { additionalProperties: true, $id: 'MonitorHeartbeat' },

@@ -1,8 +1,9 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 
 /**
- * Wire schemas of the original system (ORIGINAL.md §2), snake_case field names kept verbatim.
- * Objects accept unknown fields so that additive changes never break an older reader.
+ * Wire schemas of the contract (docs/wire-contract.md), with the original system's snake_case field
+ * names kept verbatim. Objects accept unknown fields so that additive changes never break an older
+ * reader.
  */
 
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 256, description });
@@ -82,17 +83,116 @@ export const StartSupplyPayloadSchema = Type.Object(
 );
 export type StartSupplyPayload = Static<typeof StartSupplyPayloadSchema>;
 
-/** `central.commands`: central → engine. */
-export const CentralCommandSchema = Type.Object(
+/** Payload of `stop_supply`: which session (a stop for an older one is ignored) and why. */
+export const StopSupplyPayloadSchema = Type.Object(
   {
-    cmd: Type.Union(COMMANDS.map((c) => Type.Literal(c))),
+    session_id: Type.Optional(TicketFields.session_id),
+    reason: Type.Optional(Type.String({ maxLength: 1024, description: 'Why Central stops the supply' })),
+  },
+  { additionalProperties: true, $id: 'StopSupplyPayload' },
+);
+export type StopSupplyPayload = Static<typeof StopSupplyPayloadSchema>;
+
+/** Payload of the commands that carry no figures (`stop_cp`, `resume_cp`, `shutdown`). */
+export const NoPayloadSchema = Type.Object({}, { additionalProperties: true, $id: 'NoPayload' });
+export type NoPayload = Static<typeof NoPayloadSchema>;
+
+function commandSchema<C extends CommandName, P extends TSchema>(cmd: C, payload: P, description: string) {
+  return Type.Object(
+    {
+      cmd: Type.Literal(cmd),
+      cp_id: Id('Target charging point id'),
+      payload,
+      ts: Type.Optional(Timestamp),
+    },
+    { additionalProperties: true, $id: `CentralCommand.${cmd}`, description },
+  );
+}
+
+/** `start_supply`: supply this driver's session (its payload is required). */
+export const StartSupplyCommandSchema = commandSchema(
+  'start_supply',
+  StartSupplyPayloadSchema,
+  'Start supplying a session Central accepted',
+);
+/** `stop_supply`: end the supply in progress (with a ticket). */
+export const StopSupplyCommandSchema = commandSchema(
+  'stop_supply',
+  Type.Optional(StopSupplyPayloadSchema),
+  'End the supply in progress',
+);
+/** `stop_cp`: out of order until `resume_cp`; a supply in progress ends. */
+export const StopCpCommandSchema = commandSchema(
+  'stop_cp',
+  Type.Optional(NoPayloadSchema),
+  'Put the CP out of order',
+);
+/** `resume_cp`: back in service after `stop_cp`. */
+export const ResumeCpCommandSchema = commandSchema(
+  'resume_cp',
+  Type.Optional(NoPayloadSchema),
+  'Put the CP back in service',
+);
+/** `shutdown`: the engine disconnects; a supply in progress ends. */
+export const ShutdownCommandSchema = commandSchema(
+  'shutdown',
+  Type.Optional(NoPayloadSchema),
+  'Disconnect the engine',
+);
+
+export type StartSupplyCommand = Static<typeof StartSupplyCommandSchema>;
+export type StopSupplyCommand = Static<typeof StopSupplyCommandSchema>;
+export type StopCpCommand = Static<typeof StopCpCommandSchema>;
+export type ResumeCpCommand = Static<typeof ResumeCpCommandSchema>;
+export type ShutdownCommand = Static<typeof ShutdownCommandSchema>;
+
+/** What every command has, whatever its `cmd` (reasons for a message whose `cmd` is unknown). */
+export const CommandEnvelopeSchema = Type.Object(
+  {
+    cmd: Type.String({ description: 'The command' }),
     cp_id: Id('Target charging point id'),
-    payload: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    payload: Type.Optional(Type.Object({}, { additionalProperties: true })),
     ts: Type.Optional(Timestamp),
   },
-  { additionalProperties: true, $id: 'CentralCommand' },
+  { additionalProperties: true, $id: 'CommandEnvelope' },
 );
-export type CentralCommand = Static<typeof CentralCommandSchema>;
+
+/** The schema of each command, by its `cmd`: validation picks the member by its tag. */
+export const COMMAND_SCHEMAS = {
+  start_supply: StartSupplyCommandSchema,
+  stop_supply: StopSupplyCommandSchema,
+  stop_cp: StopCpCommandSchema,
+  resume_cp: ResumeCpCommandSchema,
+  shutdown: ShutdownCommandSchema,
+} as const satisfies Record<CommandName, TSchema>;
+
+/**
+ * `central.commands`: central → engine, a discriminated union on `cmd`, each member with its own
+ * payload type.
+ *
+ * @example
+ * function handle(command: CentralCommand) {
+ *   if (command.cmd === 'start_supply') command.payload.session_id; // typed, required
+ * }
+ */
+export const CentralCommandSchema = Type.Union(
+  [
+    StartSupplyCommandSchema,
+    StopSupplyCommandSchema,
+    StopCpCommandSchema,
+    ResumeCpCommandSchema,
+    ShutdownCommandSchema,
+  ],
+  { $id: 'CentralCommand' },
+);
+export type CentralCommand =
+  | StartSupplyCommand
+  | StopSupplyCommand
+  | StopCpCommand
+  | ResumeCpCommand
+  | ShutdownCommand;
+/** The command with this `cmd`. */
+export type CommandOf<C extends CommandName> = Extract<CentralCommand, { cmd: C }>;
 
 /** `cp.status`: engine → central, on every state transition. */
 export const CpStatusSchema = Type.Object(
@@ -122,6 +222,28 @@ export const CpTelemetrySchema = Type.Object(
 );
 export type CpTelemetry = Static<typeof CpTelemetrySchema>;
 
+/**
+ * Why a session ended, as the engine saw it. Central decides the session's outcome from this field,
+ * never from the free-text `reason`:
+ * - `target_energy`, `duration`, `vehicle_full`: the session's own end (completed);
+ * - `central`: Central asked (`stop_supply`, `stop_cp`): completed, unless Central had already
+ *   failed the session (fault, lost monitor, no start);
+ * - `fault`, `shutdown`, `interrupted`: the supply ended against the driver's wish (failed).
+ */
+export const SESSION_END_CAUSES = [
+  'target_energy',
+  'duration',
+  'vehicle_full',
+  'central',
+  'fault',
+  'shutdown',
+  'interrupted',
+] as const;
+export type SessionEndCause = (typeof SESSION_END_CAUSES)[number];
+
+/** The causes that fail a session: the supply ended against the driver's wish. */
+export const FAILING_END_CAUSES: ReadonlySet<SessionEndCause> = new Set(['fault', 'shutdown', 'interrupted']);
+
 /** `cp.session_end`: the engine's ticket, published once per ended session (through an outbox). */
 export const SessionEndSchema = Type.Object(
   {
@@ -129,7 +251,13 @@ export const SessionEndSchema = Type.Object(
     driver_id: Id('Driver id'),
     request_id: Type.Optional(Id('Request id')),
     ...TicketFields,
-    reason: Type.Optional(Type.String({ maxLength: 1024, description: 'Why the session ended' })),
+    ended_by: Type.Optional(
+      Type.Union(
+        SESSION_END_CAUSES.map((c) => Type.Literal(c)),
+        { description: 'Why the session ended; absent (the original engine): a normal end' },
+      ),
+    ),
+    reason: Type.Optional(Type.String({ maxLength: 1024, description: 'Why the session ended, for people' })),
     ts: Type.Optional(Timestamp),
   },
   { additionalProperties: true, $id: 'SessionEnd' },

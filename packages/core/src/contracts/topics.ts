@@ -2,6 +2,8 @@ import type { TSchema } from '@sinclair/typebox';
 import {
   type CentralCommand,
   CentralCommandSchema,
+  COMMAND_SCHEMAS,
+  CommandEnvelopeSchema,
   type CpStatus,
   CpStatusSchema,
   type CpTelemetry,
@@ -27,11 +29,25 @@ export interface TopicMessages {
 export type TopicName = keyof TopicMessages;
 export type TopicMessage<T extends TopicName> = TopicMessages[T];
 
+/**
+ * The members of a topic whose messages are a discriminated union: the tag field and each member's
+ * schema by tag value. Validation checks a message against its own member only, so its reasons
+ * name that member's fields (a union check would only say "expected union value").
+ */
+export interface TopicVariants {
+  readonly tag: string;
+  readonly schemas: Readonly<Record<string, TSchema>>;
+  /** The fields every member has, checked when the tag is missing or unknown. */
+  readonly shared: TSchema;
+}
+
 /** A topic of the wire contract: its name, the field its messages are keyed by, and its schema. */
 export interface TopicContract<T extends TopicName = TopicName> {
   readonly name: T;
   readonly key: keyof TopicMessages[T] & string;
   readonly schema: TSchema;
+  /** Set when the topic carries a discriminated union (`central.commands`, on `cmd`). */
+  readonly variants?: TopicVariants;
   readonly description: string;
 }
 
@@ -58,6 +74,7 @@ export const TOPICS: { readonly [T in TopicName]: TopicContract<T> } = {
     name: 'central.commands',
     key: 'cp_id',
     schema: CentralCommandSchema,
+    variants: { tag: 'cmd', schemas: COMMAND_SCHEMAS, shared: CommandEnvelopeSchema },
     description: 'central → engine: start_supply, stop_supply, stop_cp, resume_cp, shutdown',
   },
   'cp.status': {

@@ -1,13 +1,22 @@
 import { Type } from '@sinclair/typebox';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { isoTime } from './ids.js';
 import { MonitorFaultReportSchema, MonitorHeartbeatSchema, MonitorRegistrationSchema } from './monitor.js';
+import {
+  type CentralCommand,
+  COMMANDS,
+  type CommandOf,
+  FAILING_END_CAUSES,
+  SESSION_END_CAUSES,
+  type StartSupplyPayload,
+  type StopSupplyPayload,
+} from './schemas.js';
 import { isTopicName, keyOf, TOPIC_NAMES, TOPICS, type TopicName } from './topics.js';
 import { assertValid, ContractViolationError, validate, validateSchema } from './validate.js';
 
 const TS = '2026-01-01T00:00:00.000Z';
 
-/** The original's example messages (ORIGINAL.md §2), one or more per topic. */
+/** The original's example messages (docs/wire-contract.md), one or more per topic. */
 const ORIGINAL_EXAMPLES: Record<TopicName, Record<string, unknown>[]> = {
   'driver.requests': [
     { request_id: 'req-1a2b3c4d', driver_id: 'driver-alice', cp_id: 'CP-001', ts: TS },
@@ -51,7 +60,9 @@ const ORIGINAL_EXAMPLES: Record<TopicName, Record<string, unknown>[]> = {
       ts: TS,
     },
     { cmd: 'stop_supply', cp_id: 'CP-001' },
+    { cmd: 'stop_supply', cp_id: 'CP-001', payload: {} },
     { cmd: 'stop_cp', cp_id: 'CP-001', ts: TS },
+    { cmd: 'stop_cp', cp_id: 'CP-001', payload: {}, ts: TS },
     { cmd: 'resume_cp', cp_id: 'CP-001' },
     { cmd: 'shutdown', cp_id: 'CP-001' },
   ],
@@ -290,5 +301,103 @@ describe('contracts', () => {
 
   it('isoTime formats the wire timestamp', () => {
     expect(isoTime(Date.UTC(2026, 0, 1, 12, 30))).toBe('2026-01-01T12:30:00.000Z');
+  });
+
+  describe('central.commands: a discriminated union on cmd, a typed payload per command', () => {
+    const START = { driver_id: 'driver-alice', request_id: 'req-1', session_id: 'session-1' };
+
+    it('types each payload by its command', () => {
+      expectTypeOf<CommandOf<'start_supply'>['payload']>().toEqualTypeOf<StartSupplyPayload>();
+      expectTypeOf<CommandOf<'stop_supply'>['payload']>().toEqualTypeOf<StopSupplyPayload | undefined>();
+      expectTypeOf<CentralCommand['cmd']>().toEqualTypeOf<(typeof COMMANDS)[number]>();
+      const narrow = (command: CentralCommand) =>
+        command.cmd === 'start_supply' ? command.payload.session_id : null;
+      expect(narrow({ cmd: 'start_supply', cp_id: 'CP-001', payload: START })).toBe('session-1');
+    });
+
+    it('accepts a well-formed message of each command', () => {
+      const samples: CentralCommand[] = [
+        { cmd: 'start_supply', cp_id: 'CP-001', payload: { ...START, target_kwh: 5, duration_s: 60 } },
+        { cmd: 'stop_supply', cp_id: 'CP-001', payload: { session_id: 'session-1', reason: 'operator' } },
+        { cmd: 'stop_cp', cp_id: 'CP-001' },
+        { cmd: 'resume_cp', cp_id: 'CP-001' },
+        { cmd: 'shutdown', cp_id: 'CP-001', payload: {} },
+      ];
+      expect(samples.map((m) => m.cmd).sort()).toEqual([...COMMANDS].sort());
+      for (const sample of samples)
+        expect(validate('central.commands', sample)).toEqual({ ok: true, value: sample });
+    });
+
+    it.each([
+      ['start_supply without its payload', { cmd: 'start_supply', cp_id: 'CP-001' }, ['/payload']],
+      [
+        'start_supply without a session id',
+        { cmd: 'start_supply', cp_id: 'CP-001', payload: { driver_id: 'd', request_id: 'r' } },
+        ['/payload/session_id'],
+      ],
+      [
+        'start_supply with a target that is not positive',
+        { cmd: 'start_supply', cp_id: 'CP-001', payload: { ...START, target_kwh: 0 } },
+        ['/payload/target_kwh'],
+      ],
+      [
+        'start_supply with a duration given as text',
+        { cmd: 'start_supply', cp_id: 'CP-001', payload: { ...START, duration_s: '60' } },
+        ['/payload/duration_s'],
+      ],
+      [
+        'stop_supply with a numeric session id',
+        { cmd: 'stop_supply', cp_id: 'CP-001', payload: { session_id: 42 } },
+        ['/payload/session_id'],
+      ],
+      [
+        'stop_cp with a payload that is not an object',
+        { cmd: 'stop_cp', cp_id: 'CP-001', payload: 'now' },
+        ['/payload'],
+      ],
+      ['resume_cp with an array payload', { cmd: 'resume_cp', cp_id: 'CP-001', payload: [1] }, ['/payload']],
+      ['shutdown without its CP', { cmd: 'shutdown' }, ['/cp_id']],
+      ['an unknown command, and no CP', { cmd: 'reboot' }, ['/cmd', '/cp_id']],
+      ['no command at all', { cp_id: 'CP-001' }, ['/cmd']],
+    ])('rejects %s, naming the field', (_what, message, fields) => {
+      const reasons = reasonsOf('central.commands', message);
+      for (const field of fields)
+        expect(reasons.some((r) => r.startsWith(`${field}:`) || r.startsWith(`${field}/`))).toBe(true);
+    });
+
+    it('names the commands it knows when the cmd is unknown', () => {
+      expect(reasonsOf('central.commands', { cmd: 'reboot', cp_id: 'CP-001' })).toEqual([
+        '/cmd: Expected one of start_supply, stop_supply, stop_cp, resume_cp, shutdown, got "reboot"',
+      ]);
+    });
+  });
+
+  describe('cp.session_end: ended_by carries why a session ended', () => {
+    const TICKET = ORIGINAL_EXAMPLES['cp.session_end'][0]!;
+
+    it('accepts every cause, and a ticket without one (the original engine)', () => {
+      for (const cause of SESSION_END_CAUSES)
+        expect(validate('cp.session_end', { ...TICKET, ended_by: cause }).ok).toBe(true);
+      expect(validate('cp.session_end', TICKET).ok).toBe(true);
+    });
+
+    it('rejects an unknown cause, naming the field', () => {
+      expect(reasonsOf('cp.session_end', { ...TICKET, ended_by: 'fault: overheating' }).join()).toMatch(
+        /\/ended_by/,
+      );
+    });
+
+    it('fails a session only for a fault, a shutdown or an interrupted supply', () => {
+      expect([...FAILING_END_CAUSES].sort()).toEqual(['fault', 'interrupted', 'shutdown']);
+    });
+  });
+
+  it('the monitor heartbeat may carry its verdict, and only FAULT or HEALTHY', () => {
+    expect(validateSchema(MonitorHeartbeatSchema, { cp_id: 'CP-001', status: 'FAULT', reason: 'x' }).ok).toBe(
+      true,
+    );
+    expect(validateSchema(MonitorHeartbeatSchema, { cp_id: 'CP-001', status: 'HEALTHY' }).ok).toBe(true);
+    const bad = validateSchema(MonitorHeartbeatSchema, { cp_id: 'CP-001', status: 'BROKEN' });
+    expect(bad.ok ? [] : bad.reasons.join()).toMatch(/\/status/);
   });
 });

@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import { isTopicName, TOPICS, type TopicMessage, type TopicName } from './topics.js';
+import { isTopicName, TOPICS, type TopicMessage, type TopicName, type TopicVariants } from './topics.js';
 
 /** Result of checking a value against a topic's schema. */
 export type Validation<T> = { ok: true; value: T } | { ok: false; reasons: string[] };
@@ -37,7 +37,32 @@ export function validateSchema<T>(schema: TSchema, value: unknown, limit = 20): 
  */
 export function validate<T extends TopicName>(topic: T, value: unknown): Validation<TopicMessage<T>> {
   if (!isTopicName(topic)) return { ok: false, reasons: [`unknown topic "${String(topic)}"`] };
-  return validateSchema<TopicMessage<T>>(TOPICS[topic].schema, value);
+  const { schema, variants } = TOPICS[topic] as { schema: TSchema; variants?: TopicVariants };
+  if (variants) return validateVariant(variants, value);
+  return validateSchema<TopicMessage<T>>(schema, value);
+}
+
+/**
+ * Checks a member of a discriminated union against its own schema, chosen by its tag. A missing or
+ * unknown tag is one reason naming the tag and the values it may take, beside the reasons of the
+ * fields every member shares.
+ */
+function validateVariant<T>(variants: TopicVariants, value: unknown): Validation<T> {
+  const tag =
+    typeof value === 'object' && value !== null
+      ? (value as Record<string, unknown>)[variants.tag]
+      : undefined;
+  if (typeof tag === 'string' && Object.hasOwn(variants.schemas, tag)) {
+    return validateSchema<T>(variants.schemas[tag]!, value);
+  }
+  const expected = Object.keys(variants.schemas).join(', ');
+  const tagReason =
+    tag === undefined
+      ? `/${variants.tag}: Expected required property (one of ${expected})`
+      : `/${variants.tag}: Expected one of ${expected}, got ${JSON.stringify(tag)?.slice(0, 64)}`;
+  const shared = validateSchema<T>(variants.shared, value);
+  const reasons = shared.ok ? [] : shared.reasons.filter((r) => !r.startsWith(`/${variants.tag}`));
+  return { ok: false, reasons: [tagReason, ...reasons] };
 }
 
 /** Thrown when a message does not match its topic's contract. */

@@ -30,9 +30,9 @@ export interface EngineHarness {
   engine: ChargingPointEnginePlugin;
   node: EvNode;
   wire: Wire;
-  /** Publishes a command as Central would (any shape when the broker does not validate). */
+  /** Publishes a command as Central would. */
   send(cmd: CommandName | string, payload?: Record<string, unknown>, cpId?: string): Promise<void>;
-  /** Publishes a raw value on central.commands (needs `validate: false` on the broker). */
+  /** Publishes any value on central.commands (the broker validates it as it would any command). */
   sendRaw(value: unknown): Promise<void>;
   startSupply(sessionId: string, extra?: Record<string, unknown>): Promise<void>;
   /** Lets deliveries happen without moving time further than they need. */

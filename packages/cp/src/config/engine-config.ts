@@ -4,7 +4,7 @@ import { fixedDuration, manualStop } from '../engine/session-policy.js';
 import { FileOutbox } from '../outbox/file-outbox.js';
 
 /**
- * The engine's environment (prefix `CP_ENGINE`, ORIGINAL.md §1): field names are the original's
+ * The engine's environment (prefix `CP_ENGINE`, docs/wire-contract.md §9): field names are the original's
  * variable suffixes, so `loadConfig('CP_ENGINE', CpEngineConfigSchema)` reads `CP_ENGINE_CP_ID`,
  * `CP_ENGINE_KW_RATE`, ... Fields after `log_level` are additions with defaults.
  *

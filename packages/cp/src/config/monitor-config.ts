@@ -4,7 +4,7 @@ import { httpCentralLink } from '../monitor/http-central-link.js';
 import { tcpEngineLink } from '../monitor/tcp-engine-link.js';
 
 /**
- * The monitor's environment (prefix `CP_MONITOR`, ORIGINAL.md §1): field names are the original's
+ * The monitor's environment (prefix `CP_MONITOR`, docs/wire-contract.md §9): field names are the original's
  * variable suffixes (`CP_MONITOR_CP_E_HOST`, `CP_MONITOR_HEALTH_INTERVAL`, ...). Fields after
  * `log_level` are additions with defaults.
  *

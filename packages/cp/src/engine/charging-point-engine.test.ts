@@ -94,7 +94,11 @@ describe('chargingPointEngine: supply', () => {
     await h.startSupply('session-0000000a', { duration_s: 30 });
     await h.clock.advance(30_000);
     await h.drain();
-    expect(h.wire.tickets[0]).toMatchObject({ energy_kwh: 0.1833, reason: 'duration reached' });
+    expect(h.wire.tickets[0]).toMatchObject({
+      energy_kwh: 0.1833,
+      reason: 'duration reached',
+      ended_by: 'duration',
+    });
 
     // 0.5 kWh at 22 kW takes 81.818 s: the session ends mid-interval, at exactly the target.
     await h.startSupply('session-0000000b', { target_kwh: 0.5 });
@@ -103,7 +107,12 @@ describe('chargingPointEngine: supply', () => {
     await h.clock.advance(120_000);
     await h.drain();
     const ticket = h.wire.tickets[1]!;
-    expect(ticket).toMatchObject({ energy_kwh: 0.5, total_cost_eur: 0.15, reason: 'target energy reached' });
+    expect(ticket).toMatchObject({
+      energy_kwh: 0.5,
+      total_cost_eur: 0.15,
+      reason: 'target energy reached',
+      ended_by: 'target_energy',
+    });
     expect(Date.parse(ticket.end_time) - start).toBeCloseTo((0.5 / 22) * 3_600_000, 0);
   });
 
@@ -130,6 +139,7 @@ describe('chargingPointEngine: supply', () => {
       energy_kwh: 3.6667,
       total_cost_eur: 1.1,
       reason: 'stop_supply',
+      ended_by: 'central',
     });
   });
 
@@ -145,6 +155,7 @@ describe('chargingPointEngine: supply', () => {
       energy_kwh: 0.55,
       total_cost_eur: 0.17,
       reason: 'stop_supply',
+      ended_by: 'central',
     });
     expect(h.states()).toEqual(['ACTIVATED', 'SUPPLYING', 'ACTIVATED']);
     // Nothing more after the end: no telemetry, no second ticket.
@@ -172,7 +183,11 @@ describe('chargingPointEngine: supply', () => {
     await h.send('stop_cp');
     await h.drain();
     expect(h.engine.state).toBe('STOPPED');
-    expect(h.wire.tickets[0]).toMatchObject({ energy_kwh: 0.0611, reason: 'stop_cp: CP stopped by Central' });
+    expect(h.wire.tickets[0]).toMatchObject({
+      energy_kwh: 0.0611,
+      reason: 'stop_cp: CP stopped by Central',
+      ended_by: 'central',
+    });
     // A stopped CP takes no request.
     await h.startSupply('session-00000010');
     await h.drain();
@@ -202,7 +217,11 @@ describe('chargingPointEngine: supply', () => {
     await h.drain();
     await h.node.stop();
     await h.drain();
-    expect(h.wire.tickets[0]).toMatchObject({ energy_kwh: 0.3667, reason: 'shutdown: engine stopping' });
+    expect(h.wire.tickets[0]).toMatchObject({
+      energy_kwh: 0.3667,
+      reason: 'shutdown: engine stopping',
+      ended_by: 'shutdown',
+    });
     expect(h.states()).toEqual(['ACTIVATED', 'SUPPLYING', 'DISCONNECTED']);
   });
 
@@ -230,6 +249,7 @@ describe('chargingPointEngine: supply', () => {
     await h.drain();
     const ticket = h.wire.tickets[0]!;
     expect(ticket.reason).toBe('vehicle charged');
+    expect(ticket.ended_by).toBe('vehicle_full');
     expect(ticket.energy_kwh).toBeCloseTo(5, 2);
     const kws = h.wire.telemetry.map((t) => t.kw);
     expect(kws[0]).toBe(50);
@@ -274,6 +294,7 @@ describe('chargingPointEngine: faults', () => {
       energy_kwh: 0.275,
       total_cost_eur: 0.08,
       reason: 'fault: ground fault',
+      ended_by: 'fault',
     });
     expect(h.states()).toEqual(['ACTIVATED', 'SUPPLYING', 'FAULT']);
     expect(h.wire.status.at(-1)!.reason).toBe('ground fault');
@@ -337,27 +358,36 @@ describe('chargingPointEngine: commands', () => {
     expect(engine.state).toBe('ACTIVATED');
   });
 
-  it('counts and logs malformed commands and keeps running', async () => {
-    const h = await engineHarness({ kw: 22, policy: fixedDuration(5) }, { validate: false });
-    await h.sendRaw({ cmd: 'explode', cp_id: 'CP-001' });
-    await h.sendRaw({ cp_id: 'CP-001' });
-    await h.sendRaw({ cmd: 'start_supply', cp_id: 'CP-001' });
-    await h.sendRaw({ cmd: 'start_supply', cp_id: 'CP-001', payload: { driver_id: 'd' } });
-    await h.sendRaw({ cmd: 'start_supply', cp_id: 'CP-001', payload: 'not an object' });
-    await h.sendRaw({
-      cmd: 'start_supply',
-      cp_id: 'CP-001',
-      payload: { driver_id: 'd', request_id: 'r', session_id: 's', target_kwh: -1 },
-    });
+  it('never sees a malformed command: the transport rejects each with a reason, and the engine keeps running', async () => {
+    const h = await engineHarness({ kw: 22, policy: fixedDuration(5) });
+    const malformed: Array<[unknown, RegExp]> = [
+      [{ cmd: 'explode', cp_id: 'CP-001' }, /\/cmd: Expected one of start_supply/],
+      [{ cp_id: 'CP-001' }, /\/cmd: Expected required property/],
+      [{ cmd: 'start_supply', cp_id: 'CP-001' }, /\/payload/],
+      [{ cmd: 'start_supply', cp_id: 'CP-001', payload: { driver_id: 'd' } }, /\/payload\/request_id/],
+      [{ cmd: 'start_supply', cp_id: 'CP-001', payload: 'not an object' }, /\/payload/],
+      [
+        {
+          cmd: 'start_supply',
+          cp_id: 'CP-001',
+          payload: { driver_id: 'd', request_id: 'r', session_id: 's', target_kwh: -1 },
+        },
+        /\/payload\/target_kwh/,
+      ],
+      [{ cmd: 'stop_supply', cp_id: 'CP-001', payload: { session_id: 7 } }, /\/payload\/session_id/],
+    ];
+    for (const [value, reason] of malformed) {
+      await expect(h.sendRaw(value)).rejects.toThrow(reason);
+    }
     await h.drain();
-    expect(h.engine.stats.malformedCommands).toBe(6);
+    expect(h.engine.stats.commands).toBe(0);
     expect(h.engine.state).toBe('ACTIVATED');
     expect(h.broker.stats().deadLettered).toBe(0);
     await h.startSupply('session-00000030');
     await h.clock.advance(5_000);
     await h.drain();
     expect(h.wire.tickets).toHaveLength(1);
-    expect(h.engine.stats.commands).toBe(7);
+    expect(h.engine.stats.commands).toBe(1);
   });
 
   it('rejects commands the state does not allow without crashing', async () => {

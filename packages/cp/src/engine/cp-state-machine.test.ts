@@ -2,7 +2,7 @@ import { CP_STATES, type CpState } from '@evcharging/core';
 import { describe, expect, it } from 'vitest';
 import { CP_EVENTS, type CpEvent, cpStateMachine, IllegalTransitionError } from './cp-state-machine.js';
 
-// ORIGINAL.md §3, written out independently of the implementation's table.
+// docs/wire-contract.md §4, written out independently of the implementation's table.
 const EXPECTED: Record<string, CpState> = {
   'DISCONNECTED connect': 'ACTIVATED',
   'ACTIVATED start_supply': 'SUPPLYING',

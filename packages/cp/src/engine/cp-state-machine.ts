@@ -1,6 +1,6 @@
 import type { CpState } from '@evcharging/core';
 
-/** Events of the CP state machine (ORIGINAL.md §3). */
+/** Events of the CP state machine (docs/wire-contract.md §4). */
 export const CP_EVENTS = [
   'connect',
   'start_supply',
@@ -57,7 +57,7 @@ function target(state: CpState, event: CpEvent): CpState | undefined {
 }
 
 /**
- * The CP state machine of ORIGINAL.md §3 as a pure module: no I/O, no time.
+ * The CP state machine of docs/wire-contract.md §4 as a pure module: no I/O, no time.
  *
  * @example
  * cpStateMachine.transition('ACTIVATED', 'start_supply', { cpId: 'CP-001', authorized: true }); // 'SUPPLYING'

@@ -108,6 +108,7 @@ describe('engine crash recovery', () => {
       energy_kwh: 0.55, // 22 kW × 90 s: everything up to the last interval
       total_cost_eur: 0.17,
       reason: 'interrupted: engine stopped during the supply',
+      ended_by: 'interrupted',
     });
     expect(Date.parse(w.tickets[0]!.end_time)).toBe(startedAt + 90_000);
     expect(w.status.at(-1)).toMatchObject({ state: 'ACTIVATED' });
@@ -201,6 +202,7 @@ describe('engine crash recovery', () => {
       energy_kwh: 11,
       total_cost_eur: 3.3,
       reason: 'stop_supply',
+      ended_by: 'central',
     };
     await outbox.add(left);
     await w.boot(outbox);

@@ -1,4 +1,4 @@
-import { isoTime, type SessionEnd, type StartSupplyPayload } from '@evcharging/core';
+import { isoTime, type SessionEnd, type SessionEndCause, type StartSupplyPayload } from '@evcharging/core';
 import type { InflightSession } from '../outbox/ticket-outbox.js';
 import type { SessionLimits } from './session-policy.js';
 
@@ -105,8 +105,8 @@ export class SupplySession {
     return snapshot;
   }
 
-  ticket(endMs: number, reason: string): SessionEnd {
-    return ticketOf(this.snapshot(endMs), reason, endMs);
+  ticket(endMs: number, endedBy: SessionEndCause, reason: string): SessionEnd {
+    return ticketOf(this.snapshot(endMs), endedBy, reason, endMs);
   }
 }
 
@@ -114,7 +114,12 @@ export class SupplySession {
  * The ticket for a session as of a snapshot. The cost is computed from the published (rounded)
  * energy, so anyone recomputing kWh × €/kWh from the ticket gets the same cents.
  */
-export function ticketOf(session: InflightSession, reason: string, nowMs: number): SessionEnd {
+export function ticketOf(
+  session: InflightSession,
+  endedBy: SessionEndCause,
+  reason: string,
+  nowMs: number,
+): SessionEnd {
   const energy = roundKwh(session.energy_kwh);
   return {
     cp_id: session.cp_id,
@@ -125,6 +130,7 @@ export function ticketOf(session: InflightSession, reason: string, nowMs: number
     end_time: isoTime(session.updated_ms),
     energy_kwh: energy,
     total_cost_eur: roundEur(energy * session.price_eur_kwh),
+    ended_by: endedBy,
     reason,
     ts: isoTime(nowMs),
   };

@@ -1,6 +1,7 @@
 import {
   type Clock,
   definePlugin,
+  isoTime,
   type Logger,
   type MonitorAck,
   type MonitorFaultReport,
@@ -11,7 +12,7 @@ import {
   type TimerHandle,
 } from '@evcharging/core';
 import type { ProbeResult } from '../health/health-answer.js';
-import { wireTime } from '../wire-time.js';
+
 import type { CentralLink } from './central-link.js';
 import type { EngineLink } from './engine-link.js';
 import { everyShared } from './shared-ticker.js';
@@ -271,7 +272,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
       cp_id: this.cpId,
       cp_e_host: this.engine.host,
       cp_e_port: this.engine.port,
-      ts: wireTime(this.clock.now()),
+      ts: isoTime(this.clock.now()),
       ...this.extras,
     };
     this.call(() => this.central.register(registration)).then((ack) => {
@@ -305,7 +306,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
     this.lastHeartbeatMs = this.clock.now();
     let sent: Promise<MonitorAck>;
     try {
-      sent = this.central.heartbeat({ cp_id: this.cpId, ts: wireTime(this.lastHeartbeatMs) });
+      sent = this.central.heartbeat({ cp_id: this.cpId, ts: isoTime(this.lastHeartbeatMs) });
     } catch (error) {
       sent = Promise.reject(error);
     }
@@ -338,7 +339,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
       cp_id: this.cpId,
       status: report.status,
       reason: report.reason,
-      ts: wireTime(this.clock.now()),
+      ts: isoTime(this.clock.now()),
     };
     this.call(() => this.central.reportFault(body)).then((ack) => {
       this.reporting = false;

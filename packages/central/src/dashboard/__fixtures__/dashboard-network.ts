@@ -19,7 +19,6 @@ import { MemoryBroker } from '@evcharging/transport-memory';
 import { type CentralController, centralController } from '../../central-controller.js';
 import { MemoryCentralStore } from '../../store/memory-central-store.js';
 import { CentralDashboardSource } from '../central-dashboard-source.js';
-import { type CentralStoreTap, tapCentralStore } from '../central-store-tap.js';
 import type { DashboardSettings } from '../register-dashboard.js';
 
 export interface DashboardNetworkOptions {
@@ -67,11 +66,10 @@ export async function dashboardNetwork(options: DashboardNetworkOptions) {
   async function startCentral(port = options.httpPort): Promise<RunningCentral> {
     generation++;
     // With HTTP, Central's controller wires its own dashboard (what users get); the test's own
-    // source below watches the same Central through a second tap.
-    const tap: CentralStoreTap = tapCentralStore(store);
+    // source below watches the same Central's events.
     const central = centralController({
       cps: definitions,
-      store: tap.store,
+      store,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
       ...(port !== undefined
@@ -87,7 +85,7 @@ export async function dashboardNetwork(options: DashboardNetworkOptions) {
       plugins: [central],
     });
     await node.start();
-    const source = new CentralDashboardSource({ central: central.service, bus: node.bus, clock, tap });
+    const source = new CentralDashboardSource({ central: central.service, clock });
     running = { node, central, source, port: central.httpAddress?.port };
     return running;
   }

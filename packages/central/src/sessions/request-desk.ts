@@ -1,0 +1,87 @@
+import { type Clock, type DriverRequest, isoTime, type StartSupplyPayload } from '@evcharging/core';
+import type { CentralEventStream } from '../central-events.js';
+import type { CpRegistry } from '../domain/cp-registry.js';
+import type { CentralWire } from '../messaging/central-wire.js';
+import type { CentralStats } from '../stats/central-stats.js';
+import type { CentralStore, RequestRecord } from '../store/central-store.js';
+import { authorize } from './authorize.js';
+import { deniedUpdate, terminalUpdate, updateFor } from './driver-updates.js';
+import type { SessionBook } from './session-book.js';
+
+export interface RequestDeskDeps {
+  book: SessionBook;
+  registry: CpRegistry;
+  store: CentralStore;
+  clock: Clock;
+  wire: CentralWire;
+  stats: CentralStats;
+  events: CentralEventStream;
+  /** True once Central shuts down: every new request is denied. */
+  shuttingDown(): boolean;
+}
+
+/**
+ * Drivers' requests (`driver.requests`): each is decided once, accepted (a session opens, the
+ * engine gets `start_supply`, the driver `accepted`) or denied with a reason. A request id seen
+ * before is not decided again: the driver gets its current status (at-least-once delivery, and a
+ * restarted driver asking again).
+ */
+export class RequestDesk {
+  constructor(private readonly deps: RequestDeskDeps) {}
+
+  async handle(request: DriverRequest): Promise<void> {
+    const { store, registry, stats, wire, book } = this.deps;
+    stats.requestReceived();
+    const known = store.getRequest(request.request_id);
+    if (known) {
+      stats.duplicateRequest();
+      await this.replay(known);
+      return;
+    }
+    const ts = isoTime(this.deps.clock.now());
+    const verdict = authorize(request.cp_id, registry, this.deps.shuttingDown());
+    if (!verdict.ok) {
+      const decision: RequestRecord = {
+        request_id: request.request_id,
+        driver_id: request.driver_id,
+        cp_id: request.cp_id,
+        received_at: ts,
+        decision: 'denied',
+        reason: verdict.reason,
+        session_id: null,
+      };
+      store.saveRequest(decision);
+      stats.denied(verdict.kind);
+      this.deps.events.emit('request.decided', decision);
+      await wire.publish('driver.updates', deniedUpdate(request, verdict.reason, ts));
+      return;
+    }
+    const session = book.openFor(verdict.entry, request, ts);
+    const payload: StartSupplyPayload = {
+      driver_id: session.driver_id,
+      request_id: session.request_id,
+      session_id: session.session_id,
+    };
+    if (request.target_kwh !== undefined) payload.target_kwh = request.target_kwh;
+    if (request.duration_s !== undefined) payload.duration_s = request.duration_s;
+    await wire.command({ cmd: 'start_supply', cp_id: session.cp_id, payload });
+    await wire.publish('driver.updates', updateFor(session, 'accepted', ts));
+  }
+
+  /** A request decided before: the driver gets where it stands now. */
+  private async replay(request: RequestRecord): Promise<void> {
+    const { wire, book } = this.deps;
+    const ts = isoTime(this.deps.clock.now());
+    if (request.decision === 'denied' || !request.session_id) {
+      await wire.publish('driver.updates', deniedUpdate(request, request.reason ?? 'denied', ts));
+      return;
+    }
+    const session = book.find(request.session_id);
+    if (!session) return;
+    const update =
+      session.status === 'accepted' || session.status === 'supplying'
+        ? updateFor(session, session.status === 'supplying' ? 'in_progress' : 'accepted', ts)
+        : terminalUpdate(session, ts);
+    await wire.publish('driver.updates', update);
+  }
+}

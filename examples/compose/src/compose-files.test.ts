@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { COMPOSE_VARIABLES, ENV_EXAMPLE, renderEnvExample } from './deployment-variables.js';
 import { localTopology, PACKAGE_DIR, REPO_ROOT, settingsFromEnv } from './local-run/local-topology.js';
-import { type RoleDefinition, readRoleConfig, roleVariables } from './role/role-cli.js';
 import { ROLES, type RoleName } from './roles/index.js';
+import { type RoleDefinition, readRoleConfig, roleVariables } from './roles/role-cli.js';
 
 interface Service {
   image?: string;

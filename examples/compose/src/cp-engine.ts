@@ -4,12 +4,12 @@
 import 'reflect-metadata';
 import { createLogger, createNode } from '@evcharging/core';
 import { chargingPointEngine, engineOptionsFromConfig } from '@evcharging/cp';
-import { kafkaTransportFor } from './role/kafka-settings.js';
-import { listenForKeys } from './role/key-press.js';
-import { processRandom } from './role/process-random.js';
-import { readRoleConfigOrExit } from './role/role-cli.js';
-import { runRole } from './role/run-role.js';
 import { cpEngineRole } from './roles/cp-engine-role.js';
+import { kafkaTransportFor } from './roles/kafka-settings.js';
+import { listenForKeys } from './roles/key-press.js';
+import { processRandom } from './roles/process-random.js';
+import { readRoleConfigOrExit } from './roles/role-cli.js';
+import { runRole } from './roles/run-role.js';
 
 const { config, sources } = await readRoleConfigOrExit(cpEngineRole);
 const program = cpEngineRole.program;

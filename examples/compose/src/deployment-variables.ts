@@ -4,8 +4,8 @@ import { resolve } from 'node:path';
 import { envName } from '@evcharging/core';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { REPO_ROOT } from './local-run/local-topology.js';
-import type { RoleDefinition } from './role/role-cli.js';
 import { ROLES } from './roles/index.js';
+import type { RoleDefinition } from './roles/role-cli.js';
 
 /** A variable that is not a role's own: read by the compose files, local-run or verify.sh. */
 export interface DeploymentVariable {

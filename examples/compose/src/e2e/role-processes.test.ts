@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { pingEngine, waitFor } from '../local-run/probes.js';
-import { roleVariables } from '../role/role-cli.js';
 import { ROLES, type RoleName } from '../roles/index.js';
+import { roleVariables } from '../roles/role-cli.js';
 import { childEnv, freePorts, REPO_ROOT, roleArgs, run } from './process-support.js';
 
 const broker = inject('e2eKafka');

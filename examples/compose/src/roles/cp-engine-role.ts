@@ -5,10 +5,10 @@ import {
   KAFKA_FALLBACKS,
   KAFKA_SETTINGS_MEANINGS,
   KafkaRoleSettingsSchema,
-} from '../role/kafka-settings.js';
-import type { RoleDefinition } from '../role/role-cli.js';
-import { checkBindable, checkHost, checkWritableFile } from '../role/start-checks.js';
+} from './kafka-settings.js';
 import { checkLogLevel } from './log-level.js';
+import type { RoleDefinition } from './role-cli.js';
+import { checkBindable, checkHost, checkWritableFile } from './start-checks.js';
 
 /** The engine's variables: the cp package's schema plus the Kafka settings. */
 export const CpEngineRoleSchema = Type.Object({

@@ -20,9 +20,9 @@ import {
   passThrough,
   REPO_ROOT,
   settingsFromEnv,
-} from './local-run/local-topology.js';
-import { cpState, getJson, pingEngine, waitFor } from './local-run/probes.js';
-import { isRoleProcess, logFileOf, logTail, readPid, startRole, stopRole } from './local-run/role-process.js';
+} from './local-topology.js';
+import { cpState, getJson, pingEngine, waitFor } from './probes.js';
+import { isRoleProcess, logFileOf, logTail, readPid, startRole, stopRole } from './role-process.js';
 
 interface SavedRun {
   settings: LocalRunSettings;

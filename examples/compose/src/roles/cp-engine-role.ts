@@ -6,6 +6,7 @@ import {
   KAFKA_SETTINGS_MEANINGS,
   KafkaRoleSettingsSchema,
 } from './kafka-settings.js';
+import { KO_SIGNAL, RECOVER_SIGNAL } from './ko-signals.js';
 import { checkLogLevel } from './log-level.js';
 import type { RoleDefinition } from './role-cli.js';
 import { checkBindable, checkHost, checkWritableFile } from './start-checks.js';
@@ -35,6 +36,11 @@ export const cpEngineRole: RoleDefinition<typeof CpEngineRoleSchema> = {
     ...KAFKA_SETTINGS_MEANINGS,
   },
   fallbacks: KAFKA_FALLBACKS,
+  notes: [
+    'KO switch: in a terminal, k makes the health probe answer KO (its monitor reports a fault) and r',
+    `recovers; without one (a container), ${KO_SIGNAL} does what k does and ${RECOVER_SIGNAL} what r does:`,
+    `  docker compose kill -s ${KO_SIGNAL} ev-cp-e-1     kill -${KO_SIGNAL.slice(3)} <pid>`,
+  ],
   check: (config, variableOf) => [
     ...checkBrokers(config.kafka_bootstrap, variableOf('kafka_bootstrap')),
     ...checkLogLevel(config.log_level, variableOf('log_level')),

@@ -8,11 +8,11 @@ import {
   openCentralStore,
 } from '@evcharging/central';
 import { createLogger, createNode } from '@evcharging/core';
-import { kafkaTransportFor } from './role/kafka-settings.js';
-import { processRandom } from './role/process-random.js';
-import { exitWithProblems, readRoleConfigOrExit } from './role/role-cli.js';
-import { runRole } from './role/run-role.js';
 import { centralRole } from './roles/central-role.js';
+import { kafkaTransportFor } from './roles/kafka-settings.js';
+import { processRandom } from './roles/process-random.js';
+import { exitWithProblems, readRoleConfigOrExit } from './roles/role-cli.js';
+import { runRole } from './roles/run-role.js';
 
 const { config, sources } = await readRoleConfigOrExit(centralRole);
 const program = centralRole.program;

@@ -4,10 +4,10 @@ import 'reflect-metadata';
 import { createLogger, createNode } from '@evcharging/core';
 import { chargingPointMonitor, monitorOptionsFromConfig } from '@evcharging/cp';
 import { MemoryBroker } from '@evcharging/transport-memory';
-import { processRandom } from './role/process-random.js';
-import { readRoleConfigOrExit } from './role/role-cli.js';
-import { runRole } from './role/run-role.js';
 import { cpMonitorRole } from './roles/cp-monitor-role.js';
+import { processRandom } from './roles/process-random.js';
+import { readRoleConfigOrExit } from './roles/role-cli.js';
+import { runRole } from './roles/run-role.js';
 
 const { config, sources } = await readRoleConfigOrExit(cpMonitorRole);
 const program = cpMonitorRole.program;

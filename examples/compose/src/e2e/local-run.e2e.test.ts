@@ -53,7 +53,7 @@ describe.skipIf(!broker.bootstrap)('local-run end to end on a real Kafka broker,
         '--conditions=@evcharging/source',
         '--import',
         'tsx',
-        resolve(PACKAGE_DIR, 'src/local-run.ts'),
+        resolve(PACKAGE_DIR, 'src/local-run/local-run.ts'),
         ...args,
       ],
       {

@@ -5,10 +5,10 @@ import {
   KAFKA_FALLBACKS,
   KAFKA_SETTINGS_MEANINGS,
   KafkaRoleSettingsSchema,
-} from '../role/kafka-settings.js';
-import type { RoleDefinition } from '../role/role-cli.js';
-import { checkBindable, checkHost } from '../role/start-checks.js';
+} from './kafka-settings.js';
 import { checkLogLevel } from './log-level.js';
+import type { RoleDefinition } from './role-cli.js';
+import { checkBindable, checkHost } from './start-checks.js';
 
 /** Central's variables: the central package's schema, where to bind, and the Kafka settings. */
 export const CentralRoleSchema = Type.Object({

@@ -2,10 +2,10 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { centralRole } from '../roles/central-role.js';
-import { cpEngineRole } from '../roles/cp-engine-role.js';
-import { cpMonitorRole } from '../roles/cp-monitor-role.js';
-import { driverRole } from '../roles/driver-role.js';
+import { centralRole } from './central-role.js';
+import { cpEngineRole } from './cp-engine-role.js';
+import { cpMonitorRole } from './cp-monitor-role.js';
+import { driverRole } from './driver-role.js';
 import { withoutStack } from './kafka-settings.js';
 import { readRoleConfig, readRoleConfigAtStart } from './role-cli.js';
 import { checkBindable, checkHost, checkWritableFile, isHostSyntax } from './start-checks.js';

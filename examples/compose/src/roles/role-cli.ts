@@ -19,6 +19,8 @@ export interface RoleDefinition<S extends TObject> {
   check?(config: Static<S>, variableOf: (field: string) => string): ConfigProblem[];
   /** Checks that need I/O (can this bind address be listened on?), made before the role starts. */
   checkAtStart?(config: Static<S>, variableOf: (field: string) => string): Promise<ConfigProblem[]>;
+  /** Lines closing `--help` (what the process answers besides its options, such as signals). */
+  notes?: string[];
 }
 
 /** What the command line asked for: a configuration to run with, or an answer to print and exit. */
@@ -75,6 +77,7 @@ export function helpText<S extends TObject>(role: RoleDefinition<S>): string {
   }
   lines.push('  -h, --help');
   lines.push('      print this text and exit');
+  if (role.notes?.length) lines.push('', ...role.notes);
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { centralRole } from '../roles/central-role.js';
-import { cpEngineRole } from '../roles/cp-engine-role.js';
-import { cpMonitorRole } from '../roles/cp-monitor-role.js';
-import { driverRole } from '../roles/driver-role.js';
-import { ROLES } from '../roles/index.js';
+import { centralRole } from './central-role.js';
+import { cpEngineRole } from './cp-engine-role.js';
+import { cpMonitorRole } from './cp-monitor-role.js';
+import { driverRole } from './driver-role.js';
+import { ROLES } from './index.js';
 import { helpText, readRoleConfig, roleVariables } from './role-cli.js';
 
 const text = (result: ReturnType<typeof readRoleConfig>) => (result.kind === 'exit' ? result.text : '');

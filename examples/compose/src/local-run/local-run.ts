@@ -20,9 +20,9 @@ import {
   passThrough,
   REPO_ROOT,
   settingsFromEnv,
-} from './local-run/local-topology.js';
-import { cpState, getJson, pingEngine, waitFor } from './local-run/probes.js';
-import { isRoleProcess, logFileOf, logTail, readPid, startRole, stopRole } from './local-run/role-process.js';
+} from './local-topology.js';
+import { cpState, getJson, pingEngine, waitFor } from './probes.js';
+import { isRoleProcess, logFileOf, logTail, readPid, startRole, stopRole } from './role-process.js';
 
 interface SavedRun {
   settings: LocalRunSettings;
@@ -57,6 +57,7 @@ function save(run: SavedRun): void {
     `LOCAL_RUN_DIR=${s.dir}`,
     `KAFKA_BOOTSTRAP=${s.bootstrap}`,
     `KAFKA_TOPIC_PREFIX=${s.topicPrefix}`,
+    `LOCAL_HOST=${s.localHost}`,
     `CENTRAL_HTTP_PORT=${s.httpPort}`,
     `CENTRAL_LISTEN_PORT=${s.tcpPort}`,
     `ENGINE_PORTS="${s.cps.map((cp) => cp.port).join(' ')}"`,
@@ -103,7 +104,7 @@ async function waitReady(run: SavedRun, spec: ProcessSpec, pid: number, timeoutM
     await waitFor(
       `${spec.name} health port ${ready.port}`,
       async () => {
-        const answer = await pingEngine('127.0.0.1', ready.port);
+        const answer = await pingEngine(run.settings.localHost, ready.port);
         return answer?.startsWith('OK:') ? answer : undefined;
       },
       { timeoutMs, alive },
@@ -176,12 +177,12 @@ async function startAll(timeoutMs: number): Promise<void> {
   if (settings.kafkaPort !== null) {
     const before = kafkaScript('status', settings.kafkaPort);
     if (!before.ok) {
-      say(`starting Kafka on 127.0.0.1:${settings.kafkaPort} (scripts/kafka.sh; 20 s cold, 5 s warm)`);
+      say(`starting Kafka on ${settings.bootstrap} (scripts/kafka.sh; 20 s cold, 5 s warm)`);
       const started = kafkaScript('start', settings.kafkaPort);
       if (!started.ok) fail(`scripts/kafka.sh start failed:\n${started.output}`);
       run.startedKafka = true;
     } else {
-      say(`Kafka already runs on 127.0.0.1:${settings.kafkaPort}`);
+      say(`Kafka already runs on ${settings.bootstrap}`);
     }
   } else {
     say(`using the Kafka broker at ${settings.bootstrap}`);
@@ -197,7 +198,8 @@ async function startAll(timeoutMs: number): Promise<void> {
     for (const cp of settings.cps) {
       await waitFor(
         `${cp.cpId} ACTIVATED at Central`,
-        async () => ((await cpState(settings.httpPort, cp.cpId)) === 'ACTIVATED' ? true : undefined),
+        async () =>
+          (await cpState(settings.httpPort, cp.cpId, settings.localHost)) === 'ACTIVATED' ? true : undefined,
         { timeoutMs },
       );
     }
@@ -210,7 +212,7 @@ async function startAll(timeoutMs: number): Promise<void> {
     process.exit(1);
   }
   say(
-    `up: dashboard http://127.0.0.1:${settings.httpPort}/  (status: pnpm local-run status, stop: pnpm local-run stop)`,
+    `up: dashboard http://${settings.localHost}:${settings.httpPort}/  (status: pnpm local-run status, stop: pnpm local-run stop)`,
   );
 }
 
@@ -222,7 +224,7 @@ async function stopAll(run: SavedRun, names: string[] = []): Promise<void> {
   }
   if (names.length === 0 && run.startedKafka && run.settings.kafkaPort !== null) {
     if (process.env.LOCAL_RUN_KEEP_KAFKA === '1') {
-      say(`Kafka left running on 127.0.0.1:${run.settings.kafkaPort} (LOCAL_RUN_KEEP_KAFKA=1)`);
+      say(`Kafka left running on ${run.settings.bootstrap} (LOCAL_RUN_KEEP_KAFKA=1)`);
     } else {
       const stopped = kafkaScript('stop', run.settings.kafkaPort);
       say(stopped.ok ? 'Kafka stopped' : `Kafka did not stop: ${stopped.output}`);
@@ -252,13 +254,13 @@ async function status(run: SavedRun): Promise<number> {
     const pid = running(run, spec);
     let detail = '';
     if (spec.ready.kind === 'health-port') {
-      detail = `health ${spec.ready.port}: ${(await pingEngine('127.0.0.1', spec.ready.port, 1_000)) ?? 'no answer'}`;
+      detail = `health ${spec.ready.port}: ${(await pingEngine(run.settings.localHost, spec.ready.port, 1_000)) ?? 'no answer'}`;
     } else if (spec.ready.kind === 'http') {
       detail = `http ${run.settings.httpPort}, tcp ${run.settings.tcpPort}`;
     } else if (spec.role === 'driver') {
       detail = driverOutcome(run);
     } else if (spec.role === 'cp-monitor') {
-      detail = `${spec.env.CP_MONITOR_CP_ID}: ${(await cpState(run.settings.httpPort, spec.env.CP_MONITOR_CP_ID!)) ?? '?'} at Central`;
+      detail = `${spec.env.CP_MONITOR_CP_ID}: ${(await cpState(run.settings.httpPort, spec.env.CP_MONITOR_CP_ID!, run.settings.localHost)) ?? '?'} at Central`;
     }
     // The driver exits when its list is done: that is not a failure.
     const finished = spec.role === 'driver' && pid === undefined && detail.includes('0 pending');
@@ -287,6 +289,9 @@ default 9092, unless KAFKA_BOOTSTRAP names a broker), ev-central (CENTRAL_HTTP_P
 CENTRAL_LISTEN_PORT 9999), ev-cp-e-1/2 (CP-001 22 kW EUR 0.30 and CP-002 50 kW EUR 0.35, health
 ports LOCAL_RUN_ENGINE_PORTS=8001,8002), ev-cp-m-1/2 and ev-driver (DRIVER_REQUESTS_FILE, default
 examples/compose/requests.txt). Pid and log files go to LOCAL_RUN_DIR (default .local-run/).
+Central and the engines listen on LOCAL_RUN_BIND_HOST (127.0.0.1; 0.0.0.0 lets other machines
+reach them), the broker on KAFKA_LISTEN_HOST (127.0.0.1; with 0.0.0.0 set KAFKA_ADVERTISED_HOST
+to this machine's address).
 Role variables in the environment (CP_ENGINE_SESSION_DURATION=3, DRIVER_REQUEST_INTERVAL=1, ...)
 are passed to every process. LOCAL_RUN_MODE=dist runs the compiled dist/ instead of the sources.
 `;

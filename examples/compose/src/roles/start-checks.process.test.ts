@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommandResult, childEnv, roleArgs, run } from '../e2e/process-support.js';
-import { ROLES, type RoleName } from '../roles/index.js';
+import { ROLES, type RoleName } from './index.js';
 
 const dir = mkdtempSync(resolve(tmpdir(), 'ev-start-checks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -24,7 +24,7 @@ logger.info(
 );
 
 // The monitor talks to its engine over TCP and to Central over HTTP, never to the broker
-// (ORIGINAL.md §1): its node gets an in-process transport that nothing else shares.
+// (docs/wire-contract.md §9): its node gets an in-process transport that nothing else shares.
 const node = createNode({
   id: `cp-monitor-${config.cp_id}`,
   random: processRandom(`cp-monitor-${config.cp_id}`),

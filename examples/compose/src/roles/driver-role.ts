@@ -10,7 +10,7 @@ import type { RoleDefinition } from './role-cli.js';
 import { checkWritableFile } from './start-checks.js';
 
 /**
- * The driver's variables (prefix `DRIVER`, ORIGINAL.md §1). Fields after `log_level` are
+ * The driver's variables (prefix `DRIVER`, docs/wire-contract.md §9). Fields after `log_level` are
  * additions with defaults.
  */
 export const DriverRoleSchema = Type.Object({

@@ -127,7 +127,7 @@ describe('helpText and roleVariables', () => {
     },
   );
 
-  it("lists the original's variables of each role (ORIGINAL.md §1)", () => {
+  it("lists the original's variables of each role (docs/wire-contract.md §9)", () => {
     expect(roleVariables(centralRole)).toEqual(
       expect.arrayContaining([
         'CENTRAL_HTTP_PORT',

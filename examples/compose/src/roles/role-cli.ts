@@ -8,7 +8,7 @@ export interface RoleDefinition<S extends TObject> {
   program: string;
   /** One line: what the process is. */
   summary: string;
-  /** Environment prefix of the original (ORIGINAL.md §1), e.g. `CP_ENGINE`. */
+  /** Environment prefix of the original (docs/wire-contract.md §9), e.g. `CP_ENGINE`. */
   prefix: string;
   schema: S;
   /** What each variable means, for `--help`, `.env.example` and the docs. */

@@ -161,7 +161,10 @@ export class EventLog {
     }
   }
 
-  /** @internal Records one message sent just now. */
+  /**
+   * Records one message sent just now (for a transport that records its own publishes: see
+   * `SimulationBroker.recordingTransport`). Throws a TypeError for a value JSON could not carry.
+   */
   record(time: number, node: string, topic: TopicName, key: string, value: unknown): void {
     this.commit(this.capture(time, node, topic, key, value));
   }

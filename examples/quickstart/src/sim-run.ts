@@ -30,9 +30,9 @@ export function simNetwork(options: SimOptions, logger?: Logger): ChargingNetwor
     seed: options.seed,
     clock: new VirtualClock({ start: VIRTUAL_EPOCH + options.startHour * HOUR }),
     ...(logger ? { logger } : {}),
-    // Handlers in a simulation never mutate messages, so one object can be shared (no JSON copy);
-    // nothing reads old messages back, so the broker keeps few.
-    broker: { jsonRoundTrip: false, retention: 1_000 },
+    // The simulation lane: one frozen message shared by every handler (no JSON copy), and every
+    // delivery of an instant in one loop; nothing reads old messages back, so the broker keeps few.
+    broker: { simulationLane: true, retention: 1_000 },
     central: { heartbeatTimeoutMs: options.heartbeatTimeoutS * 1000 },
     engine: { telemetryIntervalMs: options.telemetryIntervalS * 1000 },
     monitor: { intervalMs: options.monitorIntervalS * 1000 },

@@ -102,7 +102,7 @@ export class MemoryTransport implements Transport {
     count(this.counters.published, topic);
     if (this.eventLog) {
       try {
-        this.eventLog.record(now, this.nodeId, topic, key, message);
+        this.eventLog.record(now, this.nodeId, topic, key, message, this.broker.simulationLane);
       } catch (error) {
         // Only a message JSON could not carry (a cycle, a BigInt), which just the shared mode lets by.
         return Promise.reject(error);

@@ -14,6 +14,7 @@ import {
   type Transport,
   TransportClosedError,
 } from '../transport/transport.js';
+import type { EventLog } from './event-log.js';
 import { RecordingTransport } from './recording-transport.js';
 import { createSimulation, type Simulation, type SimulationBroker } from './simulation.js';
 
@@ -50,6 +51,23 @@ class TinyBroker implements SimulationBroker {
         return { unsubscribe: async () => void byGroup.delete(options.group) };
       },
       stats: () => stats,
+    };
+  }
+}
+
+/** A TinyBroker whose transports record their own publishes, as `SimulationBroker.recordingTransport` allows. */
+class SelfRecordingBroker extends TinyBroker {
+  recorded = 0;
+
+  recordingTransport(nodeId: string, { clock, eventLog }: { clock: Clock; eventLog: EventLog }): Transport {
+    const inner = this.transport(nodeId, { clock });
+    return {
+      ...inner,
+      publish: async (topic, message) => {
+        await inner.publish(topic, message);
+        eventLog.record(clock.now(), nodeId, topic, keyOf(topic, message), message);
+        this.recorded++;
+      },
     };
   }
 }
@@ -95,9 +113,9 @@ const watcher = () => {
   });
 };
 
-async function scenario(seed: number | string, options: { keep?: number } = {}) {
+async function scenario(seed: number | string, options: { keep?: number; broker?: TinyBroker } = {}) {
   const sim = createSimulation({
-    broker: new TinyBroker(),
+    broker: options.broker ?? new TinyBroker(),
     seed,
     logger: silentLogger(),
     eventLog: { keep: options.keep ?? 10_000 },
@@ -141,6 +159,19 @@ describe('createSimulation', () => {
     expect(c.eventLog.hash()).not.toBe(a.eventLog.hash());
     expect(c.report()).not.toEqual(a.report());
     await Promise.all([a.stop(), b.stop(), c.stop()]);
+  });
+
+  it("records through the broker's own recording transport when it has one, giving the same log", async () => {
+    const broker = new SelfRecordingBroker();
+    const own = await scenario(7, { broker });
+    const wrapped = await scenario(7);
+    expect(broker.recorded).toBe(own.eventLog.count);
+    expect(own.eventLog.count).toBeGreaterThan(100);
+    expect(own.node('cp-1').transport).not.toBeInstanceOf(RecordingTransport);
+    expect(wrapped.node('cp-1').transport).toBeInstanceOf(RecordingTransport);
+    expect(own.eventLog.hash()).toBe(wrapped.eventLog.hash());
+    expect(own.eventLog.entries()).toEqual(wrapped.eventLog.entries());
+    await Promise.all([own.stop(), wrapped.stop()]);
   });
 
   it('logs each message with its time, node, topic and key, keeping only the most recent entries', async () => {

@@ -12,6 +12,13 @@ import { RecordingTransport } from './recording-transport.js';
 /** Anything that hands each node a transport on a shared clock (transport-memory's `MemoryBroker`). */
 export interface SimulationBroker {
   transport(nodeId: string, options: { clock: Clock }): Transport;
+  /**
+   * Optional: a transport that records every message it publishes in `eventLog` itself, with
+   * `eventLog.record(clock.now(), nodeId, topic, key, message)` once the message passed its checks and
+   * before `publish` returns, so a recording simulation needs no wrapper (and no promise) per message.
+   * Without it, the simulation wraps `transport()` in a {@link RecordingTransport}.
+   */
+  recordingTransport?(nodeId: string, options: { clock: Clock; eventLog: EventLog }): Transport;
 }
 
 export interface SimulationOptions {
@@ -155,8 +162,12 @@ export function createSimulation(options: SimulationOptions): Simulation {
     addNode(id, plugins, nodeOptions = {}) {
       if (stopping) throw new Error(`simulation: cannot add node "${id}" after stop()`);
       if (nodes.has(id)) throw new Error(`simulation: a node "${id}" already exists`);
-      const inner = options.broker.transport(id, { clock });
-      const transport = recording ? new RecordingTransport(inner, id, clock, eventLog) : inner;
+      const { broker } = options;
+      const transport = !recording
+        ? broker.transport(id, { clock })
+        : broker.recordingTransport
+          ? broker.recordingTransport(id, { clock, eventLog })
+          : new RecordingTransport(broker.transport(id, { clock }), id, clock, eventLog);
       const node = createNode({
         id,
         transport,

@@ -1,0 +1,16 @@
+export * from './charge-point/charge-point-protocol.js';
+export * from './charge-point/csms-link.js';
+export * from './charge-point/engine-bridge.js';
+export * from './charge-point/ocpp-charge-point.js';
+export * from './charge-point/power-limited-model.js';
+export * from './ocpp16/charging-profiles.js';
+export * from './ocpp16/configuration.js';
+export type * from './ocpp16/messages.js';
+export { OCPP16 } from './ocpp16/messages.js';
+export { Ocpp16ChargePoint, type Ocpp16ChargePointOptions } from './ocpp16/ocpp16-charge-point.js';
+export * from './rpc/backoff.js';
+export * from './rpc/call-lane.js';
+export * from './rpc/latency-histogram.js';
+export * from './rpc/ocpp-metrics.js';
+export { type CallFailureKind, OcppCallError, OcppSocket } from './rpc/ocpp-socket.js';
+export * from './rpc/rpc-error.js';

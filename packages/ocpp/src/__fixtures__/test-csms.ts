@@ -7,6 +7,7 @@ const { NOREPLY } = ocppRpc as unknown as { NOREPLY: symbol };
 /** One call a charge point made, as the test CSMS received it. */
 export interface ReceivedCall {
   identity: string;
+  messageId: string;
   action: string;
   params: Record<string, unknown>;
   at: number;
@@ -111,6 +112,11 @@ export class TestCsms {
     }
   }
 
+  /** Sends a frame as it is, without waiting for anything. */
+  send(identity: string, frame: string): void {
+    this.connections.get(identity)?.sendRaw(frame);
+  }
+
   /** Sends a raw frame (malformed or schema-invalid on purpose) and resolves with the raw answer. */
   async raw(identity: string, frame: string, messageId?: string): Promise<unknown[] | undefined> {
     const client = this.connections.get(identity);
@@ -145,8 +151,8 @@ export class TestCsms {
     client.on('strictValidationFailure', (e: { method: string; outbound: boolean; error: Error }) => {
       this.strictFailures.push({ identity, method: e.method, outbound: e.outbound, error: e.error.message });
     });
-    client.handle(({ method, params }: { method: string; params: Record<string, unknown> }) => {
-      const call: ReceivedCall = { identity, action: method, params, at: Date.now() };
+    client.handle(({ method, params, messageId }) => {
+      const call: ReceivedCall = { identity, messageId, action: method, params, at: Date.now() };
       this.calls.push(call);
       const custom = this.behaviours.get(method)?.(call);
       if (custom === 'no-reply') return NOREPLY;
@@ -185,7 +191,9 @@ interface RpcServerClient {
   identity: string;
   call(method: string, params: unknown): Promise<unknown>;
   close(options: { code: number }): Promise<unknown>;
-  handle(handler: (call: { method: string; params: Record<string, unknown> }) => unknown): void;
+  handle(
+    handler: (call: { method: string; params: Record<string, unknown>; messageId: string }) => unknown,
+  ): void;
   on(event: string, listener: (...args: never[]) => void): void;
   off(event: string, listener: (...args: never[]) => void): void;
   sendRaw(frame: string): void;

@@ -1,3 +1,4 @@
+import { TimeoutError } from 'ocpp-rpc';
 import type { OcppMetrics } from './ocpp-metrics.js';
 
 /** What this package uses of an ocpp-rpc `RPCClient` / `RPCServerClient` (its own typings are loose). */
@@ -86,7 +87,10 @@ export class OcppSocket {
     });
     peer.on('disconnect', (event: { code: number }) => {
       metrics.closed(event.code);
-      if (event.code === 1009) metrics.oversizedMessages++;
+    });
+    // A message over the size limit: ws drops the connection (1009 to the sender, 1006 here).
+    peer.on('socketError', (error: { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') metrics.oversizedMessages++;
     });
   }
 
@@ -129,7 +133,7 @@ export class OcppSocket {
       this.strictFailure = undefined;
       return new OcppCallError(action, kind, error.rpcErrorCode, detail);
     }
-    if (error.name === 'TimeoutError') {
+    if (error instanceof TimeoutError) {
       this.metrics.callTimeouts++;
       return new OcppCallError(action, 'timeout', undefined, detail);
     }

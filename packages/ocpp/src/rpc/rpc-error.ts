@@ -1,6 +1,9 @@
 import { createRPCError } from 'ocpp-rpc';
 
-/** OCPP-J error codes (OCPP 1.6 spells FormationViolation and OccurenceConstraintViolation so). */
+/**
+ * OCPP-J error codes as OCPP 1.6J sends them (FormationViolation; OccurrenceConstraintViolation as
+ * its errata corrected it). ocpp-rpc turns the 2.0.1 names into these on a 1.6 connection.
+ */
 export type OcppErrorCode =
   | 'NotImplemented'
   | 'NotSupported'
@@ -9,7 +12,7 @@ export type OcppErrorCode =
   | 'SecurityError'
   | 'FormationViolation'
   | 'PropertyConstraintViolation'
-  | 'OccurenceConstraintViolation'
+  | 'OccurrenceConstraintViolation'
   | 'TypeConstraintViolation'
   | 'GenericError';
 

@@ -88,7 +88,7 @@ async function charger(url: string, identity: string, extra: Record<string, unkn
   client.on('strictValidationFailure', (e: { method: string; error: Error }) => {
     strictFailures.push(`${e.method}: ${e.error.message}`);
   });
-  client.handle(({ method, params }: { method: string; params: Record<string, unknown> }) => {
+  client.handle(async ({ method = '', params = {} }) => {
     calls.push({ action: method, params });
     switch (method) {
       case 'RemoteStartTransaction':

@@ -3,6 +3,7 @@ export * from './charge-point/csms-link.js';
 export * from './charge-point/engine-bridge.js';
 export * from './charge-point/ocpp-charge-point.js';
 export * from './charge-point/power-limited-model.js';
+export * from './fleet/ocpp-fleet.js';
 export * from './gateway/charger-protocol.js';
 export * from './gateway/ocpp-gateway.js';
 export { idTagOf, ocpp16Charger } from './ocpp16/charger-proxy.js';

@@ -1,4 +1,4 @@
-import { definePlugin, type Plugin, type PluginContext } from '@evcharging/core';
+import { definePlugin, type Plugin, type PluginContext, type TimerHandle } from '@evcharging/core';
 import {
   type ChargingPointEngineOptions,
   type ChargingPointEnginePlugin,
@@ -41,6 +41,8 @@ export interface OcppChargePointOptions
   metrics?: OcppMetrics;
   /** Time source for call latencies, ms (default the node's clock; a fleet passes `performance.now`). */
   latencyClock?: () => number;
+  /** Wait this long after start before the first connection, ms (a fleet spreads its connects). */
+  connectDelayMs?: number;
   /** Plugin name (default `ocpp-cp/<cpId>`). */
   name?: string;
 }
@@ -83,6 +85,7 @@ export function ocppChargePoint(options: OcppChargePointOptions): OcppChargePoin
     connection,
     metrics = new OcppMetrics(),
     latencyClock,
+    connectDelayMs,
     name,
     model,
     ...engineOptions
@@ -96,6 +99,7 @@ export function ocppChargePoint(options: OcppChargePointOptions): OcppChargePoin
   });
   let bridge: EngineBridge | undefined;
   let link: CsmsLink | undefined;
+  let connectTimer: TimerHandle | undefined;
 
   return definePlugin<OcppChargePointPlugin>({
     name: name ?? `ocpp-cp/${options.cpId.replace(/[^a-z0-9@/._-]/gi, '_')}`,
@@ -145,9 +149,12 @@ export function ocppChargePoint(options: OcppChargePointOptions): OcppChargePoin
       // Listen before the engine starts, so its first ACTIVATED is heard.
       await engineBridge.start();
       await engine.start(ctx);
-      csmsLink.start();
+      if (connectDelayMs && connectDelayMs > 0) {
+        connectTimer = ctx.clock.setTimeout(() => csmsLink.start(), connectDelayMs);
+      } else csmsLink.start();
     },
     async stop() {
+      connectTimer?.cancel();
       await link?.stop();
       protocol?.stop();
       await engine.stop();

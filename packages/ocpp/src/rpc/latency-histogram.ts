@@ -51,6 +51,14 @@ export class LatencyHistogram {
     return this.maxMs;
   }
 
+  /** Forgets everything recorded (a measurement window starts). */
+  clear(): void {
+    this.counts.fill(0);
+    this.total = 0;
+    this.maxMs = 0;
+    this.sumMs = 0;
+  }
+
   /** Adds another histogram's counts to this one (fleet totals from per-process figures). */
   merge(other: LatencyHistogram): void {
     for (let i = 0; i < this.counts.length; i++) this.counts[i]! += other.counts[i]!;

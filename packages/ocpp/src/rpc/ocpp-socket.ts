@@ -1,4 +1,4 @@
-import { TimeoutError } from 'ocpp-rpc';
+import ocppRpc from 'ocpp-rpc';
 import type { OcppMetrics } from './ocpp-metrics.js';
 
 /** What this package uses of an ocpp-rpc `RPCClient` / `RPCServerClient` (its own typings are loose). */
@@ -13,6 +13,9 @@ export interface RpcPeer {
   once(event: string, listener: (...args: never[]) => void): unknown;
   sendRaw(message: string): void;
 }
+
+// Spread into ocpp-rpc's CommonJS exports, so Node cannot see it as a named export.
+const { TimeoutError } = ocppRpc as unknown as { TimeoutError: new () => Error };
 
 /** Why an OCPP call did not get its CALLRESULT. */
 export type CallFailureKind =

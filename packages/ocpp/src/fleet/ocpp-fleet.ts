@@ -9,7 +9,7 @@ import {
   silentLogger,
   type TimerHandle,
 } from '@evcharging/core';
-import { type CpModel, constantAcModel } from '@evcharging/cp';
+import type { CpModel } from '@evcharging/cp';
 import { MemoryBroker } from '@evcharging/transport-memory';
 import type { DriverArrival } from '../charge-point/charge-point-protocol.js';
 import type { CsmsTlsOptions } from '../charge-point/csms-link.js';
@@ -107,7 +107,7 @@ export function createOcppFleet(options: OcppFleetOptions): OcppFleet {
   const metrics = new OcppMetrics();
   const meterS = options.meterIntervalS ?? 60;
   const rate = options.connectRatePerS ?? 200;
-  const width = String(options.cps).length < 5 ? 5 : String(options.cps).length;
+  const width = Math.max(5, String(options.cps).length);
   const broker = new MemoryBroker({ jsonRoundTrip: false, retention: 100 });
   const cps: OcppChargePointPlugin[] = [];
   for (let i = 1; i <= options.cps; i++) {

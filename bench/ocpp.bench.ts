@@ -38,6 +38,7 @@ const { values } = parseBenchArgs(import.meta.url, {
     'bound-ms': { type: 'string', default: '100' },
     'time-limit': { type: 'string', default: '2400' },
     'floor-cps': { type: 'string', default: '100' },
+    'node-flags': { type: 'string', default: '' },
     'csms-child': { type: 'boolean', default: false },
     'fleet-child': { type: 'boolean', default: false },
     cps: { type: 'string' },
@@ -52,6 +53,8 @@ const RATE = Number(values['connect-rate']);
 const BOUND_MS = Number(values['bound-ms']);
 const TIME_LIMIT_S = Number(values['time-limit']);
 const FLOOR_CPS = Number(values['floor-cps']);
+/** Extra V8/Node flags for both child processes, e.g. `--max-semi-space-size=64` (none by default). */
+const NODE_FLAGS = values['node-flags'].split(' ').filter((f) => f !== '');
 const valid =
   SIZES.every((n) => Number.isInteger(n) && n >= 1 && n <= 18_000) &&
   WINDOW_S >= 10 &&
@@ -67,12 +70,13 @@ const valid =
   TIME_LIMIT_S <= 7200 &&
   Number.isInteger(FLOOR_CPS) &&
   FLOOR_CPS >= 0 &&
-  FLOOR_CPS <= 1000;
+  FLOOR_CPS <= 1000 &&
+  NODE_FLAGS.every((f) => /^--[a-z0-9-]+(=[\w.-]+)?$/.test(f));
 if (!valid) {
   process.stderr.write(
     'ocpp.bench.ts: --sizes n,... (1..18000: one port per CP on 127.0.0.1, 20,000 descriptors per process)\n' +
       '  --window 10..600 s --warmup 0..300 s --meter-interval 1..300 s --connect-rate 10..5000/s\n' +
-      '  --bound-ms ms --time-limit 60..7200 s --floor-cps 0..1000\n',
+      '  --bound-ms ms --time-limit 60..7200 s --floor-cps 0..1000 --node-flags="--max-semi-space-size=64 ..."\n',
   );
   process.exit(2);
 }
@@ -246,7 +250,7 @@ function lines(child: ChildProcess, prefix: string): Promise<string> {
 }
 
 async function step(cps: number): Promise<{ result?: StepResult; csms?: unknown; error?: string }> {
-  const node = [...process.execArgv, '--expose-gc', '--max-old-space-size=8192', script];
+  const node = [...process.execArgv, '--expose-gc', '--max-old-space-size=8192', ...NODE_FLAGS, script];
   const csms = spawn(process.execPath, [...node, '--csms-child'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = Number(await lines(csms, 'PORT '));

@@ -16,19 +16,18 @@ import { CallLane, type LaneCall } from '../rpc/call-lane.js';
 import { OcppCallError, type OcppSocket } from '../rpc/ocpp-socket.js';
 import { ChargingProfiles, type ProfileTransaction } from './charging-profiles.js';
 import { ChargePointConfiguration } from './configuration.js';
+import { connectorStatusOf, statusNotificationOf } from './connector-status.js';
 import { type CsmsCallTarget, registerCsmsCalls } from './csms-calls.js';
 import {
   type AuthorizeConf,
   type BootNotificationConf,
   type BootNotificationReq,
-  type ChargePointErrorCode,
   type ChargePointStatus,
   type ChargingProfile,
   OCPP16,
   type StartTransactionConf,
-  type StatusNotificationReq,
 } from './messages.js';
-import { meterValueOf, stopReasonOf, type Transaction } from './transaction.js';
+import { meterValueOf, stopReasonOf, stopTransactionOf, type Transaction } from './transaction.js';
 
 export interface Ocpp16ChargePointOptions {
   /** BootNotification fields (default vendor `evcharging`, model `simulated-cp`). */
@@ -216,31 +215,12 @@ export class Ocpp16ChargePoint implements ChargePointProtocol {
     this.registerWh = tx.meterStartWh + ticket.energy_kwh * 1000;
     const meterStop = Math.round(this.registerWh);
     const reason = stopReasonOf(tx, ticket.ended_by);
-    const endMs = Date.parse(ticket.end_time);
     this.counters.transactionsStopped++;
     this.counters.energyKwh += ticket.energy_kwh;
     this.lane.push({
       action: 'StopTransaction',
       transactional: true,
-      payload: () =>
-        tx.transactionId === undefined
-          ? undefined
-          : {
-              transactionId: tx.transactionId,
-              meterStop,
-              timestamp: ticket.end_time,
-              idTag: tx.idTag,
-              reason,
-              transactionData: [
-                meterValueOf(
-                  Number.isNaN(endMs) ? this.ctx.clock.now() : endMs,
-                  meterStop,
-                  tx,
-                  ['Energy.Active.Import.Register'],
-                  'Transaction.End',
-                ),
-              ],
-            },
+      payload: () => stopTransactionOf(tx, meterStop, ticket.end_time, reason, this.ctx.clock.now()),
     });
     this.profiles.endTransaction();
     this.finishing = true;
@@ -363,22 +343,15 @@ export class Ocpp16ChargePoint implements ChargePointProtocol {
 
   /** The connector's OCPP status from the engine's state and the transaction. */
   connectorStatus(): ChargePointStatus {
-    switch (this.engineState) {
-      case 'FAULT':
-        return 'Faulted';
-      case 'STOPPED':
-      case 'DISCONNECTED':
-        return 'Unavailable';
-      case 'SUPPLYING': {
-        const tx = this.transaction;
-        if (!tx || tx.kw > 0 || this.lastTelemetryMs === 0) return 'Charging';
-        return this.limitKw(this.ctx.clock.now()) === 0 ? 'SuspendedEVSE' : 'SuspendedEV';
-      }
-      case 'ACTIVATED':
-        if (this.finishing) return 'Finishing';
-        if (this.pending) return 'Preparing';
-        return this.availability === 'Inoperative' ? 'Unavailable' : 'Available';
-    }
+    const tx = this.transaction;
+    return connectorStatusOf({
+      engineState: this.engineState,
+      transaction: tx ? { kw: tx.kw, measured: this.lastTelemetryMs > 0 } : undefined,
+      limitKw: tx ? this.limitKw(this.ctx.clock.now()) : undefined,
+      finishing: this.finishing,
+      preparing: this.pending !== undefined,
+      availability: this.availability,
+    });
   }
 
   private reportStatus(): void {
@@ -389,21 +362,10 @@ export class Ocpp16ChargePoint implements ChargePointProtocol {
   }
 
   statusCall(connectorId: number): LaneCall {
-    const status: ChargePointStatus =
-      connectorId === 0
-        ? this.availability === 'Inoperative'
-          ? 'Unavailable'
-          : 'Available'
-        : this.connectorStatus();
+    const whole: ChargePointStatus = this.availability === 'Inoperative' ? 'Unavailable' : 'Available';
+    const status = connectorId === 0 ? whole : this.connectorStatus();
     if (connectorId === 1) this.lastReported = status;
-    const errorCode: ChargePointErrorCode = status === 'Faulted' ? 'OtherError' : 'NoError';
-    const req: StatusNotificationReq = {
-      connectorId,
-      errorCode,
-      status,
-      timestamp: isoTime(this.ctx.clock.now()),
-    };
-    if (status === 'Faulted' && this.faultInfo) req.info = this.faultInfo.slice(0, 50);
+    const req = statusNotificationOf(connectorId, status, this.faultInfo, this.ctx.clock.now());
     return { action: 'StatusNotification', transactional: false, payload: () => req };
   }
 

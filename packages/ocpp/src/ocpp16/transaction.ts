@@ -1,6 +1,6 @@
 import { isoTime, type SessionEndCause } from '@evcharging/core';
 import type { Vehicle } from '../charge-point/charge-point-protocol.js';
-import type { MeterValue, SampledValue, StopReason } from './messages.js';
+import type { MeterValue, SampledValue, StopReason, StopTransactionReq } from './messages.js';
 
 /** One transaction on the connector, from the engine's SUPPLYING to its ticket. */
 export interface Transaction {
@@ -77,4 +77,35 @@ export function meterValueOf(
     sampledValue.push({ value: String(Math.round(registerWh)), context, unit: 'Wh' });
   }
   return { timestamp: isoTime(nowMs), sampledValue };
+}
+
+/**
+ * The StopTransaction of a transaction, built when it is sent (its transactionId comes from the
+ * StartTransaction answered before it; undefined while unknown: the call is discarded), with the
+ * final register reading as its transaction data.
+ */
+export function stopTransactionOf(
+  tx: Transaction,
+  meterStop: number,
+  endTime: string,
+  reason: StopReason,
+  nowMs: number,
+): StopTransactionReq | undefined {
+  if (tx.transactionId === undefined) return undefined;
+  const endMs = Date.parse(endTime);
+  const end = meterValueOf(
+    Number.isNaN(endMs) ? nowMs : endMs,
+    meterStop,
+    tx,
+    ['Energy.Active.Import.Register'],
+    'Transaction.End',
+  );
+  return {
+    transactionId: tx.transactionId,
+    meterStop,
+    timestamp: endTime,
+    idTag: tx.idTag,
+    reason,
+    transactionData: [end],
+  };
 }

@@ -105,12 +105,21 @@ export class CallLane {
   private kick(): void {
     if (this.draining || this.waitingRetry || !this.socket) return;
     this.draining = true;
-    void this.drain().finally(() => {
-      this.draining = false;
-    });
+    void this.drain();
   }
 
   private async drain(): Promise<void> {
+    try {
+      await this.sendWaiting();
+    } finally {
+      this.draining = false;
+    }
+    // A call pushed between the loop's last check and here found the lane still draining.
+    if (this.queue.length > 0 && this.socket && !this.waitingRetry) this.kick();
+    else if (this.queue.length === 0 || !this.socket) this.notifyIdle();
+  }
+
+  private async sendWaiting(): Promise<void> {
     while (this.socket && !this.waitingRetry) {
       const call = this.queue[0];
       if (!call) break;
@@ -131,7 +140,6 @@ export class CallLane {
         this.failed(call, error);
       }
     }
-    if (this.queue.length === 0 || !this.socket) this.notifyIdle();
   }
 
   private failed(call: Pending, error: OcppCallError): void {

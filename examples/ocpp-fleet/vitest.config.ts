@@ -8,5 +8,5 @@ const conditions = sourceConditions.ssr.resolve.conditions.filter((c) => c !== '
 export default defineProject({
   ...sourceConditions,
   ssr: { resolve: { conditions, externalConditions: ['@evcharging/source'] } },
-  test: { name: 'example-ocpp-fleet', include: ['src/**/*.test.ts'], testTimeout: 60_000 },
+  test: { name: 'example-ocpp-fleet', include: ['src/**/*.test.ts'], testTimeout: 150_000 },
 });

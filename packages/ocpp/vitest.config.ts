@@ -10,5 +10,5 @@ const conditions = sourceConditions.ssr.resolve.conditions.filter((c) => c !== '
 export default defineProject({
   ...sourceConditions,
   ssr: { resolve: { conditions, externalConditions: ['@evcharging/source'] } },
-  test: { name: 'ocpp', include: ['src/**/*.test.ts'], testTimeout: 30_000 },
+  test: { name: 'ocpp', include: ['src/**/*.test.ts'], testTimeout: 60_000 },
 });

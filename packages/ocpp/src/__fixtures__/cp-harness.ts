@@ -59,7 +59,7 @@ export async function startCp(
 }
 
 /** Waits (real time) until the predicate holds; fails the test with `what` otherwise. */
-export async function until(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+export async function until(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
   const ok = await advanceUntil(new RealClock(), predicate, { timeoutMs, pollMs: 20 });
   if (!ok) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
 }

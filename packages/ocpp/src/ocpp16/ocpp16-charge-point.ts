@@ -54,7 +54,7 @@ interface PendingStart extends DriverArrival {
  * OCPP 1.6J on the charge point side, for one engine (one connector): BootNotification with retry
  * at the CSMS's interval, Heartbeat, StatusNotification on every change, Authorize,
  * Start/StopTransaction with the energy register in Wh, MeterValues at MeterValueSampleInterval,
- * and the CSMS's calls (see {@link registerCsmsCalls}). Transaction messages go through a
+ * and the CSMS's calls (see `registerCsmsCalls` in `csms-calls.ts`). Transaction messages go through a
  * {@link CallLane}: kept while offline, replayed in order after the next boot.
  */
 export class Ocpp16ChargePoint implements ChargePointProtocol {

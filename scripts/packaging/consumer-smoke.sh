@@ -37,8 +37,8 @@ if [ -e node_modules/better-sqlite3 ] || [ -n "$native" ]; then
 fi
 echo "installed ${packages} packages in ${seconds} s, no native module, no better-sqlite3"
 
-step "npm install of the Kafka transport and the tools (typescript, vitest, @types/node)"
-npm install --no-audit --no-fund --loglevel=error "$(tgz transport-kafka)"
+step "npm install of the Kafka transport, OCPP and the tools (typescript, vitest, @types/node)"
+npm install --no-audit --no-fund --loglevel=error "$(tgz transport-kafka)" "$(tgz ocpp)"
 npm install --no-audit --no-fund --loglevel=error --save-dev \
   "typescript@$(version typescript)" "vitest@$(version vitest)" "@types/node@$(version @types/node)"
 

@@ -237,7 +237,11 @@ describe.each([
       CP_ENGINE_HEALTH_PORT: '8002',
     });
     const published = (name: string) => compose.services[name]!.ports!.map((p) => interpolate(p, shell));
-    expect(published('ev-central')).toEqual(['127.0.0.1:8000:8000', '127.0.0.1:9999:9999']);
+    expect(published('ev-central')).toEqual([
+      '127.0.0.1:8000:8000',
+      '127.0.0.1:9999:9999',
+      '127.0.0.1:9000:9000', // the OCPP 1.6J gateway
+    ]);
     expect(published('ev-cp-e-1')).toEqual(['127.0.0.1:8001:8001']);
     expect(published('ev-cp-e-2')).toEqual(['127.0.0.1:8002:8002']);
     for (const [monitor, engine] of [

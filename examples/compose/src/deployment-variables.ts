@@ -112,6 +112,12 @@ export const COMPOSE_VARIABLES: DeploymentVariable[] = [
     meaning: "Port Central's TCP control plane is published on (inside its container it is 9999).",
   },
   {
+    name: 'CENTRAL_OCPP_PORT',
+    value: '9000',
+    meaning:
+      "Port Central's OCPP 1.6J gateway is published on (inside its container it is 9000): chargers connect at ws://<host>:<port>/ocpp/<cp_id>.",
+  },
+  {
     name: 'CP_E_1_PORT',
     value: '8001',
     meaning:
@@ -202,6 +208,7 @@ export const LOCAL_RUN_VARIABLES: DeploymentVariable[] = [
 const PER_SERVICE = new Set([
   'CENTRAL_HTTP_PORT',
   'CENTRAL_LISTEN_PORT',
+  'CENTRAL_OCPP_PORT',
   'CENTRAL_DB_URL',
   'CENTRAL_CPS_FILE',
   'CENTRAL_KAFKA_BOOTSTRAP',

@@ -20,7 +20,7 @@ export interface GroupHost {
   deadLetter(group: string, message: StoredMessage, value: unknown, error: unknown, attempts: number): void;
   readonly maxAttempts: number;
   readonly redeliveryDelayMs: number;
-  /** The simulation lane's delivery loop; undefined in the standard mode. */
+  /** The simulation lane's delivery loop; undefined in the standard mode. @internal */
   readonly dispatcher: LaneDispatcher | undefined;
   activityChanged(): void;
 }

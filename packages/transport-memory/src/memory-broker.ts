@@ -112,7 +112,7 @@ interface TopicState {
 export class MemoryBroker implements GroupHost {
   readonly partitions: number;
   readonly simulationLane: boolean;
-  /** The simulation lane's delivery loop; undefined in the standard mode. */
+  /** The simulation lane's delivery loop; undefined in the standard mode. @internal */
   readonly dispatcher: InstantDispatcher | undefined;
   readonly retention: number;
   readonly maxAttempts: number;

@@ -47,7 +47,7 @@ export interface CapturedEntry {
   readonly node: string;
   readonly topic: TopicName;
   readonly key: string;
-  /** The entry's 64-bit digest (see {@link EntryHasher}). */
+  /** The entry's 64-bit digest (see `EntryHasher` in `entry-hasher.ts`). */
   readonly high: number;
   readonly low: number;
   /** The value's JSON text, only when entries are kept or streamed. */

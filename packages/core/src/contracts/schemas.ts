@@ -120,6 +120,12 @@ export const SetPowerLimitPayloadSchema = Type.Object(
   {
     session_id: TicketFields.session_id,
     limit_kw: NonNegative('Most the session may draw, kW'),
+    seq: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: "Central's number for this limit of the session (start_supply's limit is 0)",
+      }),
+    ),
   },
   { additionalProperties: true, $id: 'SetPowerLimitPayload' },
 );
@@ -262,6 +268,9 @@ export const CpTelemetrySchema = Type.Object(
     ts: Type.Optional(Timestamp),
     soc: Type.Optional(Soc("The vehicle's state of charge at `ts`, %")),
     limit_kw: Type.Optional(NonNegative('The power limit the engine honours now, kW')),
+    limit_seq: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'The `seq` of that limit (0: the one in start_supply)' }),
+    ),
     voltage_v: Type.Optional(
       NonNegative('AC: phase voltage, V (kw = voltage_v × current_a × phases / 1000)'),
     ),

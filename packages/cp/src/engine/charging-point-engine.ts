@@ -298,7 +298,9 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
         } else this.transition('resume_cp', 'resumed by Central');
         return;
       case 'set_power_limit':
-        if (!this.setPowerLimit(command.payload.limit_kw, command.payload.session_id)) this.ignore();
+        if (!this.setPowerLimit(command.payload.limit_kw, command.payload.session_id, command.payload.seq)) {
+          this.ignore();
+        }
         return;
       case 'shutdown':
         if (this.current === 'DISCONNECTED') this.ignore();
@@ -323,13 +325,13 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
     }
   }
 
-  setPowerLimit(limitKw: number | undefined, sessionId?: string): boolean {
+  setPowerLimit(limitKw: number | undefined, sessionId?: string, seq?: number): boolean {
     const run = this.supply;
     if (!run || (sessionId !== undefined && sessionId !== run.session.sessionId)) return false;
     if (limitKw !== undefined && !(limitKw >= 0 && Number.isFinite(limitKw))) {
       throw new RangeError(`engine "${this.cpId}": power limit must be a finite number >= 0, got ${limitKw}`);
     }
-    run.setLimit(limitKw);
+    run.setLimit(limitKw, seq);
     return true;
   }
 

@@ -108,9 +108,10 @@ export interface ChargingPointEnginePlugin extends Plugin {
   clearFault(reason?: string): Promise<void>;
   /**
    * Limits the session in progress to `limitKw` from now (undefined lifts the limit): what a
-   * `set_power_limit` command does. False when no supply runs or it is another session's.
+   * `set_power_limit` command does (`seq`, its number, is echoed in telemetry as `limit_seq`).
+   * False when no supply runs or it is another session's.
    */
-  setPowerLimit(limitKw: number | undefined, sessionId?: string): boolean;
+  setPowerLimit(limitKw: number | undefined, sessionId?: string, seq?: number): boolean;
   /** The KO switch (the course's key press): probes answer KO while on; the state is unchanged. */
   setKo(on: boolean, reason?: string): void;
   /** Resolves once every status, telemetry and ticket queued so far has been handed to the transport. */

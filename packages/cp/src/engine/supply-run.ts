@@ -104,7 +104,7 @@ export class SupplyRun {
    * Central's allocation for this session, honoured from now (undefined: no limit). A lower power
    * is reported at once in a telemetry message, so Central knows the headroom it freed is free.
    */
-  setLimit(limitKw: number | undefined): void {
+  setLimit(limitKw: number | undefined, seq?: number): void {
     if (this.finished) return;
     const { session, settings } = this;
     const now = settings.clock.now();
@@ -112,6 +112,7 @@ export class SupplyRun {
     const before = session.kw;
     const lowered = limitKw !== undefined && (session.limitKw === undefined || limitKw < session.limitKw);
     session.limitKw = limitKw;
+    session.limitSeq = seq;
     this.setPower(now);
     if (lowered || session.kw < before) this.publish(now, session.kw);
     this.scheduleTargetEnd();
@@ -171,6 +172,7 @@ export class SupplyRun {
     const soc = session.soc;
     if (soc !== undefined) message.soc = roundSoc(soc);
     if (session.limitKw !== undefined) message.limit_kw = roundKw(session.limitKw);
+    if (session.limitSeq !== undefined) message.limit_seq = session.limitSeq;
     if (soc !== undefined && settings.supply === 'AC') {
       const phases = settings.model.maxKw > 7.4 ? 3 : 1;
       message.voltage_v = VOLTS;

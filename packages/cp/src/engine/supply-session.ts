@@ -53,6 +53,8 @@ export class SupplySession {
   kw = 0;
   /** The allocation honoured, kW (undefined: none). */
   limitKw: number | undefined;
+  /** Central's number of that allocation (0: the one of start_supply). */
+  limitSeq: number | undefined;
   readonly vehicle: Vehicle | undefined;
   readonly tariff: CompiledTariff | undefined;
   /** With a tariff: the cost so far, priced segment by segment. */
@@ -72,6 +74,7 @@ export class SupplySession {
     this.lastMs = startMs;
     this.vehicle = extras.vehicle;
     this.limitKw = extras.limitKw;
+    this.limitSeq = extras.limitKw !== undefined ? 0 : undefined;
     this.tariff = extras.tariff;
   }
 

@@ -33,14 +33,29 @@ export function simNetwork(options: SimOptions, logger?: Logger): ChargingNetwor
     // Handlers in a simulation never mutate messages, so one object can be shared (no JSON copy);
     // nothing reads old messages back, so the broker keeps few.
     broker: { jsonRoundTrip: false, retention: 1_000 },
-    central: { heartbeatTimeoutMs: options.heartbeatTimeoutS * 1000 },
+    central: {
+      heartbeatTimeoutMs: options.heartbeatTimeoutS * 1000,
+      smartCharging: { policy: options.chargingPolicy, controlIntervalMs: 60_000 },
+    },
     engine: { telemetryIntervalMs: options.telemetryIntervalS * 1000 },
     monitor: { intervalMs: options.monitorIntervalS * 1000 },
     fleet: {
       drivers: options.drivers,
       sessionsPerDriverPerDay: options.sessionsPerDriver,
       policy: options.policy,
+      // An empty mix is the whole catalogue.
+      ...(options.vehicles
+        ? { vehicles: Object.keys(options.vehicles).length > 0 ? { mix: options.vehicles } : {} }
+        : {}),
     },
+    ...(options.siteLimitKw !== undefined
+      ? {
+          sites: {
+            limitKw: options.siteLimitKw,
+            ...(options.tariff ? { tariff: options.tariff } : {}),
+          },
+        }
+      : {}),
     eventLog: { keep: options.events },
   });
 }

@@ -84,6 +84,14 @@ describe('contract additions for vehicles, limits and tariffs', () => {
       reasons('central.commands', { ...ok, payload: { session_id: 'session-1', limit_kw: Number.NaN } }),
     ).toContain('/payload/limit_kw');
     expect(reasons('central.commands', { ...ok, payload: { limit_kw: 5 } })).toContain('/payload/session_id');
+    // Central numbers its limits (seq >= 1; start_supply's limit is 0) so it knows which one applied.
+    expect(validate('central.commands', { ...ok, payload: { ...ok.payload, seq: 3 } }).ok).toBe(true);
+    expect(reasons('central.commands', { ...ok, payload: { ...ok.payload, seq: 0 } })).toContain(
+      '/payload/seq',
+    );
+    expect(reasons('central.commands', { ...ok, payload: { ...ok.payload, seq: 1.5 } })).toContain(
+      '/payload/seq',
+    );
   });
 
   it('telemetry may carry SoC, the limit honoured and AC voltage, current and phases', () => {
@@ -101,6 +109,8 @@ describe('contract additions for vehicles, limits and tariffs', () => {
     expect(validate('cp.telemetry', telemetry).ok).toBe(true);
     expect(reasons('cp.telemetry', { ...telemetry, soc: 100.5 })).toContain('/soc');
     expect(reasons('cp.telemetry', { ...telemetry, phases: 2 })).toContain('/phases');
+    expect(validate('cp.telemetry', { ...telemetry, limit_seq: 0 }).ok).toBe(true);
+    expect(reasons('cp.telemetry', { ...telemetry, limit_seq: -1 })).toContain('/limit_seq');
   });
 
   it('in_progress updates and tickets may carry the SoC; tickets the new end causes', () => {

@@ -1,5 +1,10 @@
 import { type Logger, VIRTUAL_EPOCH, VirtualClock } from '@evcharging/core';
-import { type ChargingNetwork, createChargingNetwork, type NetworkReport } from '@evcharging/network';
+import {
+  type ChargingNetwork,
+  type ChargingNetworkOptions,
+  createChargingNetwork,
+  type NetworkReport,
+} from '@evcharging/network';
 import type { SimOptions } from './sim-options.js';
 
 const HOUR = 3_600_000;
@@ -23,8 +28,12 @@ export interface SimOutcome {
   peakRssMb: number;
 }
 
-/** Builds the network a `pnpm sim` run simulates. */
-export function simNetwork(options: SimOptions, logger?: Logger): ChargingNetwork {
+/** Builds the network a `pnpm sim` run simulates (`engine.onPower`: every engine's power trace, for studies). */
+export function simNetwork(
+  options: SimOptions,
+  logger?: Logger,
+  engine: Pick<NonNullable<ChargingNetworkOptions['engine']>, 'onPower'> = {},
+): ChargingNetwork {
   return createChargingNetwork({
     cps: options.cps,
     seed: options.seed,
@@ -37,7 +46,7 @@ export function simNetwork(options: SimOptions, logger?: Logger): ChargingNetwor
       heartbeatTimeoutMs: options.heartbeatTimeoutS * 1000,
       smartCharging: { policy: options.chargingPolicy, controlIntervalMs: 60_000 },
     },
-    engine: { telemetryIntervalMs: options.telemetryIntervalS * 1000 },
+    engine: { telemetryIntervalMs: options.telemetryIntervalS * 1000, ...engine },
     monitor: { intervalMs: options.monitorIntervalS * 1000 },
     fleet: {
       drivers: options.drivers,

@@ -386,7 +386,8 @@ function snapshotOf(
   if (
     previous !== null &&
     'session_id' in previous === (telemetry.session_id !== undefined) &&
-    'driver_id' in previous === (telemetry.driver_id !== undefined)
+    'driver_id' in previous === (telemetry.driver_id !== undefined) &&
+    'soc' in previous === (telemetry.soc !== undefined)
   ) {
     previous.kw = telemetry.kw;
     previous.kwh = kwh;
@@ -394,10 +395,12 @@ function snapshotOf(
     previous.ts = ts;
     if (telemetry.session_id !== undefined) previous.session_id = telemetry.session_id;
     if (telemetry.driver_id !== undefined) previous.driver_id = telemetry.driver_id;
+    if (telemetry.soc !== undefined) previous.soc = telemetry.soc;
     return previous;
   }
   const snapshot: TelemetrySnapshot = { kw: telemetry.kw, kwh, euros: telemetry.euros, ts };
   if (telemetry.session_id !== undefined) snapshot.session_id = telemetry.session_id;
   if (telemetry.driver_id !== undefined) snapshot.driver_id = telemetry.driver_id;
+  if (telemetry.soc !== undefined) snapshot.soc = telemetry.soc;
   return snapshot;
 }

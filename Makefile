@@ -5,9 +5,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# `docker compose` (v2), else Debian's docker-compose.
-COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo "docker-compose")
-REMOTE_FILE := docker/docker-compose.remote-kafka.yml
+# `docker compose` (v2), else Debian's docker-compose (v1), with the project name and builder
+# settings both need (docker/compose.sh says which).
+COMPOSE ?= docker/compose.sh
+REMOTE_FILE := docker-compose.remote-kafka.yml
+# CP=1 or CP=2: the charging point `make cp-ko` / `make cp-recover` act on.
+CP ?= 1
 
 # Fails the target with a clear message when no Docker engine answers.
 define require_docker
@@ -19,13 +22,14 @@ define require_docker
 	fi
 endef
 
-.PHONY: help install build test up down restart logs status verify remote-kafka lab-deploy \
-	local-run local-status local-stop compose-check clean clean-all
+.PHONY: help install build test images offline-images up down restart logs status verify \
+	cp-ko cp-recover remote-kafka lab-deploy local-run local-status local-stop compose-check clean \
+	clean-all
 
 help: ## Show all commands
 	@echo "EV charging simulation: make <target>"
 	@echo
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-15s %s\n", $$1, $$2 }'
 	@echo
 	@echo "Guides: QUICKSTART.md (5 minutes), DEPLOYMENT_GUIDE.md (every option)."
 
@@ -43,10 +47,20 @@ test: ## Run every test (Kafka tests start their own broker; see README)
 compose-check: ## Validate the compose files without Docker (static checks, compose config)
 	pnpm compose:check
 
+offline-images: ## [docker] Build the base images without Docker Hub (root; writes NODE_IMAGE, KAFKA_IMAGE to .env)
+	$(call require_docker)
+	@[ -f .env ] || cp .env.example .env
+	bash docker/offline/build-base-images.sh --env-file .env
+
+images: ## [docker] Build the four role images (central, cp-engine, cp-monitor, driver)
+	$(call require_docker)
+	$(COMPOSE) build
+
 up: ## [docker] Full deployment: Kafka, Central, 2 CPs, monitors, driver
 	$(call require_docker)
 	$(COMPOSE) up -d --build
-	@echo "Dashboard: http://localhost:$${CENTRAL_HTTP_PORT:-8000}/   then: make verify"
+	@port="$${CENTRAL_HTTP_PORT:-$$(sed -n 's/^CENTRAL_HTTP_PORT=//p' .env 2>/dev/null | tail -1)}"; \
+	  echo "Dashboard: http://127.0.0.1:$${port:-8000}/   then: make verify"
 
 down: ## [docker] Stop and remove the deployment's containers (volumes are kept)
 	$(call require_docker)
@@ -66,12 +80,19 @@ status: ## Services of the compose deployment, or the local run's processes
 	  echo "(no Docker engine: showing the local run)"; pnpm -s local-run status; \
 	else echo "make status: no Docker engine and no local run (start one: make up, or make local-run)"; exit 1; fi
 
-verify: ## Check the running deployment (compose or local run): ./verify.sh
+verify: ## Check the running deployment (compose, remote-Kafka compose or local run): ./verify.sh
 	./verify.sh
 
-remote-kafka: ## [docker] Deploy every role against KAFKA_BOOTSTRAP (no Kafka here)
+cp-ko: ## [docker] Make engine CP=1|2 answer KO to its monitor (no terminal needed: SIGUSR1)
 	$(call require_docker)
-	@if [ -z "$$KAFKA_BOOTSTRAP" ]; then echo "make remote-kafka: set KAFKA_BOOTSTRAP=<host>:9092 first"; exit 1; fi
+	$(COMPOSE) kill -s SIGUSR1 ev-cp-e-$(CP)
+
+cp-recover: ## [docker] Make engine CP=1|2 answer OK again (SIGUSR2)
+	$(call require_docker)
+	$(COMPOSE) kill -s SIGUSR2 ev-cp-e-$(CP)
+
+remote-kafka: ## [docker] Deploy every role against KAFKA_BOOTSTRAP (no Kafka here; env or .env)
+	$(call require_docker)
 	$(COMPOSE) -f $(REMOTE_FILE) up -d --build
 
 lab-deploy: ## Interactive menu for lab machines (./deploy.sh)

@@ -14,13 +14,14 @@
 #   status        what runs (compose services, or the local run)
 #   stop          stop it (compose down, or local-run stop)
 #   clean         stop it and remove containers and volumes (asks first unless -y), or the local run
-# Variables: KAFKA_BOOTSTRAP, CENTRAL_HOST, KAFKA_ADVERTISED_HOST (see .env.example).
+# Variables: KAFKA_BOOTSTRAP, CENTRAL_HOST, KAFKA_ADVERTISED_HOST, PUBLISH_HOST (see .env.example),
+# from the environment or .env (the environment wins, as in compose).
 # Exit codes: 0 done, 1 failed (a missing prerequisite names itself), 2 usage.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
-REMOTE_FILE=docker/docker-compose.remote-kafka.yml
+REMOTE_FILE=docker-compose.remote-kafka.yml
 ASSUME_YES=0
 
 if [[ -t 1 ]]; then GREEN=$'\e[32m'; RED=$'\e[31m'; YELLOW=$'\e[33m'; BOLD=$'\e[1m'; RESET=$'\e[0m'
@@ -30,11 +31,32 @@ bad() { echo "  ${RED}✗${RESET} $*"; }
 warn() { echo "  ${YELLOW}!${RESET} $*"; }
 die() { echo "${RED}deploy.sh: $*${RESET}" >&2; exit 1; }
 
+# docker/compose.sh runs v2 or v1 with the project name both need; empty when neither is installed.
 compose_cmd() {
-  if docker compose version >/dev/null 2>&1; then echo "docker compose"
-  elif command -v docker-compose >/dev/null 2>&1; then echo "docker-compose"
+  if docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; then
+    echo "$ROOT/docker/compose.sh"
   fi
 }
+compose_name() {
+  if docker compose version >/dev/null 2>&1; then echo "docker compose (v2)"
+  elif command -v docker-compose >/dev/null 2>&1; then echo "docker-compose $(docker-compose version --short 2>/dev/null) (v1)"
+  fi
+}
+
+# The repository's .env, as compose reads it: a variable the environment already has keeps its value.
+load_dotenv() {
+  [[ -f .env ]] || return 0
+  local line name value
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ "$line" =~ ^[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
+    name="${BASH_REMATCH[1]}"
+    value="${BASH_REMATCH[2]}"
+    [[ -v "$name" ]] && continue
+    if [[ "$value" =~ ^\"(.*)\"$ || "$value" =~ ^\'(.*)\'$ ]]; then value="${BASH_REMATCH[1]}"; fi
+    export "$name=$value"
+  done <.env
+}
+load_dotenv
 docker_engine() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
 port_busy() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
@@ -71,7 +93,7 @@ check() {
     else bad "docker CLI not found (https://docs.docker.com/engine/install/)"; failures=$((failures + 1)); fi
     if docker_engine; then ok "Docker engine running"
     else bad "no Docker engine answers ('docker info' fails): options 1-3 need one; option 4 (local) does not"; failures=$((failures + 1)); fi
-    if [[ -n "$(compose_cmd)" ]]; then ok "compose: $(compose_cmd)"
+    if [[ -n "$(compose_cmd)" ]]; then ok "compose: $(compose_name)"
     else bad "Docker Compose not found"; failures=$((failures + 1)); fi
   fi
   if [[ "$mode" != docker ]]; then
@@ -89,7 +111,7 @@ check() {
     else warn "no Maven and no cached Kafka jars: scripts/kafka.sh needs mvn once"; fi
   fi
   local port
-  for port in "${KAFKA_PORT:-9092}" "${CENTRAL_HTTP_PORT:-8000}" "${CENTRAL_LISTEN_PORT:-9999}" 8001 8002; do
+  for port in "${KAFKA_PORT:-9092}" "${CENTRAL_HTTP_PORT:-8000}" "${CENTRAL_LISTEN_PORT:-9999}" "${CP_E_1_PORT:-8001}" "${CP_E_2_PORT:-8002}"; do
     if port_busy "$port"; then warn "port $port is in use (fine if it is this deployment already running)"
     else ok "port $port free"; fi
   done
@@ -107,7 +129,7 @@ full() {
   c="$(compose_cmd)"
   echo "${BOLD}Option 1: everything on this machine${RESET}"
   $c up -d --build || die "compose up failed (see: $c logs)"
-  echo "Started. Services become healthy in 30-60 s: $c ps; dashboard http://localhost:${CENTRAL_HTTP_PORT:-8000}/; then ./verify.sh"
+  echo "Started. Services become healthy in 30-60 s: make status; dashboard http://127.0.0.1:${CENTRAL_HTTP_PORT:-8000}/; then ./verify.sh"
 }
 
 remote() {
@@ -115,13 +137,15 @@ remote() {
   echo "${BOLD}Option 2: every role against a remote Kafka${RESET}"
   ask KAFKA_BOOTSTRAP "Kafka bootstrap servers (host:port)" ""
   $(compose_cmd) -f "$REMOTE_FILE" up -d --build || die "compose up failed"
-  echo "Started against $KAFKA_BOOTSTRAP. Then: ./verify.sh --compose (Kafka checks need the broker's own tools)"
+  echo "Started against $KAFKA_BOOTSTRAP. Services become healthy in 30-60 s; then: ./verify.sh --remote"
 }
 
 lab_central() {
   require_docker
   echo "${BOLD}Option 3A, machine 1: Kafka + Central${RESET}"
   ask KAFKA_ADVERTISED_HOST "address other machines use to reach this one" "$(this_host)"
+  # Other machines reach Kafka and Central here: publish on every interface, not only 127.0.0.1.
+  ask PUBLISH_HOST "address the ports are published on (0.0.0.0: every interface)" "0.0.0.0"
   $(compose_cmd) up -d --build kafka ev-central || die "compose up failed"
   echo "On the CP machine:     export KAFKA_BOOTSTRAP=$KAFKA_ADVERTISED_HOST:${KAFKA_PORT:-9092} CENTRAL_HOST=$KAFKA_ADVERTISED_HOST; ./deploy.sh lab-cps"
   echo "On the driver machine: export KAFKA_BOOTSTRAP=$KAFKA_ADVERTISED_HOST:${KAFKA_PORT:-9092}; ./deploy.sh lab-driver"
@@ -131,6 +155,8 @@ lab_central_remote() {
   require_docker
   echo "${BOLD}Option 3B, machine 1: Central on the shared Kafka${RESET}"
   ask KAFKA_BOOTSTRAP "shared Kafka bootstrap servers (host:port)" ""
+  # The monitors on the CP machines reach Central here.
+  ask PUBLISH_HOST "address the ports are published on (0.0.0.0: every interface)" "0.0.0.0"
   $(compose_cmd) -f "$REMOTE_FILE" up -d --build ev-central || die "compose up failed"
 }
 

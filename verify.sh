@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# verify.sh — checks a running deployment: the compose one (Docker) or local-run (processes).
+# verify.sh — checks a running deployment: the compose one (Docker), the remote-Kafka compose one,
+# or local-run (processes).
 #
-# Usage: ./verify.sh [--compose | --local] [--session] [-h]
-#   --compose   check `docker compose` services (needs a running Docker engine)
-#   --local     check `pnpm local-run` processes (pid files and logs under LOCAL_RUN_DIR)
-#               (default: --local when local-run has a run in LOCAL_RUN_DIR, else --compose)
+# Usage: ./verify.sh [--compose | --remote | --local] [--session] [-h]
+#   --compose   the services of docker-compose.yml (needs a running Docker engine)
+#   --remote    the services of docker-compose.remote-kafka.yml deployed on this machine (all of them,
+#               or a lab machine's share), against KAFKA_BOOTSTRAP
+#   --local     `pnpm local-run` processes (pid files and logs under LOCAL_RUN_DIR)
+#               (default: --local when local-run has a run in LOCAL_RUN_DIR, else --compose when
+#               the compose project has a kafka container, else --remote)
 #   --session   also run one charging session end to end (a one-request driver) and expect a ticket
 #
 # Checks: services/processes, ports, Kafka topics, Central's /health, the CPs Central lists
 # (GET /cp), errors in the logs, and optionally a session. Exit 0 when every check passed, 1 if any
-# failed, 2 on a usage error.
+# failed, 2 on a usage error. Works with Compose v2 and v1 (docker/compose.sh picks one).
 #
-# Environment: LOCAL_RUN_DIR (default .local-run), EXPECTED_CPS (default "CP-001 CP-002"),
-# CENTRAL_HOST (default localhost), CENTRAL_HTTP_PORT / CENTRAL_LISTEN_PORT / KAFKA_PORT (compose,
-# defaults 8000 / 9999 / 9092; read from .env when present), VERIFY_SESSION_TIMEOUT (s, default 90).
+# Environment (compose modes read .env too; the environment wins, as in compose): VERIFY_HOST
+# (where the published ports are reached, default 127.0.0.1), CENTRAL_HTTP_PORT / CENTRAL_LISTEN_PORT
+# / KAFKA_PORT / CP_E_1_PORT / CP_E_2_PORT (defaults 8000 / 9999 / 9092 / 8001 / 8002),
+# KAFKA_BOOTSTRAP and CENTRAL_HOST (--remote), LOCAL_RUN_DIR (default .local-run), EXPECTED_CPS
+# (default "CP-001 CP-002"), VERIFY_SESSION_TIMEOUT (s, default 90).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,9 +30,10 @@ SESSION=0
 for arg in "$@"; do
   case "$arg" in
     --compose) MODE=compose ;;
+    --remote) MODE=remote ;;
     --local) MODE=local ;;
     --session) SESSION=1 ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "verify.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -138,6 +145,7 @@ verify_local() {
   fi
   # shellcheck disable=SC1090
   source "$envfile"
+  local host="${LOCAL_HOST:-127.0.0.1}"
   echo "${BOLD}Verifying local-run in $LOCAL_RUN_DIR${RESET} (Kafka $KAFKA_BOOTSTRAP, prefix '${KAFKA_TOPIC_PREFIX}')"
 
   section "Processes"
@@ -158,11 +166,11 @@ verify_local() {
   section "Ports"
   local kafka_host="${KAFKA_BOOTSTRAP%%,*}"
   if port_open "${kafka_host%:*}" "${kafka_host##*:}"; then pass "Kafka $kafka_host"; else fail "Kafka $kafka_host refuses connections"; fi
-  if port_open 127.0.0.1 "$CENTRAL_HTTP_PORT"; then pass "Central HTTP $CENTRAL_HTTP_PORT"; else fail "Central HTTP $CENTRAL_HTTP_PORT closed"; fi
-  if port_open 127.0.0.1 "$CENTRAL_LISTEN_PORT"; then pass "Central TCP control plane $CENTRAL_LISTEN_PORT"; else fail "Central TCP $CENTRAL_LISTEN_PORT closed"; fi
+  if port_open "$host" "$CENTRAL_HTTP_PORT"; then pass "Central HTTP $CENTRAL_HTTP_PORT"; else fail "Central HTTP $CENTRAL_HTTP_PORT closed"; fi
+  if port_open "$host" "$CENTRAL_LISTEN_PORT"; then pass "Central TCP control plane $CENTRAL_LISTEN_PORT"; else fail "Central TCP $CENTRAL_LISTEN_PORT closed"; fi
   local port answer
   for port in $ENGINE_PORTS; do
-    answer="$(ping_engine 127.0.0.1 "$port")"
+    answer="$(ping_engine "$host" "$port")"
     if [[ "$answer" == OK:* ]]; then pass "engine health $port answers $answer"; else fail "engine health $port answers '${answer:-nothing}'"; fi
   done
 
@@ -176,7 +184,7 @@ verify_local() {
     fail "could not list the topics of $KAFKA_BOOTSTRAP"
   fi
 
-  check_health_and_cps "http://127.0.0.1:$CENTRAL_HTTP_PORT"
+  check_health_and_cps "http://$host:$CENTRAL_HTTP_PORT"
 
   section "Errors in the logs ($LOCAL_RUN_DIR/*.log)"
   local errors
@@ -191,7 +199,7 @@ verify_local() {
   if ((SESSION)); then
     section "Session test (one request, a driver of its own)"
     local cp tmp driver_id code
-    if ! cp="$(free_cp "http://127.0.0.1:$CENTRAL_HTTP_PORT")"; then
+    if ! cp="$(free_cp "http://$host:$CENTRAL_HTTP_PORT")"; then
       fail "no CP became ACTIVATED within 30 s"
       return
     fi
@@ -217,56 +225,156 @@ verify_local() {
 
 # ------------------------------------------------------------------------------------ compose
 
+COMPOSE=("$ROOT/docker/compose.sh")
+REMOTE_FILE=docker-compose.remote-kafka.yml
+
+# The repository's .env, as compose reads it: a variable the environment already has keeps its value.
+load_dotenv() {
+  [[ -f .env ]] || return 0
+  local line name value
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ "$line" =~ ^[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
+    name="${BASH_REMATCH[1]}"
+    value="${BASH_REMATCH[2]}"
+    [[ -v "$name" ]] && continue
+    if [[ "$value" =~ ^\"(.*)\"$ || "$value" =~ ^\'(.*)\'$ ]]; then value="${BASH_REMATCH[1]}"; fi
+    export "$name=$value"
+  done <.env
+}
+
+# service|oneoff|status|health|exit code of every container of the project (v1 and v2 alike).
+compose_containers() {
+  local ids
+  ids="$("${COMPOSE[@]}" "$@" ps -a -q 2>/dev/null)" || return 1
+  [[ -n "$ids" ]] || return 0
+  # shellcheck disable=SC2086  # one id a word
+  docker inspect --format '{{index .Config.Labels "com.docker.compose.service"}}|{{index .Config.Labels "com.docker.compose.oneoff"}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.ExitCode}}' $ids 2>/dev/null |
+    awk -F'|' '$2 != "True"'
+}
+
+# check_services <remote 0|1> <container lines>: each long-running service up (and healthy when it
+# has a healthcheck), the driver running or done with exit 0. Remote: services not deployed on this
+# machine are noted, not failed (a lab machine runs its share).
+check_services() {
+  local remote="$1" containers="$2" svc line status health code deployed=0
+  section "Services"
+  local services="kafka ev-central ev-cp-e-1 ev-cp-e-2 ev-cp-m-1 ev-cp-m-2"
+  ((remote)) && services="${services#kafka }"
+  for svc in $services; do
+    line="$(awk -F'|' -v s="$svc" '$1 == s' <<<"$containers" | head -1)"
+    if [[ -z "$line" ]]; then
+      if ((remote)); then note "$svc is not deployed on this machine"; else fail "$svc is not deployed"; fi
+      continue
+    fi
+    deployed=$((deployed + 1))
+    IFS='|' read -r _ _ status health code <<<"$line"
+    case "$status/$health" in
+      running/healthy | running/) pass "$svc running${health:+ ($health)}" ;;
+      *) fail "$svc is $status${health:+ ($health)}${code:+, exit code $code}" ;;
+    esac
+  done
+  line="$(awk -F'|' '$1 == "ev-driver"' <<<"$containers" | head -1)"
+  if [[ -z "$line" ]]; then note "ev-driver is not deployed"
+  else
+    deployed=$((deployed + 1))
+    IFS='|' read -r _ _ status health code <<<"$line"
+    case "$status/$code" in
+      running/*) pass "ev-driver running" ;;
+      exited/0) pass "ev-driver finished its requests (exit 0)" ;;
+      *) fail "ev-driver is $status (exit code $code)" ;;
+    esac
+  fi
+  ((deployed > 0)) || fail "no service of the deployment runs on this machine"
+}
+
+# deployed <service> <container lines>: whether this machine runs that service.
+deployed() { awk -F'|' -v s="$1" '$1 == s { found = 1 } END { exit !found }' <<<"$2"; }
+
 verify_compose() {
+  local remote="$1" files=() label="the compose deployment"
   if ! docker_engine; then
-    echo "verify.sh: --compose needs a running Docker engine ('docker info' fails here)." >&2
+    echo "verify.sh: --$MODE needs a running Docker engine ('docker info' fails here)." >&2
     echo "           Without Docker, run the same topology as processes: pnpm local-run && ./verify.sh --local" >&2
     exit 1
   fi
-  if [[ -f .env ]]; then set -a; . ./.env; set +a; fi
-  local host="${CENTRAL_HOST:-localhost}"
+  load_dotenv
+  if ((remote)); then
+    if [[ -z "${KAFKA_BOOTSTRAP:-}" ]]; then
+      echo "verify.sh: --remote needs KAFKA_BOOTSTRAP (the broker the deployment uses), in the environment or .env" >&2
+      exit 1
+    fi
+    files=(-f "$REMOTE_FILE")
+    label="the remote-Kafka compose deployment (Kafka $KAFKA_BOOTSTRAP)"
+  fi
+  local host="${VERIFY_HOST:-127.0.0.1}"
   local http_port="${CENTRAL_HTTP_PORT:-8000}" tcp_port="${CENTRAL_LISTEN_PORT:-9999}"
-  echo "${BOLD}Verifying the compose deployment${RESET} ($(docker compose version --short 2>/dev/null || echo compose))"
+  local prefix="${KAFKA_TOPIC_PREFIX:-}"
+  echo "${BOLD}Verifying $label${RESET} (project ${COMPOSE_PROJECT_NAME:-ev-charging-simulation}, published ports on $host)"
 
-  section "Services"
-  local ps svc state
-  ps="$(docker compose ps --all --format '{{.Service}} {{.State}} {{.Health}} {{.ExitCode}}' 2>/dev/null)"
-  for svc in kafka ev-central ev-cp-e-1 ev-cp-e-2 ev-cp-m-1 ev-cp-m-2; do
-    state="$(awk -v s="$svc" '$1 == s {print $2, $3}' <<<"$ps")"
-    case "$state" in
-      "running healthy" | "running ") pass "$svc $state" ;;
-      "") fail "$svc is not deployed" ;;
-      *) fail "$svc is $state" ;;
-    esac
-  done
-  state="$(awk '$1 == "ev-driver" {print $2, $NF}' <<<"$ps")"
-  case "$state" in
-    running*) pass "ev-driver running" ;;
-    "exited 0") pass "ev-driver finished its requests (exit 0)" ;;
-    "") note "ev-driver is not deployed" ;;
-    *) fail "ev-driver: $state" ;;
-  esac
+  local containers
+  if ! containers="$(compose_containers "${files[@]}")"; then
+    fail "compose could not list the deployment's containers (${COMPOSE[*]} ${files[*]} ps)"
+    return
+  fi
+  check_services "$remote" "$containers"
 
   section "Ports"
   local p
-  for p in "${KAFKA_PORT:-9092}:Kafka" "$http_port:Central HTTP" "$tcp_port:Central TCP" "8001:CP engine 1" "8002:CP engine 2"; do
-    if port_open "$host" "${p%%:*}"; then pass "${p#*:} ${p%%:*}"; else fail "${p#*:} ${p%%:*} closed on $host"; fi
+  if ((remote)); then
+    local broker="${KAFKA_BOOTSTRAP%%,*}"
+    if port_open "${broker%:*}" "${broker##*:}"; then pass "Kafka $broker"; else fail "Kafka $broker refuses connections"; fi
+  elif port_open "$host" "${KAFKA_PORT:-9092}"; then pass "Kafka ${KAFKA_PORT:-9092}"
+  else fail "Kafka ${KAFKA_PORT:-9092} closed on $host"; fi
+  if deployed ev-central "$containers"; then
+    for p in "$http_port:Central HTTP" "$tcp_port:Central TCP control plane"; do
+      if port_open "$host" "${p%%:*}"; then pass "${p#*:} ${p%%:*}"; else fail "${p#*:} ${p%%:*} closed on $host"; fi
+    done
+  fi
+  local n answer port
+  for n in 1 2; do
+    deployed "ev-cp-e-$n" "$containers" || continue
+    port="CP_E_${n}_PORT"
+    port="${!port:-800$n}"
+    answer="$(ping_engine "$host" "$port")"
+    if [[ "$answer" == OK:* ]]; then pass "engine health $port answers $answer"; else fail "engine health $port answers '${answer:-nothing}'"; fi
   done
 
   section "Kafka topics"
-  local list
-  local prefix="${KAFKA_TOPIC_PREFIX:-}"
-  if list="$(docker compose exec -T kafka /opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --list 2>/dev/null)"; then
+  local list svc=""
+  if ((remote)); then
+    # Through a role container: it has the topic lister and sees the broker as the roles do.
+    for svc in ev-central ev-cp-e-1 ev-cp-e-2 ev-driver ev-cp-m-1 ev-cp-m-2; do
+      awk -F'|' -v s="$svc" '$1 == s && $3 == "running" { found = 1 } END { exit !found }' <<<"$containers" && break
+      svc=""
+    done
+    if [[ -z "$svc" ]]; then fail "no running role container to list the topics from"
+    elif list="$("${COMPOSE[@]}" "${files[@]}" exec -T "$svc" node /app/dist/kafka-topics.js --bootstrap "$KAFKA_BOOTSTRAP" --prefix "$prefix" 2>/dev/null)"; then
+      check_topics "$list" "$prefix"
+    else
+      fail "could not list the topics of $KAFKA_BOOTSTRAP from $svc"
+    fi
+  # Kafka's own tool, through the internal listener: its advertised address (kafka:29092) resolves
+  # inside the container whatever port the host publishes.
+  elif list="$("${COMPOSE[@]}" exec -T kafka /opt/kafka/bin/kafka-topics.sh --bootstrap-server kafka:29092 --list 2>/dev/null)"; then
     check_topics "$(sed -n "s/^${prefix//./\\.}//p" <<<"$list")" "$prefix"
   else
-    fail "could not list topics in the kafka container"
+    fail "could not list the topics in the kafka container"
   fi
 
-  check_health_and_cps "http://$host:$http_port"
+  local central
+  if deployed ev-central "$containers"; then central="http://$host:$http_port"
+  elif [[ -n "${CENTRAL_HOST:-}" && "$CENTRAL_HOST" != ev-central ]]; then
+    central="http://$CENTRAL_HOST:${CP_MONITOR_CENTRAL_PORT:-8000}"
+  fi
+  if [[ -n "${central:-}" ]]; then check_health_and_cps "$central"
+  else
+    section "Central"
+    fail "Central runs elsewhere: set CENTRAL_HOST (and CP_MONITOR_CENTRAL_PORT) to reach it"
+  fi
 
-  section "Errors in the logs (docker compose logs)"
+  section "Errors in the logs (compose logs)"
   local errors
-  errors="$(docker compose logs --no-color --no-log-prefix ev-central ev-cp-e-1 ev-cp-e-2 ev-cp-m-1 ev-cp-m-2 ev-driver 2>/dev/null | grep -E '"level":(50|60)' || true)"
+  errors="$("${COMPOSE[@]}" "${files[@]}" logs --no-color ev-central ev-cp-e-1 ev-cp-e-2 ev-cp-m-1 ev-cp-m-2 ev-driver 2>/dev/null | grep -E '"level":(50|60)' || true)"
   if [[ -z "$errors" ]]; then pass "no error or fatal lines"
   else
     fail "$(wc -l <<<"$errors" | tr -d ' ') error line(s):"
@@ -275,16 +383,26 @@ verify_compose() {
 
   if ((SESSION)); then
     section "Session test (one request, a driver of its own)"
+    if [[ -z "${central:-}" ]]; then fail "no Central to follow the session at"; return; fi
     local cp tmp code
-    if ! cp="$(free_cp "http://$host:$http_port")"; then fail "no CP became ACTIVATED within 30 s"; return; fi
+    if ! cp="$(free_cp "$central")"; then fail "no CP became ACTIVATED within 30 s"; return; fi
     tmp="$(mktemp -d)"
     printf '%s duration=3\n' "$cp" >"$tmp/requests.txt"
     chmod 755 "$tmp" && chmod 644 "$tmp/requests.txt"
-    docker compose run --rm -T -v "$tmp:/verify:ro" -e DRIVER_DRIVER_ID="verify-$$" \
-      -e DRIVER_REQUESTS_FILE=/verify/requests.txt -e DRIVER_REQUEST_INTERVAL=0 ev-driver >"$tmp/driver.log" 2>&1
+    # A one-off container of the driver's image with a driver id and a state file of its own (in
+    # its tmpfs): the deployment's driver and its state volume are left as they were.
+    timeout "${VERIFY_SESSION_TIMEOUT:-90}" "${COMPOSE[@]}" "${files[@]}" run --rm -T --no-deps \
+      -v "$tmp:/verify:ro" -e DRIVER_DRIVER_ID="verify-$$" -e DRIVER_REQUESTS_FILE=/verify/requests.txt \
+      -e DRIVER_STATE_FILE=/tmp/verify-driver.state.json -e DRIVER_REQUEST_INTERVAL=0 \
+      -e DRIVER_START_DELAY=0 ev-driver >"$tmp/driver.log" 2>&1
     code=$?
-    if ((code == 0)) && grep -q "$cp completed" "$tmp/driver.log"; then pass "a session on $cp completed with a ticket"
-    else fail "the session on $cp did not complete (exit $code); log: $tmp/driver.log"; fi
+    if ((code == 0)) && grep -q "$cp completed" "$tmp/driver.log"; then
+      pass "$(grep -o "\"msg\":\"$cp completed[^\"]*\"" "$tmp/driver.log" | cut -d'"' -f4)"
+      rm -rf "$tmp"
+    else
+      fail "the session on $cp did not complete (exit $code); log: $tmp/driver.log"
+      tail -3 "$tmp/driver.log" | cut -c1-300 | sed 's/^/      /'
+    fi
   fi
 }
 
@@ -292,15 +410,21 @@ verify_compose() {
 
 if [[ -z "$MODE" ]]; then
   if [[ -f "$LOCAL_RUN_DIR/local-run.env" ]]; then MODE=local
-  elif docker_engine; then MODE=compose
+  elif docker_engine; then
+    # The full file's kafka service says which compose deployment this is.
+    if [[ -n "$("${COMPOSE[@]}" ps -a -q kafka 2>/dev/null)" ]]; then MODE=compose; else MODE=remote; fi
   else
     echo "verify.sh: nothing to verify: no local run in $LOCAL_RUN_DIR and no Docker engine." >&2
-    echo "           Start one: pnpm local-run (processes) or docker compose up -d (needs Docker)." >&2
+    echo "           Start one: pnpm local-run (processes) or make up (needs Docker)." >&2
     exit 1
   fi
 fi
 
-if [[ "$MODE" == local ]]; then verify_local; else verify_compose; fi
+case "$MODE" in
+  local) verify_local ;;
+  compose) verify_compose 0 ;;
+  remote) verify_compose 1 ;;
+esac
 
 echo
 if ((FAILURES == 0)); then

@@ -87,7 +87,7 @@ async function until(what: () => string, done: () => boolean, limitMs = ROUND_LI
 const cpId = (i: number) => `CP-${String(i).padStart(5, '0')}`;
 
 function transport(bootstrap: string, prefix: string, clientId: string): KafkaTransport {
-  // The consumer settings of the compose roles (examples/compose/src/role/kafka-settings.ts), with a
+  // The consumer settings of the compose roles (examples/compose/src/roles/kafka-settings.ts), with a
   // short session so a finished round's groups go away quickly.
   return new KafkaTransport({
     brokers: [bootstrap],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/kafka.sh — run a real single-node Apache Kafka broker (KRaft, broker+controller
-# combined, loopback only) without Docker, from Maven Central artifacts.
+# combined; loopback only unless KAFKA_LISTEN_HOST says otherwise) without Docker, from Maven
+# Central artifacts.
 #
 # Usage:
 #   scripts/kafka.sh start     start the broker in the background; returns once it answers a
@@ -16,6 +17,11 @@
 #
 # Environment (all optional):
 #   KAFKA_PORT             client (PLAINTEXT) port, default 9092; bootstrap = 127.0.0.1:$KAFKA_PORT
+#   KAFKA_LISTEN_HOST      interface of the client listeners, default 127.0.0.1 (this machine only);
+#                          0.0.0.0 (every interface) or one address lets other machines connect
+#                          (lab machines without Docker). The controller stays on 127.0.0.1.
+#   KAFKA_ADVERTISED_HOST  the address clients are told to use; default KAFKA_LISTEN_HOST, required
+#                          with 0.0.0.0 (the address other machines reach this one at)
 #   KAFKA_CONTROLLER_PORT  KRaft controller port, default KAFKA_PORT+1 (so run two brokers on
 #                          ports at least 2 apart, e.g. 9092 and 9094)
 #   KAFKA_HOME_DIR         cache + data dir, default <repo>/.kafka (git-ignored)
@@ -65,6 +71,18 @@ info() { echo "kafka.sh: $*" >&2; }
 
 is_port() { [[ "$1" =~ ^[0-9]+$ ]] && (( "$1" > 0 && "$1" < 65536 )); }
 is_port "$KAFKA_PORT" || die "KAFKA_PORT must be a TCP port number, got '$KAFKA_PORT'"
+KAFKA_LISTEN_HOST="${KAFKA_LISTEN_HOST:-127.0.0.1}"
+[[ "$KAFKA_LISTEN_HOST" =~ ^[A-Za-z0-9.:-]+$ ]] || die "KAFKA_LISTEN_HOST must be an address or host name, got '$KAFKA_LISTEN_HOST'"
+if [[ "$KAFKA_LISTEN_HOST" == 0.0.0.0 || "$KAFKA_LISTEN_HOST" == "::" ]]; then
+  # Every interface: this script reaches the broker on loopback; clients need a real address.
+  PROBE_HOST=127.0.0.1
+  [[ -n "${KAFKA_ADVERTISED_HOST:-}" ]] ||
+    die "KAFKA_LISTEN_HOST=$KAFKA_LISTEN_HOST needs KAFKA_ADVERTISED_HOST: the address other machines reach this one at (e.g. 192.168.1.10)"
+else
+  PROBE_HOST="$KAFKA_LISTEN_HOST"
+fi
+KAFKA_ADVERTISED_HOST="${KAFKA_ADVERTISED_HOST:-$KAFKA_LISTEN_HOST}"
+[[ "$KAFKA_ADVERTISED_HOST" =~ ^[A-Za-z0-9.:-]+$ ]] || die "KAFKA_ADVERTISED_HOST must be an address or host name, got '$KAFKA_ADVERTISED_HOST'"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 is_port "$KAFKA_CONTROLLER_PORT" || die "KAFKA_CONTROLLER_PORT must be a TCP port number, got '$KAFKA_CONTROLLER_PORT'"
 [[ "$KAFKA_CONTROLLER_PORT" != "$KAFKA_PORT" ]] || die "KAFKA_CONTROLLER_PORT must differ from KAFKA_PORT ($KAFKA_PORT)"
@@ -216,12 +234,12 @@ cluster_id() {
 
 # Listener settings: PLAINTEXT (broker and tools) and CONTROLLER, plus SASL_PLAINTEXT with KAFKA_SASL.
 listener_config() {
-  local listeners="PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT"
-  local advertised="PLAINTEXT://127.0.0.1:$KAFKA_PORT"
+  local listeners="PLAINTEXT://$KAFKA_LISTEN_HOST:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT"
+  local advertised="PLAINTEXT://$KAFKA_ADVERTISED_HOST:$KAFKA_PORT"
   local protocol_map="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
   if [[ -n "$SASL_MECHANISMS" ]]; then
-    listeners+=",SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT"
-    advertised+=",SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT"
+    listeners+=",SASL_PLAINTEXT://$KAFKA_LISTEN_HOST:$KAFKA_SASL_PORT"
+    advertised+=",SASL_PLAINTEXT://$KAFKA_ADVERTISED_HOST:$KAFKA_SASL_PORT"
     protocol_map+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
   fi
   cat <<EOF
@@ -300,7 +318,7 @@ broker_pid() {
   echo "$pid"
 }
 
-port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/${2:-$PROBE_HOST}/$1" 2>/dev/null; }
 
 # Send a real Metadata request (v4, all topics) over /dev/tcp and check that the answer lists a
 # broker. Cheaper than starting a JVM per poll.
@@ -309,7 +327,7 @@ metadata_ok() {
   # size=23 | api_key=3 | api_version=4 | correlation_id=0x4b53 | client_id "kafka-sh" |
   # topics=null (-1) | allow_auto_topic_creation=false
   req='\x00\x00\x00\x17\x00\x03\x00\x04\x00\x00\x4b\x53\x00\x08kafka-sh\xff\xff\xff\xff\x00'
-  out="$(LC_ALL=C timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$KAFKA_PORT || exit 1
+  out="$(LC_ALL=C timeout 3 bash -c "exec 3<>/dev/tcp/$PROBE_HOST/$KAFKA_PORT || exit 1
            printf '$req' >&3; head -c 20 <&3" 2>/dev/null | od -An -tu1 -v | tr -s ' \n' ' ')" || true
   local -a b
   read -r -a b <<<"$out"
@@ -347,16 +365,16 @@ cmd_start() {
     if [[ -n "$SASL_MECHANISMS" ]] && ! sasl_matches_running; then
       die "the broker on port $KAFKA_PORT (pid $pid) runs without this KAFKA_SASL setup (mechanisms, port, user or password differ); stop it first"
     fi
-    info "already running on 127.0.0.1:$KAFKA_PORT (pid $pid)"
+    info "already running on $KAFKA_ADVERTISED_HOST:$KAFKA_PORT (pid $pid)"
     return 0
   fi
   rm -f "$PID_FILE"
   local p
-  local ports=("$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT")
-  [[ -n "$SASL_MECHANISMS" ]] && ports+=("$KAFKA_SASL_PORT")
+  local ports=("$KAFKA_PORT:$PROBE_HOST" "$KAFKA_CONTROLLER_PORT:127.0.0.1")
+  [[ -n "$SASL_MECHANISMS" ]] && ports+=("$KAFKA_SASL_PORT:$PROBE_HOST")
   for p in "${ports[@]}"; do
-    if port_open "$p"; then
-      die "port $p on 127.0.0.1 is already in use by another process (not a broker started by this script with KAFKA_HOME_DIR=$KAFKA_HOME_DIR); choose other KAFKA_PORT / KAFKA_CONTROLLER_PORT values"
+    if port_open "${p%%:*}" "${p#*:}"; then
+      die "port ${p%%:*} on ${p#*:} is already in use by another process (not a broker started by this script with KAFKA_HOME_DIR=$KAFKA_HOME_DIR); choose other KAFKA_PORT / KAFKA_CONTROLLER_PORT values"
     fi
   done
 
@@ -410,7 +428,7 @@ cmd_start() {
       pid="$(broker_pid || true)"
       [[ -n "$pid" ]] && stop_pid "$pid" >/dev/null 2>&1 || true
       rm -f "$PID_FILE"
-      die "the broker did not answer a metadata request on 127.0.0.1:$KAFKA_PORT within ${KAFKA_START_TIMEOUT}s (log: $LOG_FILE)"
+      die "the broker did not answer a metadata request on $PROBE_HOST:$KAFKA_PORT within ${KAFKA_START_TIMEOUT}s (log: $LOG_FILE)"
     fi
   done
   echo "$KAFKA_VERSION" >"$BROKER_DIR/version"
@@ -418,8 +436,8 @@ cmd_start() {
   local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   pid="$(broker_pid || cat "$PID_FILE")"
   local sasl=""
-  [[ -n "$SASL_MECHANISMS" ]] && sasl=", SASL_PLAINTEXT 127.0.0.1:$KAFKA_SASL_PORT ($SASL_MECHANISMS, user $KAFKA_SASL_USERNAME)"
-  info "Kafka $KAFKA_VERSION ready on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT$sasl, pid $pid) in $((ms / 1000)).$(printf '%03d' $((ms % 1000))) s"
+  [[ -n "$SASL_MECHANISMS" ]] && sasl=", SASL_PLAINTEXT $KAFKA_ADVERTISED_HOST:$KAFKA_SASL_PORT ($SASL_MECHANISMS, user $KAFKA_SASL_USERNAME)"
+  info "Kafka $KAFKA_VERSION ready on $KAFKA_ADVERTISED_HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT$sasl, pid $pid) in $((ms / 1000)).$(printf '%03d' $((ms % 1000))) s"
 }
 
 # On a warm start whose SCRAM user or password changed: upsert them through the PLAINTEXT listener.
@@ -436,7 +454,7 @@ update_scram_credentials() {
   # One mechanism per request: the broker refuses two changes to one user in a single request.
   for m in $(scram_mechanisms); do
     if ! java -Xms64m -Xmx256m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$LIBS_DIR/*" \
-        "$main" --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter \
+        "$main" --bootstrap-server "$PROBE_HOST:$KAFKA_PORT" --alter \
         --entity-type users --entity-name "$KAFKA_SASL_USERNAME" --add-config "$m=[password=$KAFKA_SASL_PASSWORD]" \
         >"$BROKER_DIR/scram.log" 2>&1; then
       cat "$BROKER_DIR/scram.log" >&2
@@ -486,9 +504,9 @@ cmd_status() {
   local pid
   if pid="$(broker_pid)"; then
     if metadata_ok; then
-      echo "running: pid $pid, bootstrap 127.0.0.1:$KAFKA_PORT, version $(cat "$BROKER_DIR/version" 2>/dev/null || echo '?')"
+      echo "running: pid $pid, bootstrap $KAFKA_ADVERTISED_HOST:$KAFKA_PORT, version $(cat "$BROKER_DIR/version" 2>/dev/null || echo '?')"
     else
-      echo "running (not answering metadata yet): pid $pid, bootstrap 127.0.0.1:$KAFKA_PORT"
+      echo "running (not answering metadata yet): pid $pid, bootstrap $KAFKA_ADVERTISED_HOST:$KAFKA_PORT"
     fi
     return 0
   fi

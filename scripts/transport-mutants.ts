@@ -19,9 +19,15 @@ interface Mutant {
 const MUTANTS: Mutant[] = [
   {
     name: 'synchronous delivery (handler runs inside publish)',
-    file: 'consumer-group.ts',
-    find: 'else deferOn(owner.clock, start);',
-    replace: 'else start();',
+    file: 'lane.ts',
+    find: 'else deferOn(owner.clock, this.start);',
+    replace: 'else this.start();',
+  },
+  {
+    name: 'synchronous delivery in the simulation lane (handler runs inside publish)',
+    file: 'lane.ts',
+    find: 'else if (dispatcher) dispatcher.add(this);',
+    replace: 'else if (dispatcher) this.dispatch();',
   },
   {
     name: 'lost ordering (a key is spread over partitions)',
@@ -37,7 +43,7 @@ const MUTANTS: Mutant[] = [
   },
   {
     name: 'no redelivery (a failed message is dead-lettered at once)',
-    file: 'consumer-group.ts',
+    file: 'lane.ts',
     find: 'if (this.attempt >= host.maxAttempts) {',
     replace: 'if (this.attempt >= 1) {',
   },

@@ -1,4 +1,9 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** This checkout's root (any worktree), stripped from profiled file names. */
+const ROOT = `${path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')}/`;
 
 /** One function of a V8 `.cpuprofile` with its share of the sampled time spent in its own code. */
 export interface ProfiledFunction {
@@ -39,7 +44,7 @@ export function topFunctions(file: string, count: number): ProfiledFunction[] {
     const { functionName, url, lineNumber } = node.callFrame;
     const short = url
       .replace(/^file:\/\//, '')
-      .replace(/^.*\/work\/main\//, '')
+      .replace(ROOT, '')
       .replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '');
     const where = url ? `${short}:${lineNumber + 1}` : '';
     const key = `${functionName}@${where}`;

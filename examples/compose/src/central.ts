@@ -7,12 +7,13 @@ import {
   centralController,
   openCentralStore,
 } from '@evcharging/central';
-import { createLogger, createNode } from '@evcharging/core';
-import { kafkaTransportFor } from './role/kafka-settings.js';
-import { processRandom } from './role/process-random.js';
-import { exitWithProblems, readRoleConfigOrExit } from './role/role-cli.js';
-import { runRole } from './role/run-role.js';
+import { createLogger, createNode, type Plugin } from '@evcharging/core';
+import { ocppGateway } from '@evcharging/ocpp';
 import { centralRole } from './roles/central-role.js';
+import { kafkaTransportFor } from './roles/kafka-settings.js';
+import { processRandom } from './roles/process-random.js';
+import { exitWithProblems, readRoleConfigOrExit } from './roles/role-cli.js';
+import { runRole } from './roles/run-role.js';
 
 const { config, sources } = await readRoleConfigOrExit(centralRole);
 const program = centralRole.program;
@@ -69,16 +70,30 @@ logger.info(
     topic_prefix: config.kafka_topic_prefix ?? '',
     store: store.kind,
     cps_file: config.cps_file ?? null,
+    ocpp_port: config.ocpp_port ?? null,
     sources,
   },
   `${program} configuration`,
 );
 
+// OCPP 1.6J chargers join as CPs through the gateway when CENTRAL_OCPP_PORT is set.
+const plugins: Plugin[] = [central];
+if (config.ocpp_port !== undefined) {
+  plugins.push(
+    ocppGateway({
+      central: () => central.api,
+      port: config.ocpp_port,
+      host: config.bind_host,
+      priceEurKwh: (cpId) => central.registry.get(cpId)?.price_eur_kwh,
+    }),
+  );
+}
+
 const node = createNode({
   id: 'central',
   random: processRandom('central'),
   transport: kafkaTransportFor(config, 'central', logger),
-  plugins: [central],
+  plugins,
   logger,
 });
 

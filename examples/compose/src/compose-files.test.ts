@@ -1,6 +1,6 @@
-// Static validation of the compose deployment (there is no Docker engine to run it here): the
-// compose files are parsed and every service's build target, command and environment are checked
-// against the Dockerfile, the role entry points and the variables the roles declare.
+// Static validation of the compose deployment: the compose files are parsed and every service's
+// build target, command and environment are checked against the Dockerfile, the role entry points
+// and the variables the roles declare. (docker/e2e/run.sh runs the deployment in a Docker engine.)
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseRequests } from '@evcharging/driver';
@@ -9,12 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { COMPOSE_VARIABLES, ENV_EXAMPLE, renderEnvExample } from './deployment-variables.js';
 import { localTopology, PACKAGE_DIR, REPO_ROOT, settingsFromEnv } from './local-run/local-topology.js';
-import { type RoleDefinition, readRoleConfig, roleVariables } from './role/role-cli.js';
 import { ROLES, type RoleName } from './roles/index.js';
+import { type RoleDefinition, readRoleConfig, roleVariables } from './roles/role-cli.js';
 
 interface Service {
   image?: string;
-  build?: { context: string; dockerfile: string; target: string };
+  build?: { context: string; dockerfile: string; target: string; args?: Record<string, string> };
   command?: string[];
   environment?: Record<string, string | number | null>;
   ports?: string[];
@@ -32,10 +32,11 @@ interface ComposeFile {
 }
 
 const ROOT_COMPOSE = resolve(REPO_ROOT, 'docker-compose.yml');
-const REMOTE_COMPOSE = resolve(REPO_ROOT, 'docker/docker-compose.remote-kafka.yml');
+const REMOTE_COMPOSE = resolve(REPO_ROOT, 'docker-compose.remote-kafka.yml');
 const DOCKERFILE = resolve(REPO_ROOT, 'docker/Dockerfile');
 
 const readCompose = (path: string): ComposeFile => parse(readFileSync(path, 'utf8'), { merge: true });
+const topLevelKeys = (path: string): string[] => Object.keys(parse(readFileSync(path, 'utf8')) as object);
 const root = readCompose(ROOT_COMPOSE);
 const remote = readCompose(REMOTE_COMPOSE);
 const envExample = readFileSync(ENV_EXAMPLE, 'utf8');
@@ -101,10 +102,32 @@ const ROLE_SERVICES = ['ev-central', 'ev-cp-e-1', 'ev-cp-e-2', 'ev-cp-m-1', 'ev-
 
 describe.each([
   ['docker-compose.yml', root, {}],
-  ['docker/docker-compose.remote-kafka.yml', remote, { KAFKA_BOOTSTRAP: 'kafka.example.com:9092' }],
+  ['docker-compose.remote-kafka.yml', remote, { KAFKA_BOOTSTRAP: 'kafka.example.com:9092' }],
 ] as [string, ComposeFile, Record<string, string>][])('%s', (file, compose, shell) => {
   it("has the seed's role services", () => {
     expect(roleServices(compose).map(([name]) => name)).toEqual(ROLE_SERVICES);
+  });
+
+  it('is read by Compose v1 as well as v2: no top-level name (v1 rejects it), only services, volumes and x- blocks', () => {
+    for (const key of topLevelKeys(resolve(REPO_ROOT, file))) {
+      expect(key, `top-level key ${key}`).toMatch(/^(services|volumes|networks|x-.+)$/);
+    }
+  });
+
+  it('publishes every port on PUBLISH_HOST, 127.0.0.1 unless set', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const port of service.ports ?? []) {
+        expect(port, name).toMatch(/^\$\{PUBLISH_HOST:-127\.0\.0\.1\}:\$\{[A-Z0-9_]+:-\d+\}:\d+$/);
+        expect(interpolate(port, shell), name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+        expect(interpolate(port, { ...shell, PUBLISH_HOST: '0.0.0.0' }), name).toMatch(/^0\.0\.0\.0:/);
+      }
+    }
+  });
+
+  it('builds every role on NODE_IMAGE (node:20-slim unless set)', () => {
+    for (const [name, service] of roleServices(compose)) {
+      expect(service.build?.args?.NODE_IMAGE, name).toBe('$' + '{NODE_IMAGE:-node:20-slim}');
+    }
   });
 
   it.each(ROLE_SERVICES)('%s: its build target exists and its command runs a real entry point', (name) => {
@@ -213,12 +236,14 @@ describe.each([
       CP_ENGINE_EURO_RATE: '0.35',
       CP_ENGINE_HEALTH_PORT: '8002',
     });
-    expect(compose.services['ev-central']!.ports).toEqual([
-      '$' + '{CENTRAL_HTTP_PORT:-8000}:8000',
-      '$' + '{CENTRAL_LISTEN_PORT:-9999}:9999',
+    const published = (name: string) => compose.services[name]!.ports!.map((p) => interpolate(p, shell));
+    expect(published('ev-central')).toEqual([
+      '127.0.0.1:8000:8000',
+      '127.0.0.1:9999:9999',
+      '127.0.0.1:9000:9000', // the OCPP 1.6J gateway
     ]);
-    expect(compose.services['ev-cp-e-1']!.ports).toEqual(['8001:8001']);
-    expect(compose.services['ev-cp-e-2']!.ports).toEqual(['8002:8002']);
+    expect(published('ev-cp-e-1')).toEqual(['127.0.0.1:8001:8001']);
+    expect(published('ev-cp-e-2')).toEqual(['127.0.0.1:8002:8002']);
     for (const [monitor, engine] of [
       ['ev-cp-m-1', 'ev-cp-e-1'],
       ['ev-cp-m-2', 'ev-cp-e-2'],
@@ -242,10 +267,38 @@ describe.each([
       .find((v) => v.endsWith(':/config/requests.txt:ro'));
     expect(mount).toBeDefined();
     const host = resolve(REPO_ROOT, file, '..', mount!.split(':')[0]!);
+    // .env.example's value resolves to the same file (both compose files read one .env).
+    const fromEnvFile = driver.volumes!.map((v) =>
+      interpolate(v, { ...shell, DRIVER_REQUESTS_HOST_FILE: envExampleValue('DRIVER_REQUESTS_HOST_FILE') }),
+    );
+    expect(fromEnvFile.some((v) => v.startsWith(`${mount!.split(':')[0]}:`))).toBe(true);
     expect(serviceEnv(driver, shell).DRIVER_REQUESTS_FILE).toBe('/config/requests.txt');
     const requests = parseRequests(readFileSync(host, 'utf8'), host);
     expect(requests.length).toBeGreaterThanOrEqual(10);
     for (const r of requests) expect(['CP-001', 'CP-002']).toContain(r.cp_id);
+  });
+});
+
+/** The value .env.example sets for a variable (undefined when it is commented out or missing). */
+function envExampleValue(name: string): string | undefined {
+  return new RegExp(`^${name}=(.*)$`, 'm').exec(envExample)?.[1];
+}
+
+describe('both compose files and .env', () => {
+  it('sit in one folder, so the one .env next to them serves both and relative paths agree', () => {
+    expect(resolve(ROOT_COMPOSE, '..')).toBe(REPO_ROOT);
+    expect(resolve(REMOTE_COMPOSE, '..')).toBe(REPO_ROOT);
+    expect(existsSync(resolve(REPO_ROOT, 'docker/docker-compose.remote-kafka.yml'))).toBe(false);
+  });
+
+  it('.env.example leaves the lab-only addresses unset, so a copied .env sends no check elsewhere', () => {
+    // verify.sh and deploy.sh read .env; a CENTRAL_HOST of ev-central (a name that resolves only
+    // inside the compose network) or an advertised/publish address there would be taken as given.
+    for (const name of ['CENTRAL_HOST', 'KAFKA_ADVERTISED_HOST', 'PUBLISH_HOST', 'CP_MONITOR_CP_E_HOST']) {
+      expect(envExampleValue(name), name).toBeUndefined();
+      expect(envExample, name).toMatch(new RegExp(`^# ${name}=`, 'm'));
+    }
+    expect(envExampleValue('COMPOSE_PROJECT_NAME')).toBe('ev-charging-simulation');
   });
 });
 
@@ -256,18 +309,31 @@ function m2Central(compose: ComposeFile): boolean {
 
 describe('docker-compose.yml: Kafka', () => {
   const kafka = root.services.kafka!;
-  it('is the official apache/kafka 4.x image in KRaft mode, healthy-checked, on a volume', () => {
-    expect(kafka.image).toMatch(/^apache\/kafka:\$\{KAFKA_IMAGE_TAG:-4\.\d+\.\d+\}$/);
+  it('is the official apache/kafka 4.x image (or KAFKA_IMAGE) in KRaft mode, healthy-checked, on a volume', () => {
+    expect(kafka.image).toMatch(/^\$\{KAFKA_IMAGE:-apache\/kafka\}:\$\{KAFKA_IMAGE_TAG:-4\.\d+\.\d+\}$/);
     const env = serviceEnv(kafka);
     expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
     expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe('1@kafka:9093');
     expect(env.CLUSTER_ID).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(env.KAFKA_ADVERTISED_LISTENERS).toContain('INTERNAL://kafka:29092');
     expect(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
-    expect(kafka.ports).toEqual([`$\{KAFKA_PORT:-9092}:9092`]);
-    expect(kafka.healthcheck?.test.join(' ')).toContain('kafka-broker-api-versions.sh');
+    expect(kafka.ports).toEqual([`$\{PUBLISH_HOST:-127.0.0.1}:$\{KAFKA_PORT:-9092}:9092`]);
     expect(kafka.volumes).toEqual(['kafka-data:/var/lib/kafka/data']);
     expect(env.KAFKA_LOG_DIRS).toBe('/var/lib/kafka/data');
+  });
+
+  it('is healthy only when its group coordinator answers on the internal listener, whatever KAFKA_PORT is', () => {
+    const [kind, command] = kafka.healthcheck!.test;
+    expect(kind).toBe('CMD-SHELL');
+    // localhost:9092 is the EXTERNAL listener, which advertises <host>:KAFKA_PORT: with another
+    // KAFKA_PORT that address does not exist inside the container.
+    expect(command).not.toMatch(/localhost|127\.0\.0\.1|:9092/);
+    expect(command).toContain('--bootstrap-server kafka:29092');
+    expect(serviceEnv(kafka).KAFKA_ADVERTISED_LISTENERS).toContain('INTERNAL://kafka:29092');
+    // Kafka's tools exit 0 after printing an error: the answer is what counts.
+    expect(command).toMatch(
+      /kafka-consumer-groups\.sh .*--describe --group \S+ 2>&1 \| grep -q GroupIdNotFound$/,
+    );
   });
 
   it('is what the roles use by default (its internal listener)', () => {
@@ -278,7 +344,7 @@ describe('docker-compose.yml: Kafka', () => {
   });
 });
 
-describe('docker/docker-compose.remote-kafka.yml', () => {
+describe('docker-compose.remote-kafka.yml', () => {
   it('has no kafka service and refuses to start without KAFKA_BOOTSTRAP', () => {
     expect(remote.services.kafka).toBeUndefined();
     expect(readFileSync(REMOTE_COMPOSE, 'utf8')).not.toMatch(/kafka:29092|condition:.*\n.*kafka:/);
@@ -304,12 +370,28 @@ describe('docker/Dockerfile', () => {
   const stages = dockerStages();
   it('is multi-stage: a build stage, then a slim runtime as the unprivileged node user', () => {
     expect([...stages.keys()]).toEqual(['build', 'runtime', 'central', 'cp-engine', 'cp-monitor', 'driver']);
-    expect(dockerfile).toMatch(/^FROM node:\$\{NODE_VERSION\}-slim AS build$/m);
-    expect(dockerfile).toMatch(/^FROM node:\$\{NODE_VERSION\}-slim AS runtime$/m);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
+    expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS build$/m);
+    expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
+    // The classic builder ignores `# syntax=` lines; nothing may depend on one.
+    expect(dockerfile).not.toMatch(/^# syntax=/m);
     expect(dockerfile).toContain('deploy --prod /out');
     expect(dockerfile).toContain('node docker/prune-optional-peers.mjs /out');
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^COPY --from=build \/out \/app$/m);
+  });
+
+  it('declares no VOLUME: containers without a /data mount would each leave an anonymous volume', () => {
+    expect(dockerfile).not.toMatch(/^VOLUME\b/im);
+  });
+
+  it("builds the native SQLite binding against the Node image's own headers (no download)", () => {
+    const build = dockerfile.slice(dockerfile.indexOf(' AS build'), dockerfile.indexOf(' AS runtime'));
+    // Official node images and docker/offline/node/Dockerfile both ship them in /usr/local/include/node.
+    expect(build).toMatch(/^ENV npm_config_nodedir=\/usr\/local$/m);
+    expect(readFileSync(resolve(REPO_ROOT, 'docker/offline/node/Dockerfile'), 'utf8')).toContain(
+      'COPY node/ /usr/local/',
+    );
   });
 
   it('has a HEALTHCHECK per long-running role, using an entry point that exists', () => {
@@ -325,6 +407,78 @@ describe('docker/Dockerfile', () => {
     expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'cps.json', 'requests.txt']));
     expect(dockerfile).toContain('CENTRAL_CPS_FILE=/app/cps.json');
     expect(dockerfile).toContain('DRIVER_REQUESTS_FILE=/app/requests.txt');
+  });
+});
+
+describe('.dockerignore (the build context of docker/Dockerfile)', () => {
+  const ignoreFile = resolve(REPO_ROOT, '.dockerignore');
+  const rules = existsSync(ignoreFile)
+    ? readFileSync(ignoreFile, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
+    : [];
+  /** Docker's rule: the last matching pattern wins; `!` re-includes. `**` spans folders, `*` does not. */
+  const ignored = (path: string): boolean => {
+    let result = false;
+    for (const rule of rules) {
+      const negate = rule.startsWith('!');
+      const pattern = (negate ? rule.slice(1) : rule).replace(/^\//, '');
+      const source = pattern
+        .split(/(\*\*\/|\*\*|\*|\?)/)
+        .map((part) => {
+          if (part === '**/') return '(.*/)?';
+          if (part === '**') return '.*';
+          if (part === '*') return '[^/]*';
+          if (part === '?') return '[^/]';
+          return part.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+        })
+        .join('');
+      const regex = new RegExp(`^${source}(/.*)?$`);
+      if (regex.test(path)) result = !negate;
+    }
+    return result;
+  };
+
+  it('is at the context root, the only ignore file the classic builder reads, and the only one', () => {
+    expect(existsSync(ignoreFile)).toBe(true);
+    const context = resolve(REPO_ROOT, root.services['ev-central']!.build!.context);
+    expect(resolve(ignoreFile, '..')).toBe(context);
+    expect(existsSync(resolve(REPO_ROOT, 'docker/Dockerfile.dockerignore'))).toBe(false);
+  });
+
+  it('keeps the repository, dependencies, broker data, local runs and secrets out', () => {
+    for (const path of [
+      '.git/HEAD',
+      'node_modules/kafkajs/package.json',
+      'packages/core/node_modules/tsyringe/package.json',
+      'packages/core/dist/index.js',
+      '.kafka/libs-4.4.0/kafka_2.13-4.4.0.jar',
+      '.local-run/central.db',
+      '.env',
+    ]) {
+      expect(ignored(path), path).toBe(true);
+    }
+  });
+
+  it('keeps what the build stage needs', () => {
+    for (const path of [
+      'package.json',
+      'pnpm-lock.yaml',
+      'pnpm-workspace.yaml',
+      'tsconfig.base.json',
+      'packages/core/package.json',
+      'packages/core/src/index.ts',
+      'packages/central/src/index.ts',
+      'examples/compose/package.json',
+      'examples/compose/src/central.ts',
+      'examples/compose/src/local-run/probes.ts',
+      'examples/compose/cps.json',
+      'examples/compose/requests.txt',
+      'docker/prune-optional-peers.mjs',
+    ]) {
+      expect(ignored(path), path).toBe(false);
+    }
   });
 });
 
@@ -348,8 +502,9 @@ describe('.env.example', () => {
     for (const role of Object.values(ROLES) as RoleDefinition<TObject>[]) {
       for (const [field, schema] of Object.entries(role.schema.properties)) {
         const name = `${role.prefix}_${field.toUpperCase()}`;
+        if (COMPOSE_VARIABLES.some((v) => v.name === name)) continue; // a compose-level line documents it
         const documented = new RegExp(`^# ${name}=(.*)$`, 'm').exec(envExample)?.[1];
-        if (documented === undefined) continue; // a compose-level line documents it
+        if (documented === undefined) continue;
         expect(documented, name).toBe(schema.default === undefined ? '' : String(schema.default));
       }
     }

@@ -4,10 +4,10 @@ import 'reflect-metadata';
 import { createLogger, createNode } from '@evcharging/core';
 import { chargingPointMonitor, monitorOptionsFromConfig } from '@evcharging/cp';
 import { MemoryBroker } from '@evcharging/transport-memory';
-import { processRandom } from './role/process-random.js';
-import { readRoleConfigOrExit } from './role/role-cli.js';
-import { runRole } from './role/run-role.js';
 import { cpMonitorRole } from './roles/cp-monitor-role.js';
+import { processRandom } from './roles/process-random.js';
+import { readRoleConfigOrExit } from './roles/role-cli.js';
+import { runRole } from './roles/run-role.js';
 
 const { config, sources } = await readRoleConfigOrExit(cpMonitorRole);
 const program = cpMonitorRole.program;
@@ -24,7 +24,7 @@ logger.info(
 );
 
 // The monitor talks to its engine over TCP and to Central over HTTP, never to the broker
-// (ORIGINAL.md §1): its node gets an in-process transport that nothing else shares.
+// (docs/wire-contract.md §9): its node gets an in-process transport that nothing else shares.
 const node = createNode({
   id: `cp-monitor-${config.cp_id}`,
   random: processRandom(`cp-monitor-${config.cp_id}`),

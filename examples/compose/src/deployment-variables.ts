@@ -4,8 +4,8 @@ import { resolve } from 'node:path';
 import { envName } from '@evcharging/core';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { REPO_ROOT } from './local-run/local-topology.js';
-import type { RoleDefinition } from './role/role-cli.js';
 import { ROLES } from './roles/index.js';
+import type { RoleDefinition } from './roles/role-cli.js';
 
 /** A variable that is not a role's own: read by the compose files, local-run or verify.sh. */
 export interface DeploymentVariable {
@@ -19,10 +19,16 @@ export interface DeploymentVariable {
 
 export const COMPOSE_VARIABLES: DeploymentVariable[] = [
   {
+    name: 'COMPOSE_PROJECT_NAME',
+    value: 'ev-charging-simulation',
+    meaning:
+      'Compose project: the prefix of container, network and volume names (docker/compose.sh defaults to it; without it each Compose names the project after the folder).',
+  },
+  {
     name: 'KAFKA_BOOTSTRAP',
     value: '',
     meaning:
-      'Kafka for every role whose own <ROLE>_KAFKA_BOOTSTRAP is unset. Compose default kafka:29092 (inside its network); required by docker/docker-compose.remote-kafka.yml; local-run starts a broker on KAFKA_PORT when unset.',
+      'Kafka for every role whose own <ROLE>_KAFKA_BOOTSTRAP is unset. Compose default kafka:29092 (inside its network); required by docker-compose.remote-kafka.yml; local-run starts a broker on KAFKA_PORT when unset.',
   },
   {
     name: 'KAFKA_PORT',
@@ -30,15 +36,35 @@ export const COMPOSE_VARIABLES: DeploymentVariable[] = [
     meaning: 'Port Kafka is published on (compose) or started on (local-run).',
   },
   {
-    name: 'KAFKA_ADVERTISED_HOST',
-    value: 'localhost',
+    name: 'PUBLISH_HOST',
+    value: '127.0.0.1',
+    commented: true,
     meaning:
-      "Host name other machines use to reach the compose Kafka on KAFKA_PORT (set it to this machine's address for lab deployments).",
+      "Host address the containers' ports are published on: 127.0.0.1, this machine only (default); 0.0.0.0 for lab machines that other machines connect to (./deploy.sh lab-central asks).",
+  },
+  {
+    name: 'KAFKA_ADVERTISED_HOST',
+    value: '127.0.0.1',
+    commented: true,
+    meaning:
+      "Address clients outside Docker are told to reach the compose Kafka at on KAFKA_PORT (default 127.0.0.1; this machine's address for lab deployments). scripts/kafka.sh reads it too.",
+  },
+  {
+    name: 'KAFKA_IMAGE',
+    value: 'apache/kafka',
+    meaning:
+      'Kafka image: the official apache/kafka, or evcharging-offline/kafka that docker/offline/build-base-images.sh builds without Docker Hub.',
   },
   {
     name: 'KAFKA_IMAGE_TAG',
     value: '4.1.1',
-    meaning: 'Tag of the official apache/kafka image (4.x, KRaft).',
+    meaning: 'Tag of the Kafka image (Apache Kafka 4.x, KRaft).',
+  },
+  {
+    name: 'NODE_IMAGE',
+    value: 'node:20-slim',
+    meaning:
+      'Node.js base of the role images: node:20-slim from Docker Hub, or evcharging-offline/node:20-slim that docker/offline/build-base-images.sh builds.',
   },
   {
     name: 'KAFKA_CLUSTER_ID',
@@ -59,11 +85,14 @@ export const COMPOSE_VARIABLES: DeploymentVariable[] = [
   {
     name: 'CENTRAL_HOST',
     value: 'ev-central',
-    meaning: 'Where monitors reach Central: the service name on one machine, an address across machines.',
+    commented: true,
+    meaning:
+      'Where monitors reach Central: the service ev-central on one machine (default), its address across machines; verify.sh --remote checks the Central there when it does not run here.',
   },
   {
     name: 'CP_MONITOR_CP_E_HOST',
     value: '',
+    commented: true,
     meaning:
       'Where both monitors reach their engines when those run on another machine (default: the engine services ev-cp-e-1 and ev-cp-e-2).',
   },
@@ -83,10 +112,28 @@ export const COMPOSE_VARIABLES: DeploymentVariable[] = [
     meaning: "Port Central's TCP control plane is published on (inside its container it is 9999).",
   },
   {
+    name: 'CENTRAL_OCPP_PORT',
+    value: '9000',
+    meaning:
+      "Port Central's OCPP 1.6J gateway is published on (inside its container it is 9000): chargers connect at ws://<host>:<port>/ocpp/<cp_id>.",
+  },
+  {
+    name: 'CP_E_1_PORT',
+    value: '8001',
+    meaning:
+      "Port CP-001's engine health server is published on (inside its container it is 8001; monitors on another machine need 8001).",
+  },
+  {
+    name: 'CP_E_2_PORT',
+    value: '8002',
+    meaning:
+      "Port CP-002's engine health server is published on (inside its container it is 8002; monitors on another machine need 8002).",
+  },
+  {
     name: 'DRIVER_REQUESTS_HOST_FILE',
     value: './examples/compose/requests.txt',
     meaning:
-      "The requests file mounted into ev-driver (relative to the compose file's folder; the remote-Kafka file uses ../examples/compose/requests.txt).",
+      'The requests file mounted into ev-driver (relative to the repository root, where both compose files are).',
   },
   { name: 'IMAGE_PREFIX', value: 'evcharging', meaning: 'Registry/namespace of the built images.' },
   { name: 'IMAGE_TAG', value: 'latest', meaning: 'Tag of the built images.' },
@@ -104,6 +151,20 @@ export const LOCAL_RUN_VARIABLES: DeploymentVariable[] = [
     value: '8001,8002',
     commented: true,
     meaning: 'Health ports of CP-001 and CP-002.',
+  },
+  {
+    name: 'LOCAL_RUN_BIND_HOST',
+    value: '127.0.0.1',
+    commented: true,
+    meaning:
+      "Interface Central and the engines' health servers listen on: 127.0.0.1, or 0.0.0.0 so that other machines reach them.",
+  },
+  {
+    name: 'KAFKA_LISTEN_HOST',
+    value: '127.0.0.1',
+    commented: true,
+    meaning:
+      "scripts/kafka.sh (local-run's broker): interface of its client listener; with 0.0.0.0 set KAFKA_ADVERTISED_HOST to this machine's address.",
   },
   {
     name: 'LOCAL_RUN_MODE',
@@ -130,6 +191,12 @@ export const LOCAL_RUN_VARIABLES: DeploymentVariable[] = [
     meaning: 'verify.sh: the CPs Central must list.',
   },
   {
+    name: 'VERIFY_HOST',
+    value: '127.0.0.1',
+    commented: true,
+    meaning: 'verify.sh (compose): where the published ports are reached.',
+  },
+  {
     name: 'VERIFY_SESSION_TIMEOUT',
     value: '90',
     commented: true,
@@ -141,6 +208,7 @@ export const LOCAL_RUN_VARIABLES: DeploymentVariable[] = [
 const PER_SERVICE = new Set([
   'CENTRAL_HTTP_PORT',
   'CENTRAL_LISTEN_PORT',
+  'CENTRAL_OCPP_PORT',
   'CENTRAL_DB_URL',
   'CENTRAL_CPS_FILE',
   'CENTRAL_KAFKA_BOOTSTRAP',
@@ -183,10 +251,11 @@ function variableLines(v: DeploymentVariable): string[] {
 export function renderEnvExample(): string {
   const header = [
     '# Every variable of the deployment, with its default and meaning. Copy to .env: compose reads it',
-    '# for the variables docker-compose.yml and docker/docker-compose.remote-kafka.yml interpolate,',
-    '# and so does verify.sh. Generated from the role schemas by examples/compose/src/env-example.ts --write;',
-    '# `pnpm compose:check` fails when it is out of date.',
-    '# Lines set here are compose-level knobs; commented lines document what each role reads.',
+    '# for the variables docker-compose.yml and docker-compose.remote-kafka.yml interpolate (both sit',
+    '# next to it), and so do docker/compose.sh, deploy.sh and verify.sh; a variable set in the',
+    '# environment wins over its line here. Generated from the role schemas by',
+    '# examples/compose/src/env-example.ts --write; `pnpm compose:check` fails when it is out of date.',
+    '# Lines set here are compose-level knobs; commented lines document defaults and what each role reads.',
     '',
   ].join('\n');
   const parts = [header, block('compose level', COMPOSE_VARIABLES.flatMap(variableLines))];

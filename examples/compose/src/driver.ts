@@ -10,11 +10,11 @@ import {
   JsonFileDriverStateStore,
   loadRequestsFile,
 } from '@evcharging/driver';
-import { kafkaTransportFor } from './role/kafka-settings.js';
-import { processRandom } from './role/process-random.js';
-import { exitWithProblems, readRoleConfigOrExit } from './role/role-cli.js';
-import { runRole } from './role/run-role.js';
 import { driverRole } from './roles/driver-role.js';
+import { kafkaTransportFor } from './roles/kafka-settings.js';
+import { processRandom } from './roles/process-random.js';
+import { exitWithProblems, readRoleConfigOrExit } from './roles/role-cli.js';
+import { runRole } from './roles/run-role.js';
 
 const { config, sources } = await readRoleConfigOrExit(driverRole);
 const program = driverRole.program;

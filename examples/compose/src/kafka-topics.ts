@@ -4,7 +4,7 @@
 //   exit 1 when the broker does not answer within 10 s.
 import { parseArgs } from 'node:util';
 import kafkajs from 'kafkajs';
-import { parseBrokers } from './role/kafka-settings.js';
+import { parseBrokers } from './roles/kafka-settings.js';
 
 const { values } = parseArgs({
   options: { bootstrap: { type: 'string' }, prefix: { type: 'string', default: '' } },

@@ -39,9 +39,12 @@ export function simNetwork(
     seed: options.seed,
     clock: new VirtualClock({ start: VIRTUAL_EPOCH + options.startHour * HOUR }),
     ...(logger ? { logger } : {}),
-    // Handlers in a simulation never mutate messages, so one object can be shared (no JSON copy);
-    // nothing reads old messages back, so the broker keeps few.
-    broker: { jsonRoundTrip: false, retention: 1_000 },
+    // The simulation lane: one frozen message shared by every handler (no JSON copy), and every
+    // delivery of an instant in one loop. Every node subscribes when it starts, before any message
+    // it needs is published, and none leaves mid-run, so the broker keeps no message back for late
+    // subscribers (keeping the default 1,000 per partition made every message live long enough to
+    // be allocated in V8's old generation, about a fifth of the evening peak's CPU time).
+    broker: { simulationLane: true, retention: 0 },
     central: {
       heartbeatTimeoutMs: options.heartbeatTimeoutS * 1000,
       smartCharging: { policy: options.chargingPolicy, controlIntervalMs: 60_000 },

@@ -68,10 +68,10 @@ export interface CentralSettings {
 
 /**
  * Central: a facade over its modules, which own one concern each —
- * {@link RequestDesk} and {@link SessionBook} (requests, sessions, tickets),
- * {@link MonitorProtocol} and {@link LivenessWatch} (monitors, heartbeats, faults),
- * {@link OperatorCommands} and {@link AuditTrail} (stop/resume, the audit log),
- * {@link EngineReports} (what the engines say), `restore` (restart recovery) and
+ * `RequestDesk` and `SessionBook` (requests, sessions, tickets),
+ * `MonitorProtocol` and `LivenessWatch` (monitors, heartbeats, faults),
+ * `OperatorCommands` and `AuditTrail` (stop/resume, the audit log),
+ * `EngineReports` (what the engines say), `restore` (restart recovery) and
  * {@link CentralStats} (the figures every reader shares). Everything Central announces goes out on
  * {@link CentralService.events}. Message handlers change the in-memory state and write the store in
  * the same turn, then publish; a redelivered message finds its effect already recorded.

@@ -32,7 +32,7 @@ export {
 } from './config/cp-definitions.js';
 export * from './dashboard/index.js';
 export type { CentralReport, CpReport } from './domain/central-report.js';
-export type { CpRegistryView, CpView } from './domain/cp-registry.js';
+export type { CpDefaults, CpRegistryView, CpView } from './domain/cp-registry.js';
 export type { CentralFigures, CentralMetrics } from './metrics/central-metrics.js';
 export {
   ALLOCATION_POLICIES,
@@ -66,5 +66,9 @@ export {
   type SqliteCentralStoreOptions,
   StoreVersionError,
 } from './store/sqlite-central-store.js';
+export type { Migration } from './store/sqlite-migrations.js';
+export { BETTER_SQLITE3_RANGE, SqliteUnavailableError } from './store/sqlite-unavailable-error.js';
+// The type of a public member (ControlPlaneClient.expect), named for users and the API reference.
+export type { ControlReply } from './tcp/control-commands.js';
 export { ControlPlaneClient, type ControlPlaneClientOptions } from './tcp/control-plane-client.js';
 export { CENTRAL_TOKENS } from './tokens.js';

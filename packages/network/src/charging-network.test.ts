@@ -1,9 +1,16 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CpTelemetry, type SessionEnd, VIRTUAL_EPOCH, VirtualClock } from '@evcharging/core';
+import {
+  type CpState,
+  type CpTelemetry,
+  definePlugin,
+  type SessionEnd,
+  VIRTUAL_EPOCH,
+  VirtualClock,
+} from '@evcharging/core';
 import { type DriverResult, MemoryDriverStateStore } from '@evcharging/driver';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ChargingNetwork, createChargingNetwork } from './charging-network.js';
+import { type ChargingNetwork, createChargingNetwork, DEFAULT_NETWORK_START } from './charging-network.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TEN = join(here, '__fixtures__', 'ten-requests.txt');
@@ -16,13 +23,10 @@ afterEach(async () => {
 });
 
 async function resolved<T>(network: ChargingNetwork, promise: Promise<T>, timeoutMs: number): Promise<T> {
-  let box: { value: T } | undefined;
-  void promise.then((value) => {
-    box = { value };
-  });
-  const ok = await network.runUntil(() => box !== undefined, { timeoutMs });
-  if (!ok || !box) throw new Error(`not resolved within ${timeoutMs} ms of simulated time`);
-  return box.value;
+  if (!(await network.runUntil(promise, { timeoutMs }))) {
+    throw new Error(`not resolved within ${timeoutMs} ms of simulated time`);
+  }
+  return promise;
 }
 
 describe('createChargingNetwork, end to end in memory', () => {
@@ -255,4 +259,72 @@ describe('createChargingNetwork, end to end in memory', () => {
     expect(report.utilisation.max).toBeLessThanOrEqual(1);
     expect(report.faults).toBe(0);
   }, 60_000);
+
+  it('starts its virtual day at 06:00 UTC by default, so a 6-hour fleet run has sessions', async () => {
+    net = createChargingNetwork({
+      cps: 10,
+      seed: 3,
+      fleet: { drivers: 100 },
+      engine: { telemetryIntervalMs: 60_000 },
+      monitor: { intervalMs: 60_000 },
+      central: { heartbeatTimeoutMs: 180_000 },
+    });
+    expect(net.clock.now()).toBe(DEFAULT_NETWORK_START);
+    await net.run({ for: 6 * HOUR });
+    const report = net.report();
+    expect(report.started_at).toBe('2026-01-01T06:00:00.000Z');
+    expect(report.sessions!.completed).toBeGreaterThan(10);
+
+    // The same run from midnight (the VirtualClock's own default) sees almost nobody.
+    const night = createChargingNetwork({
+      cps: 10,
+      seed: 3,
+      start: VIRTUAL_EPOCH,
+      fleet: { drivers: 100 },
+      engine: { telemetryIntervalMs: 60_000 },
+      monitor: { intervalMs: 60_000 },
+      central: { heartbeatTimeoutMs: 180_000 },
+    });
+    await night.run({ for: 6 * HOUR });
+    expect(night.report().sessions!.completed).toBeLessThan(report.sessions!.completed / 3);
+    await night.stop();
+  }, 60_000);
+
+  it('takes its start as ms or ISO-8601, and refuses a bad one or a start beside a clock', async () => {
+    net = createChargingNetwork({ cps: 1, start: '2026-06-01T08:30:00Z' });
+    expect(new Date(net.clock.now()).toISOString()).toBe('2026-06-01T08:30:00.000Z');
+    expect(() => createChargingNetwork({ start: 'tomorrow' })).toThrow(
+      'start must be ms since the epoch or an ISO-8601 time, got "tomorrow"',
+    );
+    expect(() => createChargingNetwork({ start: 0, clock: new VirtualClock() })).toThrow(
+      'pass either clock or start',
+    );
+  });
+
+  it('adds your own plugins to every CP: they share the engine node and report figures', async () => {
+    const transitions = new Map<string, CpState[]>();
+    const meter = (cpId: string) =>
+      definePlugin({
+        name: 'state-meter',
+        dependencies: [`cp-engine/${cpId}`],
+        start(ctx) {
+          transitions.set(cpId, []);
+          ctx.bus.on('cp.state', (e) => transitions.get(cpId)!.push(e.state));
+        },
+        report: () => ({ transitions: transitions.get(cpId)?.length ?? 0 }),
+      });
+    net = createChargingNetwork({
+      cps: 3,
+      engine: { plugins: (cp) => [meter(cp.cp_id)] },
+      drivers: [{ driverId: 'driver-alice', requests: [{ cp_id: 'CP-002' }] }],
+    });
+    await resolved(net, net.drivers.get('driver-alice')!.done, HOUR);
+    expect(net.cps.get('CP-002')!.plugins.map((p) => p.name)).toEqual(['state-meter']);
+    expect(net.cps.get('CP-002')!.engineNode.plugins).toEqual(['cp-engine/CP-002', 'state-meter']);
+    // Started after the engine (its dependency): the engine was ACTIVATED already.
+    expect(transitions.get('CP-002')).toEqual(['SUPPLYING', 'ACTIVATED']);
+    expect(transitions.get('CP-001')).toEqual([]);
+    expect(net.report().sessions!.completed).toBe(1);
+    expect(net.sim.report().plugins['engine/CP-002']!['state-meter']).toEqual({ transitions: 2 });
+  });
 });

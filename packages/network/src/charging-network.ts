@@ -12,9 +12,12 @@ import {
   type EventLogOptions,
   type EvNode,
   type Logger,
+  type Plugin,
+  type RunUntilCondition,
   type Simulation,
   type SimulationReport,
   type Tariff,
+  VirtualClock,
 } from '@evcharging/core';
 import {
   type ChargingPointEngineOptions,
@@ -44,8 +47,17 @@ export interface ChargingNetworkOptions {
   cps?: number | readonly CpSpec[];
   /** Seed of everything random in the network (default 1). */
   seed?: number | string;
-  /** Default a new VirtualClock; pass a RealClock to run in real time. */
+  /**
+   * Default a new VirtualClock starting at `start`; pass a RealClock to run in real time (or your
+   * own VirtualClock, with its own start).
+   */
   clock?: Clock;
+  /**
+   * When the simulated run begins, for the default VirtualClock: ms since the Unix epoch or an
+   * ISO-8601 time (default {@link DEFAULT_NETWORK_START}, 2026-01-01T06:00:00Z: the default arrival
+   * profile is almost empty before 06:00, so a run from midnight sees hours of nothing).
+   */
+  start?: number | string;
   /** A broker to use, or options for a new `MemoryBroker`. */
   broker?: MemoryBroker | MemoryBrokerOptions;
   /** Central's options (its CP list comes from `cps`). */
@@ -57,6 +69,14 @@ export interface ChargingNetworkOptions {
     policy?: SessionPolicy;
     /** Every engine's power trace (see the engine's `onPower`): for property tests and studies. */
     onPower?: ChargingPointEngineOptions['onPower'];
+    /**
+     * Your own plugins for each CP, added to its engine's node after the engine (they share its
+     * local bus, clock and transport; give them a `report` hook to add figures to the report).
+     *
+     * @example
+     * engine: { plugins: (cp) => [definePlugin({ name: 'meter', start: (ctx) => ctx.bus.on('cp.state', count) })] }
+     */
+    plugins?: (cp: NetworkCpSpec) => readonly Plugin[];
   };
   /**
    * Sites for Central's smart charging: definitions, or a plan that makes one site per CP
@@ -86,10 +106,15 @@ export interface ChargingNetworkOptions {
   eventLog?: EventLogOptions;
 }
 
+/** A CP's spec with the network's defaults filled in. */
+export type NetworkCpSpec = Required<Pick<CpSpec, 'cp_id' | 'location' | 'price_eur_kwh' | 'kw'>> & CpSpec;
+
 /** One CP of the network: its spec, its engine and its monitor (each its own node). */
 export interface NetworkCp {
-  readonly spec: Required<Pick<CpSpec, 'cp_id' | 'location' | 'price_eur_kwh' | 'kw'>> & CpSpec;
+  readonly spec: NetworkCpSpec;
   readonly engine: ChargingPointEnginePlugin;
+  /** Your plugins on the engine's node (`engine.plugins`), in the order given. */
+  readonly plugins: readonly Plugin[];
   readonly monitor: ChargingPointMonitorPlugin | undefined;
   readonly engineNode: EvNode;
   readonly monitorNode: EvNode | undefined;
@@ -109,7 +134,11 @@ export interface ChargingNetwork {
   start(): Promise<void>;
   /** Lets `for` ms pass (instantly on a VirtualClock). */
   run(options: { for: number }): Promise<void>;
-  runUntil(predicate: () => boolean, options?: { timeoutMs?: number }): Promise<boolean>;
+  /**
+   * Lets time pass until `until` (a predicate, or a promise such as a driver's `done`) happened, or
+   * `timeoutMs` (default 60 s) of clock time passed; true when it happened (see `Simulation.runUntil`).
+   */
+  runUntil(until: RunUntilCondition, options?: { timeoutMs?: number }): Promise<boolean>;
   /** Adds a driver on node `driver/<driverId>` and starts it if the network runs. */
   addDriver(options: DriverClientOptions): Promise<DriverClient>;
   /** Stops a driver's node (a killed driver process); its store keeps its pending requests. */
@@ -147,6 +176,21 @@ export function sitesByLocation(
   }));
 }
 
+/** Default start of a network's virtual time: 2026-01-01T06:00:00Z, when the default arrival profile's morning begins. */
+export const DEFAULT_NETWORK_START = Date.UTC(2026, 0, 1, 6);
+
+/** The start option as ms since the epoch; names the option when it is not a time. */
+function startTime(start: number | string | undefined): number {
+  if (start === undefined) return DEFAULT_NETWORK_START;
+  const ms = typeof start === 'number' ? start : Date.parse(start);
+  if (!Number.isFinite(ms)) {
+    throw new RangeError(
+      `createChargingNetwork: start must be ms since the epoch or an ISO-8601 time, got ${JSON.stringify(start)}`,
+    );
+  }
+  return ms;
+}
+
 const DEFAULTS = { location: (i: number) => `Site ${Math.floor(i / 10) + 1}`, price: 0.3, kw: 22 };
 
 /**
@@ -163,12 +207,15 @@ const DEFAULTS = { location: (i: number) => `Site ${Math.floor(i / 10) + 1}`, pr
  */
 export function createChargingNetwork(options: ChargingNetworkOptions = {}): ChargingNetwork {
   const seed = options.seed ?? 1;
+  if (options.clock && options.start !== undefined) {
+    throw new TypeError('createChargingNetwork: pass either clock or start (give your clock its own start)');
+  }
   const broker =
     options.broker instanceof MemoryBroker ? options.broker : new MemoryBroker(options.broker ?? {});
   const sim = createSimulation({
     broker,
     seed,
-    ...(options.clock ? { clock: options.clock } : {}),
+    clock: options.clock ?? new VirtualClock({ start: startTime(options.start) }),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.eventLog ? { eventLog: options.eventLog } : {}),
   });
@@ -223,8 +270,9 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
       supply: spec.supply,
       ...(options.engine?.onPower ? { onPower: options.engine.onPower } : {}),
     });
-    const engineNode = sim.addNode(`engine/${spec.cp_id}`, [engine]);
-    cps.set(spec.cp_id, { spec, engine, monitor: undefined, engineNode, monitorNode: undefined });
+    const plugins = options.engine?.plugins?.(spec) ?? [];
+    const engineNode = sim.addNode(`engine/${spec.cp_id}`, [engine, ...plugins]);
+    cps.set(spec.cp_id, { spec, engine, plugins, monitor: undefined, engineNode, monitorNode: undefined });
   }
   if (withMonitors) {
     for (const cp of cps.values()) {
@@ -314,9 +362,9 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
       await network.start();
       await sim.run(runOptions);
     },
-    async runUntil(predicate, runOptions) {
+    async runUntil(until, runOptions) {
       await network.start();
-      return sim.runUntil(predicate, runOptions);
+      return sim.runUntil(until, runOptions);
     },
     async addDriver(driverOptions) {
       const driver = addDriverNode(driverOptions);

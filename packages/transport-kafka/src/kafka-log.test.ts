@@ -23,19 +23,32 @@ describe('kafkaLogCreator', () => {
     const log = kafkaLogCreator(logger)(logLevel.INFO);
     const entry = (namespace: string, level: number, message: string, extra = {}) =>
       log({ namespace, level, label: '', log: { timestamp: 'x', message, ...extra } });
-    entry('Consumer', logLevel.ERROR, 'Crash: KafkaJSNumberOfRetriesExceeded', { groupId: 'central' });
+    entry('Admin', logLevel.ERROR, 'Failed to create topics', { groupId: 'central' });
     entry('Connection', logLevel.WARN, 'Connection timeout');
     entry('Consumer', logLevel.INFO, 'Starting');
     entry('Connection', logLevel.ERROR, 'Response ListOffsets(key: 2, version: 3)', {
       error: 'not the leader',
     });
     expect(lines.map((l) => [l.level, l.kafkajs, l.msg])).toEqual([
-      [50, 'Consumer', 'Crash: KafkaJSNumberOfRetriesExceeded'],
+      [50, 'Admin', 'Failed to create topics'],
       [40, 'Connection', 'Connection timeout'],
       [20, 'Consumer', 'Starting'],
       [20, 'Connection', 'Response ListOffsets(key: 2, version: 3)'],
     ]);
     expect(lines[0]!.groupId).toBe('central');
     expect(lines[0]).not.toHaveProperty('timestamp');
+  });
+
+  it("leaves consumer crashes to the subscription's CRASH report (kafkajs says error even when it restarts)", () => {
+    const { lines, logger } = capture();
+    const log = kafkaLogCreator(logger)(logLevel.INFO);
+    const entry = (message: string) =>
+      log({ namespace: 'Consumer', level: logLevel.ERROR, label: '', log: { timestamp: 'x', message } });
+    // What a fresh broker's first group join gives: retried by kafkajs, logged twice at error.
+    entry(
+      "Crash: KafkaJSProtocolError: The coordinator is loading and hence can't process requests for this group",
+    );
+    entry('Restarting the consumer in 300ms');
+    expect(lines.map((l) => l.level)).toEqual([20, 20]);
   });
 });

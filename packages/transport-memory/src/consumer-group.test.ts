@@ -4,13 +4,17 @@ import { MemoryBroker } from './memory-broker.js';
 
 const telemetry = (cpId: string, seq: number): CpTelemetry => ({ cp_id: cpId, kw: 22, euros: seq });
 
-function setup(options: ConstructorParameters<typeof MemoryBroker>[0] = {}) {
-  const clock = new VirtualClock({ start: 0 });
-  const broker = new MemoryBroker({ partitions: 4, ...options });
-  return { clock, broker, transport: (id: string) => broker.transport(id, { clock }) };
-}
+// Both delivery modes on a virtual clock: the simulation lane keeps every semantic of the standard one.
+describe.each([
+  { mode: 'standard', lane: {} },
+  { mode: 'simulation lane', lane: { simulationLane: true } },
+])('consumer groups ($mode)', ({ lane }) => {
+  function setup(options: ConstructorParameters<typeof MemoryBroker>[0] = {}) {
+    const clock = new VirtualClock({ start: 0 });
+    const broker = new MemoryBroker({ partitions: 4, ...lane, ...options });
+    return { clock, broker, transport: (id: string) => broker.transport(id, { clock }) };
+  }
 
-describe('consumer groups', () => {
   describe('redelivery', () => {
     it('redelivers a failing message with doubling backoff on the virtual clock, then moves on', async () => {
       const { clock, broker, transport } = setup({ redeliveryDelayMs: 100, maxAttempts: 4 });

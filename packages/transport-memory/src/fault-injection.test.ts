@@ -5,10 +5,11 @@ import { MemoryBroker, type TopicFaults } from './memory-broker.js';
 const telemetry = (cpId: string, seq: number): CpTelemetry => ({ cp_id: cpId, kw: 22, euros: seq });
 
 /** Publishes 200 telemetry messages over 5 CPs through a faulty broker; returns what arrived, when. */
-async function run(seed: number, faults: TopicFaults) {
+async function run(seed: number, faults: TopicFaults, simulationLane = false) {
   const clock = new VirtualClock({ start: 0 });
   const broker = new MemoryBroker({
     partitions: 4,
+    simulationLane,
     faults: { 'cp.telemetry': faults },
     random: new SeededRandom(seed).fork('faults'),
   });
@@ -87,5 +88,13 @@ describe('seeded fault injection', () => {
     expect(a.arrivals).toEqual(b.arrivals);
     expect(a.stats).toEqual(b.stats);
     expect(a.arrivals.length).toBe(200 - a.stats.dropped + a.stats.duplicated);
+  });
+
+  it('gives the same arrivals, at the same times, in the simulation lane', async () => {
+    const faults: TopicFaults = { dropRate: 0.1, duplicateRate: 0.1, delayMs: [0, 30] };
+    const standard = await run(7, faults);
+    const lane = await run(7, faults, true);
+    expect(lane.arrivals).toEqual(standard.arrivals);
+    expect(lane.stats).toEqual(standard.stats);
   });
 });

@@ -1,7 +1,10 @@
 import {
   type Clock,
   type ConsumerBacklog,
+  type ContractCheck,
   ContractViolationError,
+  contractCheck,
+  type EventLog,
   keyOf,
   type Logger,
   type Random,
@@ -14,7 +17,9 @@ import {
   validate,
 } from '@evcharging/core';
 import { ConsumerGroup, type GroupHost } from './consumer-group.js';
+import { InstantDispatcher } from './instant-dispatcher.js';
 import { MemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
+import { freezeMessage } from './message-freeze.js';
 import { MessageQueue } from './message-queue.js';
 import { partitionFor } from './partitioner.js';
 import type { DeadLetter, StoredMessage } from './stored-message.js';
@@ -47,9 +52,18 @@ export interface MemoryBrokerOptions {
   /**
    * Serialize each message at publish and parse it on every delivery (default true), so a payload
    * that could not cross Kafka fails here too. Turn off for very large simulations: handlers then
-   * share one object and must not mutate it.
+   * share one object and must not mutate it (the simulation lane enforces that).
    */
   jsonRoundTrip?: boolean;
+  /**
+   * The simulation lane (default false), for runs on a VirtualClock (every transport's clock must be
+   * one): a published message is checked once (its compiled contract, and that JSON would carry it
+   * as it is), frozen, and delivered by reference to every group, with no serialize or parse; every
+   * delivery due at one virtual instant runs in one loop, in the standard mode's order, with no
+   * promise per message. A handler that assigns to a delivered message throws a TypeError; so does a
+   * publisher changing a message it published. Excludes `jsonRoundTrip`.
+   */
+  simulationLane?: boolean;
   /**
    * Validate messages against the contracts at publish (default true): handlers then receive only
    * messages of their topic's type. Off, they receive whatever was published, unchecked: only for
@@ -77,6 +91,7 @@ export interface MemoryBrokerStats {
 
 interface TopicState {
   readonly name: TopicName;
+  readonly check: ContractCheck<TopicName>;
   readonly logs: MessageQueue<StoredMessage>[];
   readonly offsets: number[];
   readonly groups: Map<string, ConsumerGroup>;
@@ -96,6 +111,9 @@ interface TopicState {
  */
 export class MemoryBroker implements GroupHost {
   readonly partitions: number;
+  readonly simulationLane: boolean;
+  /** The simulation lane's delivery loop; undefined in the standard mode. @internal */
+  readonly dispatcher: InstantDispatcher | undefined;
   readonly retention: number;
   readonly maxAttempts: number;
   readonly redeliveryDelayMs: number;
@@ -124,7 +142,14 @@ export class MemoryBroker implements GroupHost {
     this.retention = options.retention ?? 1_000;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.redeliveryDelayMs = options.redeliveryDelayMs ?? 10;
-    this.jsonRoundTrip = options.jsonRoundTrip ?? true;
+    this.simulationLane = options.simulationLane ?? false;
+    if (this.simulationLane && options.jsonRoundTrip === true) {
+      throw new Error(
+        'MemoryBroker: the simulation lane shares one frozen message; it excludes jsonRoundTrip',
+      );
+    }
+    this.dispatcher = this.simulationLane ? new InstantDispatcher() : undefined;
+    this.jsonRoundTrip = !this.simulationLane && (options.jsonRoundTrip ?? true);
     this.validateMessages = options.validate ?? true;
     this.deadLetterLimit = options.deadLetterLimit ?? 10_000;
     this.faults = options.faults ?? {};
@@ -145,25 +170,46 @@ export class MemoryBroker implements GroupHost {
     return new MemoryTransport({ ...options, broker: this, nodeId });
   }
 
+  /**
+   * A transport for one node of a simulation that records every message it publishes in
+   * `eventLog`, at publish (see core's `SimulationBroker.recordingTransport`).
+   */
+  recordingTransport(nodeId: string, options: { clock: Clock; eventLog: EventLog }): MemoryTransport {
+    return new MemoryTransport({ ...options, broker: this, nodeId });
+  }
+
   stats(): MemoryBrokerStats {
     return { ...this.counters, byTopic: { ...this.counters.byTopic } };
   }
 
-  /** @internal Appends a message to its partition and hands it to every interested group. */
+  /**
+   * @internal Appends a message to its partition and hands it to every interested group; returns
+   * its key. Throws a ContractViolationError for a message its topic's contract rejects.
+   */
   append<T extends TopicName>(
     topic: T,
     message: TopicMessage<T>,
     ts: number,
-    headers: Record<string, string>,
-  ): void {
-    if (this.validateMessages) {
-      // The schemas reject what JSON would change (NaN, Infinity, Dates), so checking the value
-      // before serializing it is as strict as checking the round-tripped copy, and cheaper.
+    headers: Readonly<Record<string, string>>,
+  ): string {
+    const state = this.topic(topic);
+    // The schemas reject what JSON would change (NaN, Infinity, Dates), so checking the value
+    // before serializing it is as strict as checking the round-tripped copy, and cheaper.
+    if (this.validateMessages && !state.check(message)) {
       const result = validate(topic, message);
-      if (!result.ok) throw new ContractViolationError(topic, result.reasons);
+      throw new ContractViolationError(
+        topic,
+        result.ok ? ['value does not match the schema'] : result.reasons,
+      );
+    }
+    if (this.dispatcher) {
+      // Fields the contract does not know are checked here, as serializing them would.
+      const reason = freezeMessage(message);
+      if (reason !== undefined)
+        throw new ContractViolationError(topic, [reason.startsWith(':') ? `/${reason}` : reason]);
+      if (!Object.isFrozen(headers)) headers = Object.freeze({ ...headers });
     }
     const payload: unknown = this.jsonRoundTrip ? JSON.stringify(message) : message;
-    const state = this.topic(topic);
     const key = keyOf(topic, message);
     const partition = partitionFor(key, this.partitions);
     const faults = this.faults[topic];
@@ -172,7 +218,7 @@ export class MemoryBroker implements GroupHost {
     if (faults && this.random) {
       if (faults.dropRate && this.random.chance(faults.dropRate)) {
         this.counters.dropped++;
-        return;
+        return key;
       }
       if (faults.delayMs) deliverAt += this.random.float(faults.delayMs[0], faults.delayMs[1]);
       if (faults.duplicateRate && this.random.chance(faults.duplicateRate)) {
@@ -192,6 +238,7 @@ export class MemoryBroker implements GroupHost {
       const keyed = state.keyed.get(key);
       if (keyed) for (const group of keyed.values()) this.enqueue(group, stored);
     }
+    return key;
   }
 
   /** @internal The group a subscription joins, created on first use (prefilled if fromBeginning). */
@@ -332,6 +379,7 @@ export class MemoryBroker implements GroupHost {
       if (!Object.hasOwn(TOPICS, name)) throw new Error(`MemoryBroker: unknown topic "${name}"`);
       state = {
         name,
+        check: contractCheck(name),
         logs: Array.from({ length: this.partitions }, () => new MessageQueue<StoredMessage>()),
         offsets: new Array<number>(this.partitions).fill(0),
         groups: new Map(),

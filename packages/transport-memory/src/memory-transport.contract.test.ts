@@ -5,10 +5,10 @@ import {
   letTimePass,
   type TransportTestbed,
 } from '@evcharging/core/testing';
-import { MemoryBroker } from './memory-broker.js';
+import { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js';
 
-function memoryTestbed(clock: Clock): TransportTestbed {
-  const broker = new MemoryBroker({ partitions: 4, redeliveryDelayMs: 5 });
+function memoryTestbed(clock: Clock, options: MemoryBrokerOptions = {}): TransportTestbed {
+  const broker = new MemoryBroker({ partitions: 4, redeliveryDelayMs: 5, ...options });
   const transports: Transport[] = [];
   return {
     async transport(nodeId) {
@@ -27,3 +27,6 @@ function memoryTestbed(clock: Clock): TransportTestbed {
 
 describeTransportContract('memory, virtual clock', async () => memoryTestbed(new VirtualClock()));
 describeTransportContract('memory, real clock', async () => memoryTestbed(new RealClock()), { quietMs: 50 });
+describeTransportContract('memory, simulation lane (virtual clock)', async () =>
+  memoryTestbed(new VirtualClock(), { simulationLane: true }),
+);

@@ -2,6 +2,7 @@ import {
   type Clock,
   type ConsumerBacklog,
   count,
+  type EventLog,
   emptyStats,
   type MessageHandler,
   type PublishOptions,
@@ -13,6 +14,7 @@ import {
   type Transport,
   TransportClosedError,
   type TransportStats,
+  VirtualClock,
 } from '@evcharging/core';
 import type { ConsumerGroup, GroupMember } from './consumer-group.js';
 import type { MemoryBroker } from './memory-broker.js';
@@ -22,15 +24,22 @@ export interface MemoryTransportOptions {
   nodeId: string;
   /** The node's clock: deliveries to this transport's handlers are scheduled on it. */
   clock?: Clock;
+  /**
+   * Records every message this transport publishes, when the broker accepted it (a simulation's
+   * event log: `eventLog.record(clock.now(), nodeId, topic, key, message)`).
+   */
+  eventLog?: EventLog;
 }
 
 let memberIds = 0;
 
 const PUBLISHED: Promise<void> = Promise.resolve();
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
- * One node's connection to a {@link MemoryBroker}. Publishing validates and serializes the message
- * and returns at once; handlers run later on the node's clock, never inside `publish`.
+ * One node's connection to a {@link MemoryBroker}. Publishing validates the message, serializes it
+ * (or, in the simulation lane, freezes it) and returns at once; handlers run later on the node's
+ * clock, never inside `publish`.
  *
  * @example
  * const transport = broker.transport('central', { clock });
@@ -39,7 +48,9 @@ const PUBLISHED: Promise<void> = Promise.resolve();
 export class MemoryTransport implements Transport {
   readonly name: string;
   readonly clock: Clock;
+  readonly nodeId: string;
   private readonly broker: MemoryBroker;
+  private readonly eventLog: EventLog | undefined;
   private readonly members = new Set<MemorySubscription>();
   private readonly counters: TransportStats = emptyStats();
   private closed = false;
@@ -52,8 +63,15 @@ export class MemoryTransport implements Transport {
 
   constructor(options: MemoryTransportOptions) {
     this.broker = options.broker;
+    this.nodeId = options.nodeId;
     this.name = `memory:${options.nodeId}`;
     this.clock = options.clock ?? new RealClock();
+    this.eventLog = options.eventLog;
+    if (this.broker.simulationLane && !(this.clock instanceof VirtualClock)) {
+      throw new Error(
+        `MemoryBroker: the simulation lane runs on a VirtualClock; node "${options.nodeId}" has ${options.clock ? 'another clock' : 'none (a RealClock by default)'}`,
+      );
+    }
     this.broker.registerClock(this.clock);
   }
 
@@ -73,13 +91,23 @@ export class MemoryTransport implements Transport {
     // Not async: the append is synchronous, so a settled promise is all a caller waits for (one
     // allocation less per message, and the same number of microtask turns as an async function).
     if (this.closed) return Promise.reject(new TransportClosedError(this.name, `publish to "${topic}"`));
+    const now = this.clock.now();
+    let key: string;
     try {
-      this.broker.append(topic, message, this.clock.now(), options?.headers ?? {});
+      key = this.broker.append(topic, message, now, options?.headers ?? NO_HEADERS);
     } catch (error) {
       count(this.counters.rejected, topic);
       return Promise.reject(error);
     }
     count(this.counters.published, topic);
+    if (this.eventLog) {
+      try {
+        this.eventLog.record(now, this.nodeId, topic, key, message, this.broker.simulationLane);
+      } catch (error) {
+        // Only a message JSON could not carry (a cycle, a BigInt), which just the shared mode lets by.
+        return Promise.reject(error);
+      }
+    }
     return PUBLISHED;
   }
 

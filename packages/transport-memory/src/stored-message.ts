@@ -1,12 +1,15 @@
 import type { TopicName } from '@evcharging/core';
 
-/** A message in a partition's log: serialized once at publish, parsed per delivery. */
+/**
+ * A message in a partition's log. Standard mode: serialized once at publish, parsed per delivery.
+ * Simulation lane: the frozen message itself, handed to every group.
+ */
 export interface StoredMessage {
   readonly topic: TopicName;
   readonly partition: number;
   readonly offset: number;
   readonly key: string;
-  /** JSON text when the broker round-trips messages, else the value itself. */
+  /** JSON text when the broker round-trips messages, else the value itself (frozen in the simulation lane). */
   readonly payload: unknown;
   readonly ts: number;
   readonly headers: Readonly<Record<string, string>>;

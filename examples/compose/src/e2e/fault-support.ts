@@ -132,6 +132,8 @@ export function faultSettings(options: {
     bootstrap: options.bootstrap,
     kafkaPort: null,
     topicPrefix: options.prefix,
+    bindHost: '127.0.0.1',
+    localHost: '127.0.0.1',
     httpPort: options.httpPort,
     tcpPort: options.tcpPort,
     mode: 'source',

@@ -75,7 +75,7 @@ describe.skipIf(!broker.bootstrap)(
           '--conditions=@evcharging/source',
           '--import',
           'tsx',
-          resolve(PACKAGE_DIR, 'src/local-run.ts'),
+          resolve(PACKAGE_DIR, 'src/local-run/local-run.ts'),
           ...args,
         ],
         { env, timeoutMs: 180_000 },

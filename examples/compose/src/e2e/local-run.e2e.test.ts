@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import type { DriverState } from '@evcharging/driver';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import WebSocket from 'ws';
 import {
   driverStateFileOf,
   type LocalRunSettings,
@@ -53,7 +54,7 @@ describe.skipIf(!broker.bootstrap)('local-run end to end on a real Kafka broker,
         '--conditions=@evcharging/source',
         '--import',
         'tsx',
-        resolve(PACKAGE_DIR, 'src/local-run.ts'),
+        resolve(PACKAGE_DIR, 'src/local-run/local-run.ts'),
         ...args,
       ],
       {
@@ -135,7 +136,7 @@ describe.skipIf(!broker.bootstrap)('local-run end to end on a real Kafka broker,
 
   beforeAll(async () => {
     dir = mkdtempSync(resolve(tmpdir(), 'ev-e2e-'));
-    const [http, tcp, e1, e2] = await freePorts(4);
+    const [http, tcp, e1, e2, ocpp] = await freePorts(5);
     env = childEnv({
       LOCAL_RUN_DIR: dir,
       KAFKA_BOOTSTRAP: broker.bootstrap!,
@@ -143,6 +144,7 @@ describe.skipIf(!broker.bootstrap)('local-run end to end on a real Kafka broker,
       KAFKA_SESSION_TIMEOUT: '6',
       CENTRAL_HTTP_PORT: String(http),
       CENTRAL_LISTEN_PORT: String(tcp),
+      CENTRAL_OCPP_PORT: String(ocpp),
       LOCAL_RUN_ENGINE_PORTS: `${e1},${e2}`,
       LOCAL_RUN_START_TIMEOUT: '120',
       // Short supplies and waits keep the whole run within a few minutes.
@@ -407,4 +409,54 @@ describe.skipIf(!broker.bootstrap)('local-run end to end on a real Kafka broker,
     const restarted = await localRun('start', 'ev-cp-e-2');
     expect(restarted.code, restarted.stderr).toBe(0);
   }, 240_000);
+
+  // Last: the charger stays in Central's registry (DISCONNECTED once it leaves).
+  it('CENTRAL_OCPP_PORT: an OCPP 1.6J charger joins the running Central through its gateway', async () => {
+    await everythingUp();
+    // A bare OCPP-J client (CALL [2, id, action, payload] -> CALLRESULT [3, id, payload]).
+    const charger = new WebSocket(`ws://127.0.0.1:${env.CENTRAL_OCPP_PORT}/ocpp/CP-OCPP-E2E`, ['ocpp1.6']);
+    const answers = new Map<string, (frame: unknown[]) => void>();
+    charger.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as unknown[];
+      if (frame[0] === 3 || frame[0] === 4) answers.get(String(frame[1]))?.(frame);
+      else if (frame[0] === 2) charger.send(JSON.stringify([3, frame[1], { status: 'Rejected' }]));
+    });
+    let next = 0;
+    const call = (action: string, payload: object) =>
+      new Promise<unknown[]>((resolveAnswer) => {
+        const id = `e2e-${++next}`;
+        answers.set(id, resolveAnswer);
+        charger.send(JSON.stringify([2, id, action, payload]));
+      });
+    try {
+      await new Promise<void>((opened, failed) => {
+        charger.once('open', () => opened());
+        charger.once('error', failed);
+        charger.once('unexpected-response', (_req, res) => failed(new Error(`HTTP ${res.statusCode}`)));
+      });
+      expect(charger.protocol).toBe('ocpp1.6');
+      const boot = await call('BootNotification', {
+        chargePointVendor: 'E2E',
+        chargePointModel: 'local-run',
+      });
+      expect(boot[0]).toBe(3);
+      expect(boot[2]).toMatchObject({ status: 'Accepted' });
+      for (const connectorId of [0, 1]) {
+        const answer = await call('StatusNotification', {
+          connectorId,
+          errorCode: 'NoError',
+          status: 'Available',
+        });
+        expect(answer[0]).toBe(3);
+      }
+      const joined = await waitFor(
+        'CP-OCPP-E2E ACTIVATED in Central',
+        async () => ((await cp('CP-OCPP-E2E'))?.state === 'ACTIVATED' ? true : undefined),
+        { timeoutMs: 20_000, pollMs: 200 },
+      );
+      expect(joined).toBe(true);
+    } finally {
+      charger.terminate();
+    }
+  }, 120_000);
 });

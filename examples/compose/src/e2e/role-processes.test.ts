@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { pingEngine, waitFor } from '../local-run/probes.js';
-import { roleVariables } from '../role/role-cli.js';
 import { ROLES, type RoleName } from '../roles/index.js';
+import { roleVariables } from '../roles/role-cli.js';
 import { childEnv, freePorts, REPO_ROOT, roleArgs, run } from './process-support.js';
 
 const broker = inject('e2eKafka');
@@ -119,6 +119,57 @@ describe.skipIf(!broker.bootstrap)('the engine in a terminal (a pseudo-terminal 
       expect(output).toContain('"msg":"KO switch off"');
       expect(output).toContain('"reason":"Ctrl-C"');
       expect(output).toContain('"msg":"ev-cp-engine stopped"');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 120_000);
+});
+
+describe.skipIf(!broker.bootstrap)('the engine without a terminal (as in a container)', () => {
+  it('SIGUSR1 makes the health probe answer KO, SIGUSR2 recovers, and neither stops it', async () => {
+    const [port] = await freePorts(1);
+    // stdin is a pipe, not a TTY: the keys cannot work, the signals must.
+    const child = spawn(process.execPath, roleArgs('cp-engine'), {
+      cwd: REPO_ROOT,
+      env: childEnv({
+        CP_ENGINE_CP_ID: 'CP-SIGNALS',
+        CP_ENGINE_HEALTH_PORT: String(port),
+        CP_ENGINE_HEALTH_HOST: '127.0.0.1',
+        KAFKA_BOOTSTRAP: broker.bootstrap!,
+        KAFKA_TOPIC_PREFIX: `signals-${process.pid}.`,
+        KAFKA_SESSION_TIMEOUT: '6',
+      }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    try {
+      const probe = () => pingEngine('127.0.0.1', port!, 1_000);
+      await waitFor('engine up', async () => ((await probe())?.startsWith('OK:') ? true : undefined), {
+        timeoutMs: 60_000,
+      });
+      await waitFor(
+        'the signal hint',
+        async () => (output.includes('no terminal: SIGUSR1 reports KO, SIGUSR2 recovers') ? true : undefined),
+        { timeoutMs: 10_000 },
+      );
+      child.kill('SIGUSR1');
+      const ko = await waitFor('KO', async () => ((await probe())?.startsWith('KO:') ? probe() : undefined), {
+        timeoutMs: 5_000,
+      });
+      expect(ko).toBe('KO:KO signalled (SIGUSR1)');
+      child.kill('SIGUSR2');
+      await waitFor('recovered', async () => ((await probe()) === 'OK:ACTIVATED' ? true : undefined), {
+        timeoutMs: 5_000,
+      });
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(output).toContain('"msg":"KO switch on"');
+      expect(output).toContain('"msg":"KO switch off"');
     } finally {
       child.kill('SIGKILL');
     }

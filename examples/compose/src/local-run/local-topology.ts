@@ -24,6 +24,10 @@ export interface LocalRunSettings {
   /** Port of the broker local-run started with scripts/kafka.sh (stopped with it), or null. */
   kafkaPort: number | null;
   topicPrefix: string;
+  /** Interface Central and the engines' health servers listen on (`LOCAL_RUN_BIND_HOST`). */
+  bindHost: string;
+  /** Where local-run, the monitors and verify.sh reach them: the bind address, loopback for a wildcard. */
+  localHost: string;
   httpPort: number;
   tcpPort: number;
   /** `source` runs src/*.ts through tsx; `dist` runs the compiled dist/*.js (after pnpm build). */
@@ -51,6 +55,13 @@ export function seedCps(ports: readonly number[]): CpSpec[] {
   ];
 }
 
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/** The address local processes reach a server at that listens on `bindHost`. */
+export function localHostOf(bindHost: string): string {
+  return WILDCARDS.has(bindHost) ? '127.0.0.1' : bindHost;
+}
+
 function integer(env: Record<string, string | undefined>, name: string, fallback: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
@@ -63,9 +74,11 @@ function integer(env: Record<string, string | undefined>, name: string, fallback
 
 /**
  * Reads local-run's own variables: `LOCAL_RUN_DIR`, `LOCAL_RUN_ENGINE_PORTS` (8001,8002),
- * `LOCAL_RUN_MODE` (source|dist), `KAFKA_BOOTSTRAP` (else a broker on `KAFKA_PORT`, default 9092,
- * through scripts/kafka.sh), and the role variables it needs to know (`CENTRAL_HTTP_PORT`,
- * `CENTRAL_LISTEN_PORT`, `KAFKA_TOPIC_PREFIX`, `DRIVER_DRIVER_ID`, `DRIVER_REQUESTS_FILE`).
+ * `LOCAL_RUN_MODE` (source|dist), `LOCAL_RUN_BIND_HOST` (127.0.0.1; 0.0.0.0 serves other machines),
+ * `KAFKA_BOOTSTRAP` (else a broker on `KAFKA_PORT`, default 9092, through scripts/kafka.sh, which
+ * also reads `KAFKA_LISTEN_HOST` and `KAFKA_ADVERTISED_HOST`), and the role variables it needs to
+ * know (`CENTRAL_HTTP_PORT`, `CENTRAL_LISTEN_PORT`, `KAFKA_TOPIC_PREFIX`, `DRIVER_DRIVER_ID`,
+ * `DRIVER_REQUESTS_FILE`).
  */
 export function settingsFromEnv(env: Record<string, string | undefined>): LocalRunSettings {
   const dir = resolve(REPO_ROOT, env.LOCAL_RUN_DIR?.trim() || '.local-run');
@@ -85,11 +98,17 @@ export function settingsFromEnv(env: Record<string, string | undefined>): LocalR
   }
   const bootstrap = env.KAFKA_BOOTSTRAP?.trim();
   const kafkaPort = bootstrap ? null : integer(env, 'KAFKA_PORT', 9092);
+  // The broker scripts/kafka.sh starts is reached at the address it advertises.
+  const kafkaHost =
+    env.KAFKA_ADVERTISED_HOST?.trim() || localHostOf(env.KAFKA_LISTEN_HOST?.trim() || '127.0.0.1');
+  const bindHost = env.LOCAL_RUN_BIND_HOST?.trim() || '127.0.0.1';
   return {
     dir,
-    bootstrap: bootstrap || `127.0.0.1:${kafkaPort}`,
+    bootstrap: bootstrap || `${kafkaHost}:${kafkaPort}`,
     kafkaPort,
     topicPrefix: env.KAFKA_TOPIC_PREFIX?.trim() ?? '',
+    bindHost,
+    localHost: localHostOf(bindHost),
     httpPort: integer(env, 'CENTRAL_HTTP_PORT', 8000),
     tcpPort: integer(env, 'CENTRAL_LISTEN_PORT', 9999),
     mode,
@@ -129,11 +148,11 @@ export function localTopology(settings: LocalRunSettings): ProcessSpec[] {
         ...kafka,
         CENTRAL_HTTP_PORT: String(settings.httpPort),
         CENTRAL_LISTEN_PORT: String(settings.tcpPort),
-        CENTRAL_BIND_HOST: '127.0.0.1',
+        CENTRAL_BIND_HOST: settings.bindHost,
         CENTRAL_DB_URL: `sqlite:///${resolve(settings.dir, 'central.db')}`,
         CENTRAL_CPS_FILE: cpsFileOf(settings),
       },
-      ready: { kind: 'http', url: `http://127.0.0.1:${settings.httpPort}/health` },
+      ready: { kind: 'http', url: `http://${settings.localHost}:${settings.httpPort}/health` },
     },
   ];
   settings.cps.forEach((cp, i) => {
@@ -144,7 +163,7 @@ export function localTopology(settings: LocalRunSettings): ProcessSpec[] {
         ...kafka,
         CP_ENGINE_CP_ID: cp.cpId,
         CP_ENGINE_HEALTH_PORT: String(cp.port),
-        CP_ENGINE_HEALTH_HOST: '127.0.0.1',
+        CP_ENGINE_HEALTH_HOST: settings.bindHost,
         CP_ENGINE_KW_RATE: String(cp.kw),
         CP_ENGINE_EURO_RATE: String(cp.priceEurKwh),
         CP_ENGINE_OUTBOX_FILE: outboxFileOf(settings, cp.cpId),
@@ -158,9 +177,9 @@ export function localTopology(settings: LocalRunSettings): ProcessSpec[] {
       role: 'cp-monitor',
       env: {
         CP_MONITOR_CP_ID: cp.cpId,
-        CP_MONITOR_CP_E_HOST: '127.0.0.1',
+        CP_MONITOR_CP_E_HOST: settings.localHost,
         CP_MONITOR_CP_E_PORT: String(cp.port),
-        CP_MONITOR_CENTRAL_HOST: '127.0.0.1',
+        CP_MONITOR_CENTRAL_HOST: settings.localHost,
         CP_MONITOR_CENTRAL_PORT: String(settings.httpPort),
       },
       ready: { kind: 'none' },

@@ -53,8 +53,12 @@ export async function waitFor<T>(
 }
 
 /** The state Central shows for a CP (`GET /cp/{id}`), or undefined. */
-export async function cpState(httpPort: number, cpId: string): Promise<string | undefined> {
-  const cp = (await getJson(`http://127.0.0.1:${httpPort}/cp/${encodeURIComponent(cpId)}`)) as
+export async function cpState(
+  httpPort: number,
+  cpId: string,
+  host = '127.0.0.1',
+): Promise<string | undefined> {
+  const cp = (await getJson(`http://${host}:${httpPort}/cp/${encodeURIComponent(cpId)}`)) as
     | { state?: unknown }
     | undefined;
   return typeof cp?.state === 'string' ? cp.state : undefined;

@@ -5,15 +5,16 @@ import {
   KAFKA_FALLBACKS,
   KAFKA_SETTINGS_MEANINGS,
   KafkaRoleSettingsSchema,
-} from '../role/kafka-settings.js';
-import type { RoleDefinition } from '../role/role-cli.js';
-import { checkBindable, checkHost } from '../role/start-checks.js';
+} from './kafka-settings.js';
 import { checkLogLevel } from './log-level.js';
+import type { RoleDefinition } from './role-cli.js';
+import { checkBindable, checkHost } from './start-checks.js';
 
 /** Central's variables: the central package's schema, where to bind, and the Kafka settings. */
 export const CentralRoleSchema = Type.Object({
   ...CentralConfigSchema.properties,
   bind_host: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  ocpp_port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   ...KafkaRoleSettingsSchema.properties,
 });
 
@@ -38,6 +39,8 @@ export const centralRole: RoleDefinition<typeof CentralRoleSchema> = {
       'seconds a TCP control-plane frame may take from its STX to its end before it is NACKed and its connection closed',
     stream_max_clients: 'dashboard event streams (/api/v1/stream) open at once; further viewers get 503',
     bind_host: 'interface the HTTP and TCP servers listen on (127.0.0.1 for this machine only)',
+    ocpp_port:
+      'port of the OCPP 1.6J gateway: chargers connect at ws://<host>:<port>/ocpp/<cp_id> (unset: no gateway; the compose file sets 9000)',
     ...KAFKA_SETTINGS_MEANINGS,
   },
   fallbacks: KAFKA_FALLBACKS,

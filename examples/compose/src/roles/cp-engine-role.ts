@@ -5,10 +5,11 @@ import {
   KAFKA_FALLBACKS,
   KAFKA_SETTINGS_MEANINGS,
   KafkaRoleSettingsSchema,
-} from '../role/kafka-settings.js';
-import type { RoleDefinition } from '../role/role-cli.js';
-import { checkBindable, checkHost, checkWritableFile } from '../role/start-checks.js';
+} from './kafka-settings.js';
+import { KO_SIGNAL, RECOVER_SIGNAL } from './ko-signals.js';
 import { checkLogLevel } from './log-level.js';
+import type { RoleDefinition } from './role-cli.js';
+import { checkBindable, checkHost, checkWritableFile } from './start-checks.js';
 
 /** The engine's variables: the cp package's schema plus the Kafka settings. */
 export const CpEngineRoleSchema = Type.Object({
@@ -35,6 +36,11 @@ export const cpEngineRole: RoleDefinition<typeof CpEngineRoleSchema> = {
     ...KAFKA_SETTINGS_MEANINGS,
   },
   fallbacks: KAFKA_FALLBACKS,
+  notes: [
+    'KO switch: in a terminal, k makes the health probe answer KO (its monitor reports a fault) and r',
+    `recovers; without one (a container), ${KO_SIGNAL} does what k does and ${RECOVER_SIGNAL} what r does:`,
+    `  docker compose kill -s ${KO_SIGNAL} ev-cp-e-1     kill -${KO_SIGNAL.slice(3)} <pid>`,
+  ],
   check: (config, variableOf) => [
     ...checkBrokers(config.kafka_bootstrap, variableOf('kafka_bootstrap')),
     ...checkLogLevel(config.log_level, variableOf('log_level')),

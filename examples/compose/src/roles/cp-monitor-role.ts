@@ -1,7 +1,7 @@
 import { CpMonitorConfigSchema } from '@evcharging/cp';
-import type { RoleDefinition } from '../role/role-cli.js';
-import { checkHost } from '../role/start-checks.js';
 import { checkLogLevel } from './log-level.js';
+import type { RoleDefinition } from './role-cli.js';
+import { checkHost } from './start-checks.js';
 
 /** The monitor's variables: the cp package's schema (it talks to no broker). */
 export const cpMonitorRole: RoleDefinition<typeof CpMonitorConfigSchema> = {

@@ -4,13 +4,13 @@ import {
   KAFKA_FALLBACKS,
   KAFKA_SETTINGS_MEANINGS,
   KafkaRoleSettingsSchema,
-} from '../role/kafka-settings.js';
-import type { RoleDefinition } from '../role/role-cli.js';
-import { checkWritableFile } from '../role/start-checks.js';
+} from './kafka-settings.js';
 import { checkLogLevel } from './log-level.js';
+import type { RoleDefinition } from './role-cli.js';
+import { checkWritableFile } from './start-checks.js';
 
 /**
- * The driver's variables (prefix `DRIVER`, ORIGINAL.md §1). Fields after `log_level` are
+ * The driver's variables (prefix `DRIVER`, docs/wire-contract.md §9). Fields after `log_level` are
  * additions with defaults.
  */
 export const DriverRoleSchema = Type.Object({

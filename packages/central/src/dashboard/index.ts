@@ -2,6 +2,7 @@ export { CentralDashboardSource, type CentralDashboardSourceOptions } from './ce
 export type {
   DashboardCpDelta,
   DashboardDeltaMessage,
+  DashboardFeedTiming,
   DashboardFeedTotals,
   DashboardSnapshotMessage,
 } from './dashboard-feed.js';

@@ -1,5 +1,5 @@
 import { type Clock, type CpState, isoTime, RealClock } from '@evcharging/core';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import {
   type AuditEntry,
   type AuditQuery,
@@ -19,6 +19,7 @@ import {
   type SessionStatus,
   type TicketRecord,
 } from './central-store.js';
+import { loadBetterSqlite3 } from './load-better-sqlite3.js';
 import { MIGRATIONS, type Migration } from './sqlite-migrations.js';
 
 export interface SqliteCentralStoreOptions {
@@ -134,6 +135,8 @@ export class StoreVersionError extends Error {
 /**
  * Central's state in a SQLite file (better-sqlite3, WAL journal), with versioned migrations in
  * `schema_migrations`. Survives a crash: a new store on the same file sees every committed write.
+ * better-sqlite3 is an optional peer dependency, loaded when a store is made: without it the
+ * constructor throws a {@link SqliteUnavailableError} that names the package to install.
  *
  * @example
  * const store = new SqliteCentralStore('./central.db');
@@ -150,7 +153,8 @@ export class SqliteCentralStore implements CentralStore {
   constructor(path: string, options: SqliteCentralStoreOptions = {}) {
     this.path = path;
     this.clock = options.clock ?? new RealClock();
-    this.db = new Database(path);
+    const Sqlite = loadBetterSqlite3(path);
+    this.db = new Sqlite(path);
     try {
       this.db.pragma('journal_mode = WAL');
       // NORMAL is durable in WAL mode against process crashes; only an OS crash may lose the last commits.

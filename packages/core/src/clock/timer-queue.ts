@@ -44,6 +44,23 @@ export class TimerQueue {
     return top;
   }
 
+  /**
+   * Removes the top timer, the one {@link peek} just returned (no cancelled timer is above it).
+   */
+  removePeeked(): void {
+    this.removeTop();
+    this.live--;
+  }
+
+  /**
+   * Moves the top timer, the one {@link peek} just returned, to its new (later) place after its
+   * time and sequence were raised: one sift instead of a pop and a push (an interval re-arming).
+   */
+  reschedulePeeked(): void {
+    const top = this.items[0]!;
+    this.siftDown(0, top);
+  }
+
   markCancelled(timer: ScheduledTimer): void {
     if (timer.cancelled) return;
     timer.cancelled = true;

@@ -121,13 +121,13 @@ export class VirtualClock implements Clock {
             finish(shouldStop?.() === true);
             return;
           }
-          this.queue.pop();
           this.current = next.time;
           if (next.period > 0) {
             next.time += next.period;
             next.seq = this.seq++;
-            this.queue.push(next);
+            this.queue.reschedulePeeked();
           } else {
+            this.queue.removePeeked();
             next.cancelled = true; // fired: a later cancel() must not count it again
           }
           this.firedCount++;

@@ -12,7 +12,7 @@ import {
   type StopSupplyPayload,
 } from './schemas.js';
 import { isTopicName, keyOf, TOPIC_NAMES, TOPICS, type TopicName } from './topics.js';
-import { assertValid, ContractViolationError, validate, validateSchema } from './validate.js';
+import { assertValid, ContractViolationError, contractCheck, validate, validateSchema } from './validate.js';
 
 const TS = '2026-01-01T00:00:00.000Z';
 
@@ -236,6 +236,37 @@ describe('contracts', () => {
   it('validate rejects an unknown topic with a reason', () => {
     const result = validate('cp.unknown' as TopicName, { cp_id: 'CP-001' });
     expect(result).toEqual({ ok: false, reasons: ['unknown topic "cp.unknown"'] });
+  });
+
+  it('contractCheck passes and fails exactly the messages validate does, for every topic', () => {
+    const wrong: unknown[] = [
+      null,
+      'text',
+      42,
+      [],
+      {},
+      { cmd: 'start_supply' },
+      { cmd: 'launch', cp_id: 'CP-1' },
+    ];
+    let checked = 0;
+    for (const topic of TOPIC_NAMES) {
+      const check = contractCheck(topic);
+      expect(contractCheck(topic)).toBe(check); // compiled once per topic
+      for (const example of ORIGINAL_EXAMPLES[topic]) {
+        const variants: unknown[] = [example, ...wrong];
+        // Each field dropped, and each field of the wrong type.
+        for (const field of Object.keys(example)) {
+          const { [field]: _dropped, ...rest } = example;
+          variants.push(rest, { ...example, [field]: field === 'kw' ? 'fast' : 7 });
+        }
+        for (const value of variants) {
+          expect(check(value), `${topic} ${JSON.stringify(value)}`).toBe(validate(topic, value).ok);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(200);
+    expect(() => contractCheck('cp.nothing' as TopicName)).toThrow('unknown topic "cp.nothing"');
   });
 
   it('assertValid returns the message, or throws naming the topic and every reason', () => {

@@ -42,6 +42,46 @@ export function validate<T extends TopicName>(topic: T, value: unknown): Validat
   return validateSchema<TopicMessage<T>>(schema, value);
 }
 
+/** A compiled check of one topic's contract: true for a valid message, no reasons, no allocation. */
+export type ContractCheck<T extends TopicName> = (value: unknown) => value is TopicMessage<T>;
+
+const contractChecks = new Map<TopicName, ContractCheck<TopicName>>();
+
+/**
+ * The compiled check of a topic's contract, made once per topic: for paths that check every message
+ * and only need to know whether it passes. On a failure, {@link validate} gives the reasons.
+ *
+ * @example
+ * const isTelemetry = contractCheck('cp.telemetry');
+ * if (!isTelemetry(message)) throw new ContractViolationError('cp.telemetry', validate('cp.telemetry', message).reasons);
+ */
+export function contractCheck<T extends TopicName>(topic: T): ContractCheck<T> {
+  let check = contractChecks.get(topic);
+  if (!check) {
+    if (!isTopicName(topic)) throw new Error(`contractCheck: unknown topic "${String(topic)}"`);
+    const { schema, variants } = TOPICS[topic] as { schema: TSchema; variants?: TopicVariants };
+    check = variants ? variantCheck(variants) : compiledCheck(checkerFor(schema));
+    contractChecks.set(topic, check);
+  }
+  return check as ContractCheck<T>;
+}
+
+function compiledCheck(checker: TypeCheck<TSchema>): ContractCheck<TopicName> {
+  return (value): value is TopicMessage<TopicName> => checker.Check(value);
+}
+
+/** Picks the member's compiled check by its tag, as {@link validateVariant} does. */
+function variantCheck(variants: TopicVariants): ContractCheck<TopicName> {
+  const byTag = new Map(Object.entries(variants.schemas).map(([tag, schema]) => [tag, checkerFor(schema)]));
+  const tagField = variants.tag;
+  return (value): value is TopicMessage<TopicName> => {
+    if (typeof value !== 'object' || value === null) return false;
+    const tag = (value as Record<string, unknown>)[tagField];
+    const checker = typeof tag === 'string' ? byTag.get(tag) : undefined;
+    return checker?.Check(value) === true;
+  };
+}
+
 /**
  * Checks a member of a discriminated union against its own schema, chosen by its tag. A missing or
  * unknown tag is one reason naming the tag and the values it may take, beside the reasons of the

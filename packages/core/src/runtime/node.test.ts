@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Writable } from 'node:stream';
 import { container as globalContainer, inject, injectable } from 'tsyringe';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { LocalBus } from '../bus/local-bus.js';
 import type { Clock } from '../clock/clock.js';
 import { RealClock } from '../clock/real-clock.js';
@@ -367,6 +367,11 @@ describe('createNode', () => {
       expect(engine.resolve(TOKENS.Logger)).toBe(engine.logger);
       expect(engine.resolve(TOKENS.Random)).toBe(engine.random);
       expect(node.container.resolve(TOKENS.Random)).toBe(random);
+      // Typed from the token: no type argument needed (checked by tsc).
+      expectTypeOf(node.container.resolve(TOKENS.Clock)).toEqualTypeOf<Clock>();
+      expectTypeOf(engine.container.resolve(TOKENS.Random)).toEqualTypeOf<Random>();
+      expectTypeOf(engine.container.createChildContainer().resolve(TOKENS.Logger)).toEqualTypeOf<Logger>();
+      expect(engine.container.resolve(TOKENS.Clock)).toBe(clock);
       // Each plugin draws from its own stream: the fork named after it.
       expect(engine.random.next()).toBe(new SeededRandom(42).fork('engine').next());
       expect(monitor.random.next()).toBe(new SeededRandom(42).fork('monitor').next());

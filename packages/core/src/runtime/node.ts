@@ -6,6 +6,7 @@ import { RealClock } from '../clock/real-clock.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { type Random, SeededRandom } from '../random/random.js';
 import type { Transport } from '../transport/transport.js';
+import type { NodeContainer } from './node-container.js';
 import type { Plugin, PluginContext } from './plugin.js';
 import { orderPlugins } from './plugin-order.js';
 import { TOKENS, type Token } from './tokens.js';
@@ -28,7 +29,8 @@ export type NodeState = 'created' | 'starting' | 'started' | 'stopping' | 'stopp
 export interface EvNode {
   readonly id: string;
   readonly state: NodeState;
-  readonly container: DependencyContainer;
+  /** The node's root container: the shared services under {@link TOKENS} and what plugins expose. */
+  readonly container: NodeContainer;
   readonly bus: LocalBus;
   readonly transport: Transport;
   readonly clock: Clock;
@@ -88,13 +90,13 @@ class NodePluginContext implements PluginContext {
     return this.pluginRandom;
   }
 
-  get container(): DependencyContainer {
+  get container(): NodeContainer {
     if (!this.child) {
       this.child = this.root().createChildContainer();
       this.child.register(TOKENS.Logger, { useValue: this.logger });
       this.child.register(TOKENS.Random, { useValue: this.random });
     }
-    return this.child;
+    return this.child as NodeContainer;
   }
 
   resolve<T>(token: Token<T>): T {
@@ -190,7 +192,7 @@ export function createNode(options: NodeOptions): EvNode {
       return state;
     },
     get container() {
-      return root();
+      return root() as NodeContainer;
     },
     bus,
     transport: options.transport,

@@ -1,17 +1,20 @@
-import type { DependencyContainer } from 'tsyringe';
 import type { LocalBus } from '../bus/local-bus.js';
 import type { Clock } from '../clock/clock.js';
 import type { Logger } from '../logging/logger.js';
 import type { Random } from '../random/random.js';
 import type { Transport } from '../transport/transport.js';
+import type { NodeContainer } from './node-container.js';
 import type { Token } from './tokens.js';
 
 /** What a plugin sees: the node's shared services and its own child container. */
 export interface PluginContext {
   readonly nodeId: string;
   readonly pluginName: string;
-  /** The plugin's own child container: what it registers here stays private to it. */
-  readonly container: DependencyContainer;
+  /**
+   * The plugin's own child container (tsyringe) of the node's root container: what it registers
+   * here stays private to it; `resolve` falls back to the node's shared services.
+   */
+  readonly container: NodeContainer;
   readonly transport: Transport;
   readonly clock: Clock;
   /** A stream forked from the node's seed by plugin name. */

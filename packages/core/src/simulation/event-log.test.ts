@@ -16,13 +16,12 @@ describe('EventLog', () => {
     expect(b.entries()[0]!.value).toEqual(status('ACTIVATED'));
   });
 
-  it('records in commit order, skips discarded entries, and keeps waiting entries intact when an arena fills up', () => {
+  it('records in commit order and skips discarded entries, however many wait between capture and commit', () => {
     const inOrder = new EventLog({ keep: 0 });
     const interleaved = new EventLog({ keep: 0 });
     const big = (i: number) => ({ ...status('ACTIVATED'), reason: `${i}`.repeat(3_000) });
     for (let i = 0; i < 200; i++) inOrder.record(i, 'n', 'cp.status', 'CP-1', big(i));
-    // Capture 40 at a time (120 KB, more than an arena holds) with an extra one discarded in
-    // between, then commit them in order.
+    // Capture 40 at a time with an extra one discarded in between, then commit them in order.
     for (let i = 0; i < 200; i += 40) {
       const pending = [];
       for (let j = i; j < i + 40; j++) {
@@ -55,5 +54,37 @@ describe('EventLog', () => {
     ];
     expect(new Set(hashes).size).toBe(hashes.length);
     expect(hashes[0]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('keeps a frozen value itself, and a JSON copy of any other; both hash alike', () => {
+    const frozen = Object.freeze(status('ACTIVATED'));
+    const open = status('ACTIVATED');
+    const a = new EventLog();
+    const b = new EventLog();
+    a.record(1, 'n', 'cp.status', 'CP-1', frozen, true);
+    b.record(1, 'n', 'cp.status', 'CP-1', open);
+    open.state = 'FAULT';
+    expect(a.hash()).toBe(b.hash());
+    expect(a.entries()[0]!.value).toBe(frozen);
+    expect(b.entries()[0]!.value).toEqual(status('ACTIVATED'));
+  });
+
+  it('hashes in batches without losing or reordering an entry across a batch boundary', () => {
+    const one = new EventLog({ keep: 0 });
+    const other = new EventLog({ keep: 0 });
+    for (let i = 0; i < 20_000; i++)
+      one.record(i, 'n', 'cp.status', 'CP-1', status(i % 2 ? 'FAULT' : 'ACTIVATED'));
+    for (let i = 0; i < 20_000; i++) {
+      other.record(i, 'n', 'cp.status', 'CP-1', status(i % 2 ? 'FAULT' : 'ACTIVATED'));
+      if (i === 9_000) expect(other.hash()).not.toBe(one.hash()); // reading mid-way changes nothing after
+    }
+    expect(other.hash()).toBe(one.hash());
+    const swapped = new EventLog({ keep: 0 });
+    for (let i = 0; i < 20_000; i++) {
+      const j = i === 8_191 ? 8_192 : i === 8_192 ? 8_191 : i;
+      swapped.record(j, 'n', 'cp.status', 'CP-1', status(j % 2 ? 'FAULT' : 'ACTIVATED'));
+    }
+    expect(swapped.count).toBe(20_000);
+    expect(swapped.hash()).not.toBe(one.hash());
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { TopicName } from '../contracts/topics.js';
-import { EntryEncoder } from './entry-encoder.js';
+import { EntryHasher } from './entry-hasher.js';
 
 /** One published message, as the event log saw it. */
 export interface EventLogEntry {
@@ -36,32 +36,34 @@ interface StoredEntry {
   node: string;
   topic: TopicName;
   key: string;
-  json: string;
+  /** The value's JSON text, or the value itself when it is frozen through (the simulation lane's). */
+  json: string | undefined;
+  value: unknown;
 }
 
-/** A message serialized for the log before it is sent, recorded once sending succeeded. */
+/** A message digested for the log before it is sent, recorded once sending succeeded. */
 export interface CapturedEntry {
   readonly time: number;
   readonly node: string;
   readonly topic: TopicName;
   readonly key: string;
-  /** The entry's hashed bytes: `length` bytes of `arena` from `offset`. */
-  readonly arena: Uint8Array;
-  readonly offset: number;
-  readonly length: number;
+  /** The entry's 64-bit digest (see `EntryHasher` in `entry-hasher.ts`). */
+  readonly high: number;
+  readonly low: number;
   /** The value's JSON text, only when entries are kept or streamed. */
   readonly json: string | undefined;
 }
 
-/** Hashed bytes are handed to SHA-256 in batches of this size (one native call per batch). */
-const HASH_BATCH = 64 * 1024;
+/** Digests are handed to SHA-256 in batches of this many (one native call per batch). */
+const HASH_BATCH = 8192;
 
 /**
  * Every message published in a simulation, in publish order, with a running SHA-256 over all of
- * them: two runs are the same run when their hashes are equal. The hash covers each entry's time,
- * node, topic, key and value in a compact binary encoding ({@link EntryEncoder}: equal exactly when
- * the values' JSON texts are), so hashing a message costs no JSON text. Full entries are kept only
- * for the most recent `keep` messages, so a city-scale run costs a few hundred hashed bytes per
+ * them: two runs are the same run when their hashes are equal. Each entry (time, node, topic, key
+ * and value) is first digested to 64 bits while its value is walked (`EntryHasher`: equal
+ * for equal JSON texts, different otherwise but for a chance of about 2^-64), and the SHA-256 runs
+ * over those digests, so recording a message builds no text and copies no bytes. Full entries are
+ * kept only for the most recent `keep` messages, so a city-scale run costs eight hashed bytes per
  * message, not its memory.
  *
  * @example
@@ -70,15 +72,14 @@ const HASH_BATCH = 64 * 1024;
  */
 export class EventLog {
   private readonly sha: Hash = createHash('sha256');
-  private readonly encoder = new EntryEncoder();
-  private readonly batch = new Uint8Array(HASH_BATCH);
+  private readonly hasher = new EntryHasher();
+  private readonly batch = new Uint8Array(8 * HASH_BATCH);
+  /** Writes the digests little-endian on any machine, so hashes agree across machines. */
+  private readonly batchView = new DataView(this.batch.buffer);
   private batched = 0;
-  /** Captured entries' bytes wait here; reused from the start whenever none is waiting. */
-  private arena = new Uint8Array(64 * 1024);
-  private arenaUsed = 0;
-  /** Captured entries neither committed nor discarded yet. */
-  private outstanding = 0;
   private readonly keep: number;
+  /** Whether entries are kept or streamed (their values then need a stable copy). */
+  private readonly retains: boolean;
   private readonly ring: (StoredEntry | undefined)[];
   private head = 0;
   private total = 0;
@@ -86,6 +87,7 @@ export class EventLog {
 
   constructor(private readonly options: EventLogOptions = {}) {
     this.keep = Math.max(0, Math.floor(options.keep ?? 10_000));
+    this.retains = this.keep > 0 || options.onEvent !== undefined;
     this.ring = new Array<StoredEntry | undefined>(this.keep);
   }
 
@@ -111,59 +113,35 @@ export class EventLog {
   }
 
   /**
-   * @internal Serializes one message now (a publisher mutating it afterwards cannot change the log),
+   * @internal Digests one message now (a publisher mutating it afterwards cannot change the log),
    * to be recorded with {@link commit} once it was sent. Throws a TypeError for a value JSON could
    * not carry either (a cycle, a BigInt).
    */
   capture(time: number, node: string, topic: TopicName, key: string, value: unknown): CapturedEntry {
-    const e = this.encoder;
-    e.reset();
-    e.number(time);
-    e.string(node);
-    e.string(topic);
-    e.string(key);
-    e.value(value);
-    const json = this.keep > 0 || this.options.onEvent ? JSON.stringify(value) : undefined;
-    const length = e.length;
-    if (this.outstanding === 0) this.arenaUsed = 0;
-    if (this.arenaUsed + length > this.arena.length) {
-      // Entries still waiting keep the full arena; later ones go to a new one.
-      this.arena = new Uint8Array(Math.max(this.arena.length, 2 * length));
-      this.arenaUsed = 0;
-    }
-    const offset = this.arenaUsed;
-    this.arena.set(e.bytes(), offset);
-    this.arenaUsed += length;
-    this.outstanding++;
-    return { time, node, topic, key, arena: this.arena, offset, length, json };
+    this.digest(time, node, topic, key, value);
+    const json = this.retains ? JSON.stringify(value) : undefined;
+    return { time, node, topic, key, high: this.hasher.high(), low: this.hasher.low(), json };
   }
 
   /** @internal Forgets a captured message that was not sent. */
-  discard(_entry: CapturedEntry): void {
-    this.outstanding--;
-  }
+  discard(_entry: CapturedEntry): void {}
 
   /** @internal Records a captured message. */
   commit(entry: CapturedEntry): void {
-    this.outstanding--;
-    const seq = this.total++;
-    this.topics[entry.topic] = (this.topics[entry.topic] ?? 0) + 1;
-    this.hashBytes(entry.arena.subarray(entry.offset, entry.offset + entry.length));
-    const json = entry.json;
-    if (json === undefined) return;
-    const { time, node, topic, key } = entry;
-    if (this.keep > 0) {
-      this.ring[this.head] = { seq, time, node, topic, key, json };
-      this.head = (this.head + 1) % this.keep;
-    }
-    if (this.options.onEvent) {
-      this.options.onEvent({ seq, time, node, topic, key, value: JSON.parse(json) });
-    }
+    this.append(entry.high, entry.low, entry.time, entry.node, entry.topic, entry.key, entry.json, undefined);
   }
 
-  /** @internal Records one message sent just now. */
-  record(time: number, node: string, topic: TopicName, key: string, value: unknown): void {
-    this.commit(this.capture(time, node, topic, key, value));
+  /**
+   * Records one message sent just now (for a transport that records its own publishes: see
+   * `SimulationBroker.recordingTransport`). Throws a TypeError for a value JSON could not carry.
+   * With `frozen` (a value frozen all the way down, as the memory transport's simulation lane
+   * delivers), kept entries hold the value itself instead of a JSON copy.
+   */
+  record(time: number, node: string, topic: TopicName, key: string, value: unknown, frozen = false): void {
+    this.digest(time, node, topic, key, value);
+    const json = this.retains && !frozen ? JSON.stringify(value) : undefined;
+    const h = this.hasher;
+    this.append(h.high(), h.low(), time, node, topic, key, json, frozen ? value : undefined);
   }
 
   /** The kept entries, oldest first. */
@@ -179,27 +157,58 @@ export class EventLog {
         node: e.node,
         topic: e.topic,
         key: e.key,
-        value: JSON.parse(e.json),
+        value: e.json === undefined ? e.value : JSON.parse(e.json),
       });
     }
     return out;
   }
 
-  private hashBytes(bytes: Uint8Array): void {
-    if (this.batched + bytes.length > HASH_BATCH) {
-      this.flush();
-      if (bytes.length > HASH_BATCH) {
-        this.sha.update(bytes);
-        return;
-      }
+  private digest(time: number, node: string, topic: TopicName, key: string, value: unknown): void {
+    const h = this.hasher;
+    h.reset();
+    h.number(time);
+    h.string(node);
+    h.string(topic);
+    h.string(key);
+    h.value(value);
+  }
+
+  private append(
+    high: number,
+    low: number,
+    time: number,
+    node: string,
+    topic: TopicName,
+    key: string,
+    json: string | undefined,
+    value: unknown,
+  ): void {
+    const seq = this.total++;
+    this.topics[topic] = (this.topics[topic] ?? 0) + 1;
+    const at = 8 * this.batched;
+    this.batchView.setUint32(at, high, true);
+    this.batchView.setUint32(at + 4, low, true);
+    if (++this.batched === HASH_BATCH) this.flush();
+    if (!this.retains) return;
+    if (this.keep > 0) {
+      this.ring[this.head] = { seq, time, node, topic, key, json, value };
+      this.head = (this.head + 1) % this.keep;
     }
-    this.batch.set(bytes, this.batched);
-    this.batched += bytes.length;
+    if (this.options.onEvent) {
+      this.options.onEvent({
+        seq,
+        time,
+        node,
+        topic,
+        key,
+        value: json === undefined ? value : JSON.parse(json),
+      });
+    }
   }
 
   private flush(): void {
     if (this.batched === 0) return;
-    this.sha.update(this.batch.subarray(0, this.batched));
+    this.sha.update(this.batch.subarray(0, 8 * this.batched));
     this.batched = 0;
   }
 }

@@ -14,6 +14,7 @@ import {
   type Transport,
   TransportClosedError,
 } from '../transport/transport.js';
+import type { EventLog } from './event-log.js';
 import { RecordingTransport } from './recording-transport.js';
 import { createSimulation, type Simulation, type SimulationBroker } from './simulation.js';
 
@@ -50,6 +51,23 @@ class TinyBroker implements SimulationBroker {
         return { unsubscribe: async () => void byGroup.delete(options.group) };
       },
       stats: () => stats,
+    };
+  }
+}
+
+/** A TinyBroker whose transports record their own publishes, as `SimulationBroker.recordingTransport` allows. */
+class SelfRecordingBroker extends TinyBroker {
+  recorded = 0;
+
+  recordingTransport(nodeId: string, { clock, eventLog }: { clock: Clock; eventLog: EventLog }): Transport {
+    const inner = this.transport(nodeId, { clock });
+    return {
+      ...inner,
+      publish: async (topic, message) => {
+        await inner.publish(topic, message);
+        eventLog.record(clock.now(), nodeId, topic, keyOf(topic, message), message);
+        this.recorded++;
+      },
     };
   }
 }
@@ -95,9 +113,9 @@ const watcher = () => {
   });
 };
 
-async function scenario(seed: number | string, options: { keep?: number } = {}) {
+async function scenario(seed: number | string, options: { keep?: number; broker?: TinyBroker } = {}) {
   const sim = createSimulation({
-    broker: new TinyBroker(),
+    broker: options.broker ?? new TinyBroker(),
     seed,
     logger: silentLogger(),
     eventLog: { keep: options.keep ?? 10_000 },
@@ -141,6 +159,19 @@ describe('createSimulation', () => {
     expect(c.eventLog.hash()).not.toBe(a.eventLog.hash());
     expect(c.report()).not.toEqual(a.report());
     await Promise.all([a.stop(), b.stop(), c.stop()]);
+  });
+
+  it("records through the broker's own recording transport when it has one, giving the same log", async () => {
+    const broker = new SelfRecordingBroker();
+    const own = await scenario(7, { broker });
+    const wrapped = await scenario(7);
+    expect(broker.recorded).toBe(own.eventLog.count);
+    expect(own.eventLog.count).toBeGreaterThan(100);
+    expect(own.node('cp-1').transport).not.toBeInstanceOf(RecordingTransport);
+    expect(wrapped.node('cp-1').transport).toBeInstanceOf(RecordingTransport);
+    expect(own.eventLog.hash()).toBe(wrapped.eventLog.hash());
+    expect(own.eventLog.entries()).toEqual(wrapped.eventLog.entries());
+    await Promise.all([own.stop(), wrapped.stop()]);
   });
 
   it('logs each message with its time, node, topic and key, keeping only the most recent entries', async () => {
@@ -189,6 +220,33 @@ describe('createSimulation', () => {
     expect(sim.report().simulated_ms).toBe(5_000);
     expect(await sim.runUntil(() => false, { timeoutMs: 2_000 })).toBe(false);
     expect(sim.report().simulated_ms).toBe(7_000);
+    await sim.stop();
+  });
+
+  it('runUntil waits for a promise: stops when it settles (fulfilled or rejected), else at the timeout', async () => {
+    const sim = createSimulation({ broker: new TinyBroker(), logger: silentLogger() });
+    sim.addNode('cp-1', [flappingCp('CP-001')]);
+    const fifth = new Promise<number>((resolve) => {
+      const timer = sim.clock.setInterval(() => {
+        if (sim.eventLog.count >= 5) {
+          timer.cancel();
+          resolve(sim.eventLog.count);
+        }
+      }, 500);
+    });
+    expect(await sim.runUntil(fifth, { timeoutMs: 60_000 })).toBe(true);
+    expect(await fifth).toBe(5);
+    expect(sim.report().simulated_ms).toBe(5_000);
+
+    const failing = sim.clock.sleep(1_500).then(() => {
+      throw new Error('driver gave up');
+    });
+    expect(await sim.runUntil(failing, { timeoutMs: 60_000 })).toBe(true);
+    await expect(failing).rejects.toThrow('driver gave up');
+    expect(sim.report().simulated_ms).toBe(6_500);
+
+    expect(await sim.runUntil(new Promise(() => {}), { timeoutMs: 2_000 })).toBe(false);
+    expect(sim.report().simulated_ms).toBe(8_500);
     await sim.stop();
   });
 

@@ -12,6 +12,13 @@ import { RecordingTransport } from './recording-transport.js';
 /** Anything that hands each node a transport on a shared clock (transport-memory's `MemoryBroker`). */
 export interface SimulationBroker {
   transport(nodeId: string, options: { clock: Clock }): Transport;
+  /**
+   * Optional: a transport that records every message it publishes in `eventLog` itself, with
+   * `eventLog.record(clock.now(), nodeId, topic, key, message)` once the message passed its checks and
+   * before `publish` returns, so a recording simulation needs no wrapper (and no promise) per message.
+   * Without it, the simulation wraps `transport()` in a {@link RecordingTransport}.
+   */
+  recordingTransport?(nodeId: string, options: { clock: Clock; eventLog: EventLog }): Transport;
 }
 
 export interface SimulationOptions {
@@ -48,6 +55,21 @@ export interface SimulationReport {
   plugins: Record<string, Record<string, Record<string, unknown>>>;
 }
 
+/** What {@link Simulation.runUntil} waits for: a predicate that becomes true, or a promise that settles. */
+export type RunUntilCondition = (() => boolean) | PromiseLike<unknown>;
+
+/** A predicate that turns true once `until` holds (a promise: once it settled, fulfilled or not). */
+function untilPredicate(until: RunUntilCondition): () => boolean {
+  if (typeof until === 'function') return until;
+  let settled = false;
+  const settle = (): void => {
+    settled = true;
+  };
+  // The rejection is handled here (no unhandled rejection); the caller awaits the promise for it.
+  until.then(settle, settle);
+  return () => settled;
+}
+
 /** Many nodes in one process, on one broker and one clock. */
 export interface Simulation {
   readonly clock: Clock;
@@ -70,8 +92,16 @@ export interface Simulation {
   start(): Promise<void>;
   /** Lets `for` ms of clock time pass (instantly with a VirtualClock). */
   run(options: { for: number }): Promise<void>;
-  /** Lets time pass until `predicate` holds (checked before every timer) or `timeoutMs` passed. */
-  runUntil(predicate: () => boolean, options?: { timeoutMs?: number }): Promise<boolean>;
+  /**
+   * Lets time pass until something happens, or `timeoutMs` of clock time (default 60 s) passed:
+   * `until` is a predicate (checked before every timer) or a promise (settled, either way). Resolves
+   * to true when it happened, false on the timeout. Await the promise itself for its value or error.
+   *
+   * @example
+   * await sim.runUntil(() => engine.state === 'SUPPLYING', { timeoutMs: 60_000 });
+   * if (await sim.runUntil(driver.done, { timeoutMs: 3_600_000 })) console.log(await driver.done);
+   */
+  runUntil(until: RunUntilCondition, options?: { timeoutMs?: number }): Promise<boolean>;
   /** Stops every node, last added first. Idempotent. */
   stop(): Promise<void>;
   report(): SimulationReport;
@@ -132,8 +162,12 @@ export function createSimulation(options: SimulationOptions): Simulation {
     addNode(id, plugins, nodeOptions = {}) {
       if (stopping) throw new Error(`simulation: cannot add node "${id}" after stop()`);
       if (nodes.has(id)) throw new Error(`simulation: a node "${id}" already exists`);
-      const inner = options.broker.transport(id, { clock });
-      const transport = recording ? new RecordingTransport(inner, id, clock, eventLog) : inner;
+      const { broker } = options;
+      const transport = !recording
+        ? broker.transport(id, { clock })
+        : broker.recordingTransport
+          ? broker.recordingTransport(id, { clock, eventLog })
+          : new RecordingTransport(broker.transport(id, { clock }), id, clock, eventLog);
       const node = createNode({
         id,
         transport,
@@ -172,7 +206,8 @@ export function createSimulation(options: SimulationOptions): Simulation {
       if (clock instanceof VirtualClock) await clock.advance(ms);
       else await clock.sleep(ms);
     },
-    async runUntil(predicate, { timeoutMs = 60_000 } = {}) {
+    async runUntil(until, { timeoutMs = 60_000 } = {}) {
+      const predicate = untilPredicate(until);
       await sim.start();
       if (clock instanceof VirtualClock) return clock.runUntil(clock.now() + timeoutMs, predicate);
       const end = clock.now() + timeoutMs;

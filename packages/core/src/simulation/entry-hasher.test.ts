@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EntryHasher } from './entry-hasher.js';
+
+const digest = (value: unknown): string => {
+  const h = new EntryHasher();
+  h.value(value);
+  return `${h.high().toString(16)}:${h.low().toString(16)}`;
+};
+
+describe('EntryHasher', () => {
+  it('digests two values equally exactly when their JSON texts are equal', () => {
+    const json = fc.jsonValue({ maxDepth: 4 });
+    fc.assert(
+      fc.property(json, json, (a, b) => {
+        expect(digest(a) === digest(b)).toBe(JSON.stringify(a) === JSON.stringify(b));
+        // A copy through JSON (new objects, same text) digests the same.
+        expect(digest(JSON.parse(JSON.stringify(a)))).toBe(digest(a));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('tells apart values that differ in one place: key order, types, nesting, characters', () => {
+    const variants: unknown[] = [
+      { a: 1, b: 2 },
+      { b: 2, a: 1 },
+      { a: '1', b: 2 },
+      { a: 1, b: 2, c: null },
+      { a: [1, 2] },
+      { a: [[1], 2] },
+      { a: [1, [2]] },
+      ['a', 'b'],
+      ['ab'],
+      { ab: '' },
+      { a: 'b' },
+      'é',
+      'ā',
+      'e\u0301',
+      'ab',
+      'ba',
+      'abc',
+      'a\u0000',
+      0.1 + 0.2,
+      0.3,
+      1,
+      2 ** 32 + 1,
+      -1,
+      true,
+      'true',
+      null,
+      {},
+      [],
+      '',
+    ];
+    const seen = new Map<string, unknown>();
+    for (const v of variants) {
+      const code = digest(v);
+      expect(seen.get(code), `${JSON.stringify(v)} collides`).toBeUndefined();
+      seen.set(code, v);
+    }
+  });
+
+  it('spreads near-identical messages over the whole 64 bits: no collision among 200,000', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200_000; i++) {
+      seen.add(
+        digest({ cp_id: `CP-${i % 1000}`, kw: 22, kwh: i / 1000, euros: i % 7, session_id: `s-${i}` }),
+      );
+    }
+    expect(seen.size).toBe(200_000);
+  });
+
+  it('treats what JSON drops or nulls the same way, and honours toJSON', () => {
+    expect(digest({ a: 1, b: undefined, c: () => 1, d: Symbol('x') })).toBe(digest({ a: 1 }));
+    expect(digest([undefined, () => 1, Number.NaN, Number.POSITIVE_INFINITY])).toBe(
+      digest([null, null, null, null]),
+    );
+    expect(digest(-0)).toBe(digest(0));
+    const when = new Date(Date.UTC(2026, 0, 1));
+    expect(digest({ when })).toBe(digest({ when: '2026-01-01T00:00:00.000Z' }));
+    const inherited = Object.create({ hidden: 1 }) as Record<string, unknown>;
+    inherited.own = 2;
+    expect(digest(inherited)).toBe(digest({ own: 2 }));
+  });
+
+  it('throws a TypeError where JSON.stringify throws: a cycle, a BigInt', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(() => digest(cyclic)).toThrow(TypeError);
+    expect(() => digest({ n: 10n })).toThrow(TypeError);
+  });
+
+  it('digests large values and long non-Latin-1 strings, telling them apart by their last character', () => {
+    const big = {
+      text: 'x'.repeat(100_000),
+      wide: 'ā'.repeat(50_000),
+      list: Array.from({ length: 5_000 }, (_, i) => i),
+    };
+    expect(digest(big)).toBe(digest(JSON.parse(JSON.stringify(big))));
+    expect(digest({ wide: `${'ā'.repeat(49_999)}b` })).not.toBe(digest({ wide: 'ā'.repeat(50_000) }));
+  });
+});

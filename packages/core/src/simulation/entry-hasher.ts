@@ -1,0 +1,177 @@
+/**
+ * A 64-bit digest of one event-log entry, computed while walking its fields and value: no bytes
+ * are written and nothing is copied. Two values get the same digest when their JSON texts are equal
+ * (same keys in the same order, same values) and, otherwise, different ones but for a chance of
+ * about 2^-64. It is no cryptographic hash (nobody forges simulation messages); the event log feeds
+ * the digests to SHA-256.
+ *
+ * The value is read as JSON reads it: a tag word per value, strings as their length then two UTF-16
+ * code units per word, numbers as the two words of their float64 (-0 as 0), NaN and ±Infinity as
+ * null, `undefined`, functions and symbols skipped in objects and null in arrays, `toJSON` honoured.
+ * Each word goes into two 32-bit lanes, each step a bijection of its lane (xor or add the word,
+ * multiply by an odd constant, xorshift), so two entries whose words differ in just one word
+ * never collide.
+ */
+const TAG_NULL = 0x6e75_6c6c;
+const TAG_TRUE = 0x7472_7565;
+const TAG_FALSE = 0x6661_6c73;
+const TAG_NUMBER = 0x6e75_6d62;
+const TAG_STRING = 0x7374_7269;
+const TAG_OBJECT = 0x6f62_6a65;
+const TAG_OBJECT_END = 0x6f62_6a7d;
+const TAG_ARRAY = 0x6172_7261;
+const TAG_ARRAY_END = 0x6172_725d;
+
+const SEED_A = 0x811c_9dc5;
+const SEED_B = 0x2545_f491;
+const MUL_A = 0x0100_0193;
+const MUL_B = 0x5bd1_e995;
+
+/** Nesting deeper than this is treated as a cycle (JSON.stringify throws on one). */
+const MAX_DEPTH = 256;
+
+export class EntryHasher {
+  private a = SEED_A;
+  private b = SEED_B;
+  /** Reads a float64 as two words, little-endian on any machine (so hashes agree across machines). */
+  private readonly view = new DataView(new ArrayBuffer(8));
+
+  /** Starts a new entry. */
+  reset(): void {
+    this.a = SEED_A;
+    this.b = SEED_B;
+  }
+
+  /** The entry's digest so far, high word: call {@link low} too. */
+  high(): number {
+    return fmix(this.a ^ Math.imul(this.b, 0x9e37_79b1)) >>> 0;
+  }
+
+  low(): number {
+    return fmix(this.b ^ Math.imul(this.a, 0x85eb_ca77)) >>> 0;
+  }
+
+  number(value: number): void {
+    if (!Number.isFinite(value)) {
+      this.word(TAG_NULL);
+      return;
+    }
+    this.view.setFloat64(0, value === 0 ? 0 : value, true);
+    this.word(TAG_NUMBER);
+    this.word(this.view.getUint32(0, true));
+    this.word(this.view.getUint32(4, true));
+  }
+
+  string(value: string): void {
+    const n = value.length;
+    let a = this.a;
+    let b = this.b;
+    // The tag and the length first, so no two strings (or string sequences) read alike.
+    a = mixA(a, TAG_STRING);
+    b = mixB(b, TAG_STRING);
+    a = mixA(a, n);
+    b = mixB(b, n);
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const w = value.charCodeAt(i) | (value.charCodeAt(i + 1) << 16);
+      a = mixA(a, w);
+      b = mixB(b, w);
+    }
+    if (i < n) {
+      const w = value.charCodeAt(i);
+      a = mixA(a, w);
+      b = mixB(b, w);
+    }
+    this.a = a;
+    this.b = b;
+  }
+
+  /** Any JSON-like value. Throws a TypeError where JSON.stringify would (cycles, BigInt). */
+  value(value: unknown, depth = 0): void {
+    switch (typeof value) {
+      case 'string':
+        this.string(value);
+        return;
+      case 'number':
+        this.number(value);
+        return;
+      case 'boolean':
+        this.word(value ? TAG_TRUE : TAG_FALSE);
+        return;
+      case 'object':
+        if (value === null) {
+          this.word(TAG_NULL);
+          return;
+        }
+        if (depth >= MAX_DEPTH) throw new TypeError('event log: value is cyclic or nested too deeply');
+        if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+          this.value((value as { toJSON: () => unknown }).toJSON(), depth + 1);
+          return;
+        }
+        if (Array.isArray(value)) this.array(value, depth);
+        else this.object(value as Record<string, unknown>, depth);
+        return;
+      case 'bigint':
+        throw new TypeError('event log: a BigInt cannot be serialized');
+      default:
+        // undefined, function, symbol: JSON has no value for them (an array holds null instead).
+        this.word(TAG_NULL);
+    }
+  }
+
+  private object(value: Record<string, unknown>, depth: number): void {
+    this.word(TAG_OBJECT);
+    // for-in also yields inherited enumerable keys, which JSON skips; a plain object has none.
+    const proto = Object.getPrototypeOf(value) as unknown;
+    const plain = proto === Object.prototype || proto === null;
+    for (const key in value) {
+      if (!plain && !Object.hasOwn(value, key)) continue;
+      const v = value[key];
+      const type = typeof v;
+      // Strings and numbers, most fields, here rather than through value(), which is not inlined.
+      if (type === 'string') {
+        this.string(key);
+        this.string(v as string);
+      } else if (type === 'number') {
+        this.string(key);
+        this.number(v as number);
+      } else if (type !== 'undefined' && type !== 'function' && type !== 'symbol') {
+        this.string(key);
+        this.value(v, depth + 1);
+      }
+    }
+    this.word(TAG_OBJECT_END);
+  }
+
+  private array(value: readonly unknown[], depth: number): void {
+    this.word(TAG_ARRAY);
+    for (let i = 0; i < value.length; i++) this.value(value[i], depth + 1);
+    this.word(TAG_ARRAY_END);
+  }
+
+  private word(w: number): void {
+    this.a = mixA(this.a, w);
+    this.b = mixB(this.b, w);
+  }
+}
+
+/** One step of lane a: xor the word in, multiply, xorshift (each a bijection of the lane). */
+function mixA(h: number, w: number): number {
+  const m = Math.imul(h ^ w, MUL_A);
+  return m ^ (m >>> 15);
+}
+
+/** One step of lane b: add the word, multiply, xorshift, with other constants than lane a. */
+function mixB(h: number, w: number): number {
+  const m = Math.imul((h + w) | 0, MUL_B);
+  return m ^ (m >>> 13);
+}
+
+/** Murmur3's finalizer: every input bit reaches every output bit. */
+function fmix(h: number): number {
+  let x = h ^ (h >>> 16);
+  x = Math.imul(x, 0x85eb_ca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2_ae35);
+  return x ^ (x >>> 16);
+}

@@ -8,7 +8,14 @@
  * neighbour disturbs least), messages per wall and per CPU second, and peak RSS. Each round runs
  * every telemetry interval once, in turn; the figures are medians of rounds.
  *
+ * With `--smart <site limit kW>` it measures instead what physics and smart charging cost: each
+ * round runs the same seed without them (the original requests, no sites), with physics alone
+ * (vehicles from the whole catalogue) and with both (sites of ten CPs behind that limit,
+ * `--policy-name`, default equal-share), order rotated, and compares the CPU seconds (target: at
+ * most 25 % more with both than without).
+ *
  * Run: pnpm bench:city-day [-- --rounds 3 --cps 1000 --drivers 3000 --hours 24 --telemetry-interval 1,60]
+ *      pnpm bench:city-day -- --smart 100 --rounds 3 --telemetry-interval 60
  *      Extra sim flags after `--sim`: pnpm bench:city-day -- --sim --monitor-interval 1 --heartbeat-timeout 5
  */
 import { spawnSync } from 'node:child_process';
@@ -33,6 +40,8 @@ const { values } = parseBenchArgs(import.meta.url, {
     seed: { type: 'string', default: '42' },
     'telemetry-interval': { type: 'string', default: '1,60' },
     'time-limit': { type: 'string', default: '7200' },
+    smart: { type: 'string', default: '' },
+    'policy-name': { type: 'string', default: 'equal-share' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -105,7 +114,12 @@ function timeField(output: string, label: string): number {
   return Number(value);
 }
 
-function round(telemetryIntervalS: number, timeLimitMs: number, hours = HOURS): Round {
+function round(
+  telemetryIntervalS: number,
+  timeLimitMs: number,
+  hours = HOURS,
+  moreFlags: readonly string[] = [],
+): Round {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'city-day-'));
   const json = path.join(dir, 'report.json');
   const loadAverageBefore = os.loadavg();
@@ -125,6 +139,7 @@ function round(telemetryIntervalS: number, timeLimitMs: number, hours = HOURS): 
       '--no-progress',
       `--json=${json}`,
       ...extraSimFlags,
+      ...moreFlags,
     ];
     const child = spawnSync(TIME, args, {
       cwd: root,
@@ -277,4 +292,92 @@ function main(): void {
   });
 }
 
-main();
+/** The three configurations `--smart` compares, on the same seed. */
+const MODES = ['off', 'physics', 'physics+smart'] as const;
+type Mode = (typeof MODES)[number];
+
+/**
+ * Physics and smart charging off, physics alone, and both on: same seed, order rotated each round,
+ * CPU seconds compared. Physics alone separates the cost of simulating longer sessions (vehicles
+ * charge slower than the original's requests) from the cost of the controller.
+ */
+function mainSmart(limitKw: string): void {
+  if (!existsSync(TIME)) throw new Error(`city-day bench needs ${TIME} (GNU time) for the child's CPU time`);
+  const vehicles = ['--vehicles', 'default'];
+  const flags: Record<Mode, string[]> = {
+    off: [],
+    physics: vehicles,
+    'physics+smart': [...vehicles, '--site-limit', limitKw, '--charging-policy', values['policy-name']],
+  };
+  const started = performance.now();
+  const runs: (Round & { mode: Mode })[] = [];
+  let stoppedBecause = 'every round ran';
+  rounds: for (let r = 1; r <= ROUNDS; r++) {
+    // Rotate which goes first, so a drift of the machine's load does not favour one configuration.
+    const order = MODES.map((_, i) => MODES[(i + r - 1) % MODES.length]!);
+    for (const interval of INTERVALS) {
+      for (const mode of order) {
+        const left = TIME_LIMIT_S * 1000 - (performance.now() - started);
+        if (left <= 0) {
+          stoppedBecause = `time limit of ${TIME_LIMIT_S} s reached`;
+          break rounds;
+        }
+        const result = { ...round(interval, left, HOURS, flags[mode]), mode };
+        runs.push(result);
+        process.stdout.write(
+          `  round ${r}, telemetry ${interval} s, ${mode.padEnd(13)}: ` +
+            `${result.cpuSeconds.toFixed(1)} s CPU, ${result.simWallSeconds.toFixed(1)} s wall, ` +
+            `${result.messages.toLocaleString('en-US')} messages, load ${result.loadAverageBefore[0]!.toFixed(1)}\n`,
+        );
+      }
+    }
+  }
+  const rows: BenchRow[] = [];
+  for (const interval of INTERVALS) {
+    const mine = (mode: Mode) => runs.filter((x) => x.telemetryIntervalS === interval && x.mode === mode);
+    const cpu = (mode: Mode) => median(mine(mode).map((x) => x.cpuSeconds));
+    const perMessage = (mode: Mode) => median(mine(mode).map((x) => (x.cpuSeconds / x.messages) * 1e6));
+    const label = `telemetry ${interval} s`;
+    for (const mode of MODES) {
+      rows.push(
+        { name: `${label}: CPU, ${mode}`, value: cpu(mode), unit: 's' },
+        { name: `${label}: CPU per message, ${mode}`, value: perMessage(mode), unit: 'µs' },
+      );
+    }
+    const ratio = cpu('physics+smart') / cpu('off');
+    rows.push(
+      {
+        name: `${label}: extra CPU, physics + smart charging vs off`,
+        value: Math.round((ratio - 1) * 1000) / 10,
+        unit: '%',
+        target: '<= 25',
+        met: ratio <= 1.25,
+      },
+      {
+        name: `${label}: extra CPU, smart charging vs physics alone`,
+        value: Math.round((cpu('physics+smart') / cpu('physics') - 1) * 1000) / 10,
+        unit: '%',
+      },
+    );
+  }
+  const loads = runs.map((x) => x.loadAverageBefore[0]!);
+  rows.push({ name: 'load average (1 min) before each run, median', value: median(loads), unit: '' });
+  report('city-day-smart-charging', rows, {
+    config: {
+      cps: CPS,
+      drivers: DRIVERS,
+      hours: HOURS,
+      seed: values.seed,
+      telemetryIntervalsS: INTERVALS,
+      flags,
+    },
+    stoppedBecause,
+    hashes: Object.fromEntries(
+      MODES.map((mode) => [mode, [...new Set(runs.filter((x) => x.mode === mode).map((x) => x.hash))]]),
+    ),
+    runs,
+  });
+}
+
+if (values.smart !== '') mainSmart(values.smart);
+else main();

@@ -31,13 +31,51 @@ describe('parseSimArgs', () => {
       json: undefined,
       csv: undefined,
       progress: true,
+      siteLimitKw: undefined,
+      chargingPolicy: 'equal-share',
+      vehicles: undefined,
+      tariff: undefined,
+      comparePolicies: false,
     });
     expect(parseSimArgs(['--monitor-interval', '1'])).toMatchObject({ heartbeatTimeoutS: 3 });
     expect(parseSimArgs(['--seed', 'city-a'])).toMatchObject({ seed: 'city-a' });
     expect(parseSimArgs(['-h'])).toBe('help');
   });
 
+  it('reads the site, policy, vehicle mix and tariff flags', () => {
+    expect(
+      parseSimArgs([
+        '--site-limit',
+        '150',
+        '--charging-policy',
+        'llf',
+        '--vehicles',
+        'compact-52:2,hatch-40',
+        '--tariff',
+        '22:00-07:00=0.18,07:00-22:00=0.32',
+        '--compare-policies',
+      ]),
+    ).toMatchObject({
+      siteLimitKw: 150,
+      chargingPolicy: 'llf',
+      vehicles: { 'compact-52': 2, 'hatch-40': 1 },
+      tariff: [
+        { from: '22:00', to: '07:00', eur_kwh: 0.18 },
+        { from: '07:00', to: '22:00', eur_kwh: 0.32 },
+      ],
+      comparePolicies: true,
+    });
+    expect(parseSimArgs(['--vehicles', 'default'])).toMatchObject({ vehicles: {} });
+  });
+
   it.each([
+    [
+      ['--charging-policy', 'fifo'],
+      '--charging-policy expects uncontrolled, equal-share, edf, llf, got "fifo"',
+    ],
+    [['--vehicles', 'tesla:1'], '--vehicles: unknown vehicle archetype "tesla" (known: compact-52'],
+    [['--tariff', '7-22=0.3'], '--tariff expects HH:MM-HH:MM=eur,..., got "7-22=0.3"'],
+    [['--compare-policies'], '--compare-policies needs --site-limit'],
     [['--cpss', '10'], "Unknown option '--cpss'"],
     [['--cps'], "Option '--cps <value>' argument missing"],
     [['--cps', '0'], '--cps expects an integer from 1 to 100000, got "0"'],

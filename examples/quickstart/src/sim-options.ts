@@ -1,4 +1,10 @@
 import { parseArgs } from 'node:util';
+import type { Tariff } from '@evcharging/core';
+import { VEHICLE_CATALOGUE } from '@evcharging/driver';
+
+/** The allocation policies `--charging-policy` and `--compare-policies` know. */
+export const CHARGING_POLICIES = ['uncontrolled', 'equal-share', 'edf', 'llf'] as const;
+export type ChargingPolicyName = (typeof CHARGING_POLICIES)[number];
 
 /** What `pnpm sim` runs. */
 export interface SimOptions {
@@ -18,6 +24,15 @@ export interface SimOptions {
   json: string | undefined;
   csv: string | undefined;
   progress: boolean;
+  /** Each site's grid limit, kW (one site per 10 CPs); undefined: no sites, no smart charging. */
+  siteLimitKw: number | undefined;
+  chargingPolicy: ChargingPolicyName;
+  /** Drivers' vehicles: archetype weights, or undefined for the original's requests. */
+  vehicles: Record<string, number> | undefined;
+  /** Time-of-use prices of every site. */
+  tariff: Tariff | undefined;
+  /** Run the same seed under every charging policy and compare. */
+  comparePolicies: boolean;
 }
 
 export const USAGE = `Usage: pnpm sim -- [options]
@@ -36,6 +51,14 @@ sessions on request.
   --telemetry-interval <s>     engine telemetry interval, seconds (default 60)
   --monitor-interval <s>       monitor probe and heartbeat interval, seconds (default 60)
   --heartbeat-timeout <s>      Central marks a monitor down after this, seconds (default 3x monitor)
+  --site-limit <kW>            group the CPs into sites of 10 behind a grid connection of this many kW,
+                               shared by Central's smart charging (default: no sites)
+  --charging-policy <p>        uncontrolled | equal-share | edf | llf (default equal-share)
+  --vehicles <mix>             drivers arrive with vehicles: "default" (the whole catalogue), or
+                               archetype:weight,... e.g. compact-52:2,suv-58-800v:1 (default: none)
+  --tariff <periods>           every site's time-of-use prices, e.g. 22:00-07:00=0.18,07:00-22:00=0.32
+  --compare-policies           run the same seed under each charging policy; one table, and the
+                               comparison in --json / --csv (default compare-policies.json / .csv)
   --events <n>                 event-log entries to include in --json (default 0; the hash covers all)
   --json <file>                write the full report as JSON
   --csv <file>                 write Central's sessions as CSV
@@ -47,6 +70,7 @@ the defaults above are coarser so a city-day runs in seconds: pass --telemetry-i
 --monitor-interval 1 --heartbeat-timeout 5 for the original's.
 
 Example: pnpm sim -- --cps 1000 --drivers 3000 --hours 24 --seed 42 --json report.json --csv sessions.csv
+         pnpm sim -- --cps 1000 --drivers 3000 --site-limit 100 --vehicles default --compare-policies
 `;
 
 /** A bad command line: the message says which flag and what it expects. */
@@ -104,6 +128,11 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | 'help' {
         json: { type: 'string' },
         csv: { type: 'string' },
         'no-progress': { type: 'boolean' },
+        'site-limit': { type: 'string' },
+        'charging-policy': { type: 'string' },
+        vehicles: { type: 'string' },
+        tariff: { type: 'string' },
+        'compare-policies': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -122,7 +151,23 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | 'help' {
   for (const flag of ['json', 'csv']) {
     if (s(flag) === '') throw new UsageError(`--${flag} expects a file name`);
   }
+  const chargingPolicy = s('charging-policy') ?? 'equal-share';
+  if (!(CHARGING_POLICIES as readonly string[]).includes(chargingPolicy)) {
+    throw new UsageError(
+      `--charging-policy expects ${CHARGING_POLICIES.join(', ')}, got ${JSON.stringify(chargingPolicy)}`,
+    );
+  }
+  const siteLimit = s('site-limit');
+  const comparePolicies = values['compare-policies'] === true;
+  if (comparePolicies && siteLimit === undefined) {
+    throw new UsageError('--compare-policies needs --site-limit (policies share a site limit)');
+  }
   return {
+    siteLimitKw: siteLimit === undefined ? undefined : number('site-limit', siteLimit, 0, { min: 0 }),
+    chargingPolicy: chargingPolicy as ChargingPolicyName,
+    vehicles: parseMix(s('vehicles')),
+    tariff: parseTariff(s('tariff')),
+    comparePolicies,
     cps: number('cps', s('cps'), 100, { integer: true, min: 1, max: 100_000 }),
     drivers: number('drivers', s('drivers'), 300, { integer: true, min: 0, max: 1_000_000 }),
     hours: number('hours', s('hours'), 24, { min: 0.001, max: 24 * 366 }),
@@ -140,4 +185,39 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | 'help' {
     csv: s('csv'),
     progress: !values['no-progress'],
   };
+}
+
+/** `default` (every archetype alike), `none`, or `name:weight,...`. */
+function parseMix(raw: string | undefined): Record<string, number> | undefined {
+  if (raw === undefined || raw === 'none') return undefined;
+  if (raw === 'default') return {};
+  const mix: Record<string, number> = {};
+  for (const part of raw.split(',')) {
+    const [name, weight = '1'] = part.split(':');
+    const w = Number(weight);
+    if (!name || !(Number.isFinite(w) && w >= 0)) {
+      throw new UsageError(
+        `--vehicles expects default, none or archetype:weight,..., got ${JSON.stringify(raw)}`,
+      );
+    }
+    if (!Object.hasOwn(VEHICLE_CATALOGUE, name.trim())) {
+      throw new UsageError(
+        `--vehicles: unknown vehicle archetype "${name.trim()}" (known: ${Object.keys(VEHICLE_CATALOGUE).join(', ')})`,
+      );
+    }
+    mix[name.trim()] = w;
+  }
+  return mix;
+}
+
+/** `HH:MM-HH:MM=eur,...` into tariff periods (the gaps are checked with the sites). */
+function parseTariff(raw: string | undefined): Tariff | undefined {
+  if (raw === undefined) return undefined;
+  return raw.split(',').map((part) => {
+    const match = /^\s*(\d\d:\d\d)-(\d\d:\d\d)=(\d+(?:\.\d+)?)\s*$/.exec(part);
+    if (!match) {
+      throw new UsageError(`--tariff expects HH:MM-HH:MM=eur,..., got ${JSON.stringify(part)}`);
+    }
+    return { from: match[1]!, to: match[2]!, eur_kwh: Number(match[3]) };
+  });
 }

@@ -1,4 +1,4 @@
-import type { CentralStore, SessionRecord } from '@evcharging/central';
+import type { CentralStore, SessionRecord, SiteReport } from '@evcharging/central';
 import type { NetworkReport } from '@evcharging/network';
 import type { SimOptions } from './sim-options.js';
 import type { SimOutcome, SimProgress } from './sim-run.js';
@@ -71,6 +71,7 @@ export function summaryTable(options: SimOptions, outcome: SimOutcome): string {
         .map(([t, n]) => `${t} ${int(n)}`)
         .join(', ')}`,
     ],
+    ...siteRows(r),
     ['event-log hash', r.event_log.hash],
     ['wall time', `${(outcome.wallMs / 1000).toFixed(2)} s`],
     ['speed', `${int(outcome.speedup)}x real time`],
@@ -78,6 +79,30 @@ export function summaryTable(options: SimOptions, outcome: SimOutcome): string {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`;
+}
+
+/** The sites' figures (with --site-limit), summed over the sites. */
+function siteRows(r: NetworkReport): [string, string][] {
+  const sites = r.sites;
+  if (!sites || sites.length === 0) return [];
+  const sum = (pick: (s: SiteReport) => number) => sites.reduce((t, s) => t + pick(s), 0);
+  const kwh = (n: number) => `${n.toLocaleString('en-US', { maximumFractionDigits: 1 })} kWh`;
+  const withTarget = sum((s) => s.drivers_with_target);
+  const met = sum((s) => s.drivers_met_target);
+  return [
+    [
+      'sites',
+      `${int(sites.length)} (limit ${Math.max(...sites.map((s) => s.limit_kw))} kW, policy ${r.charging_policy}), max site peak ${Math.max(...sites.map((s) => s.peak_kw)).toFixed(1)} kW`,
+    ],
+    [
+      'site energy',
+      `${kwh(sum((s) => s.energy_requested_kwh))} requested, ${kwh(sum((s) => s.energy_delivered_kwh))} delivered, ${kwh(sum((s) => s.unmet_kwh))} unmet`,
+    ],
+    [
+      'targets met',
+      `${int(met)} of ${int(withTarget)} drivers (${withTarget > 0 ? ((met / withTarget) * 100).toFixed(1) : '0.0'}%), cost €${sum((s) => s.cost_eur).toFixed(2)}`,
+    ],
+  ];
 }
 
 const CSV_COLUMNS = [

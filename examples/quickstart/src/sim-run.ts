@@ -1,5 +1,10 @@
 import { type Logger, VIRTUAL_EPOCH, VirtualClock } from '@evcharging/core';
-import { type ChargingNetwork, createChargingNetwork, type NetworkReport } from '@evcharging/network';
+import {
+  type ChargingNetwork,
+  type ChargingNetworkOptions,
+  createChargingNetwork,
+  type NetworkReport,
+} from '@evcharging/network';
 import type { SimOptions } from './sim-options.js';
 
 const HOUR = 3_600_000;
@@ -23,8 +28,12 @@ export interface SimOutcome {
   peakRssMb: number;
 }
 
-/** Builds the network a `pnpm sim` run simulates. */
-export function simNetwork(options: SimOptions, logger?: Logger): ChargingNetwork {
+/** Builds the network a `pnpm sim` run simulates (`engine.onPower`: every engine's power trace, for studies). */
+export function simNetwork(
+  options: SimOptions,
+  logger?: Logger,
+  engine: Pick<NonNullable<ChargingNetworkOptions['engine']>, 'onPower'> = {},
+): ChargingNetwork {
   return createChargingNetwork({
     cps: options.cps,
     seed: options.seed,
@@ -36,14 +45,29 @@ export function simNetwork(options: SimOptions, logger?: Logger): ChargingNetwor
     // subscribers (keeping the default 1,000 per partition made every message live long enough to
     // be allocated in V8's old generation, about a fifth of the evening peak's CPU time).
     broker: { simulationLane: true, retention: 0 },
-    central: { heartbeatTimeoutMs: options.heartbeatTimeoutS * 1000 },
-    engine: { telemetryIntervalMs: options.telemetryIntervalS * 1000 },
+    central: {
+      heartbeatTimeoutMs: options.heartbeatTimeoutS * 1000,
+      smartCharging: { policy: options.chargingPolicy, controlIntervalMs: 60_000 },
+    },
+    engine: { telemetryIntervalMs: options.telemetryIntervalS * 1000, ...engine },
     monitor: { intervalMs: options.monitorIntervalS * 1000 },
     fleet: {
       drivers: options.drivers,
       sessionsPerDriverPerDay: options.sessionsPerDriver,
       policy: options.policy,
+      // An empty mix is the whole catalogue.
+      ...(options.vehicles
+        ? { vehicles: Object.keys(options.vehicles).length > 0 ? { mix: options.vehicles } : {} }
+        : {}),
     },
+    ...(options.siteLimitKw !== undefined
+      ? {
+          sites: {
+            limitKw: options.siteLimitKw,
+            ...(options.tariff ? { tariff: options.tariff } : {}),
+          },
+        }
+      : {}),
     eventLog: { keep: options.events },
   });
 }

@@ -2,6 +2,7 @@
 // report and sessions on request. Bad flags print the usage and exit with code 2.
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
+import { comparePolicies, comparisonCsv, comparisonJson, comparisonTable } from './sim-compare.js';
 import { parseSimArgs, type SimOptions, USAGE, UsageError } from './sim-options.js';
 import { jsonReport, progressLine, sessionsCsv, summaryTable } from './sim-output.js';
 import { runSimulation } from './sim-run.js';
@@ -19,6 +20,19 @@ if (options === 'help') {
   process.exit(0);
 }
 const opts = options;
+
+if (opts.comparePolicies) {
+  const rows = await comparePolicies(opts, undefined, (policy) => {
+    if (opts.progress) process.stderr.write(`running ${policy}...\n`);
+  });
+  process.stdout.write(`\n${comparisonTable(rows)}`);
+  const json = opts.json ?? 'compare-policies.json';
+  const csv = opts.csv ?? 'compare-policies.csv';
+  await writeFile(json, comparisonJson(opts, rows));
+  await writeFile(csv, comparisonCsv(rows));
+  process.stdout.write(`  comparison written to ${json} and ${csv}\n`);
+  process.exit(0);
+}
 
 const tty = process.stderr.isTTY === true;
 let lastDraw = 0;

@@ -11,6 +11,8 @@ import type { CpRegistryView } from './domain/cp-registry.js';
 import { limitAuditRefusals } from './http/audit-refusal-limit.js';
 import { createCentralHttpServer } from './http/central-http-server.js';
 import { CentralMetrics } from './metrics/central-metrics.js';
+import { type AllocationPolicy, allocationPolicy } from './smart-charging/allocation-policy.js';
+import { checkSites, type SiteDefinition } from './smart-charging/site.js';
 import type { CentralStore } from './store/central-store.js';
 import { MemoryCentralStore } from './store/memory-central-store.js';
 import { ControlPlaneServer } from './tcp/control-plane-server.js';
@@ -72,6 +74,20 @@ export interface CentralControllerOptions {
   tcp?: CentralTcpOptions | false;
   /** Bearer token for operator commands over HTTP (and `OPERATOR#token` over TCP). */
   apiToken?: string;
+  /**
+   * Sites: CPs behind one grid connection with its limit in kW (optionally a curve over the day)
+   * and time-of-use prices. With sites, Central shares each site's power among its sessions.
+   */
+  sites?: readonly SiteDefinition[];
+  /** How the sites' power is shared. */
+  smartCharging?: {
+    /** A built-in policy (`uncontrolled`, `equal-share`, `edf`, `llf`; default `equal-share`) or your own. */
+    policy?: string | AllocationPolicy;
+    /** Re-allocate every site this often, besides every arrival and departure (default 60,000 ms). */
+    controlIntervalMs?: number;
+    /** Lower the sessions this long before a drop of a site's limit curve (default 0 ms). */
+    leadMs?: number;
+  };
   /** Consumer group (default `central`). */
   groupId?: string;
   /** Plugin name (default `central`). */
@@ -122,10 +138,24 @@ export function centralController(options: CentralControllerOptions = {}): Centr
     requireMonitor: options.requireMonitor ?? true,
     allowUnregisteredCps: options.allowUnregisteredCps ?? true,
     defaults: { location: 'unknown', price_eur_kwh: 0.3, kw: 22, ...options.defaults },
+    sites: checkSites(
+      options.sites ?? [],
+      definitions.map((d) => d.cp_id),
+    ),
+    smartCharging: {
+      policy:
+        typeof options.smartCharging?.policy === 'object'
+          ? options.smartCharging.policy
+          : allocationPolicy(options.smartCharging?.policy ?? 'equal-share'),
+      controlIntervalMs: options.smartCharging?.controlIntervalMs ?? 60_000,
+      leadMs: options.smartCharging?.leadMs ?? 0,
+    },
+    dcCps: new Set(definitions.filter((d) => d.supply === 'DC').map((d) => d.cp_id)),
   };
   for (const [field, value] of [
     ['heartbeatTimeoutMs', settings.heartbeatTimeoutMs],
     ['startTimeoutMs', settings.startTimeoutMs],
+    ['smartCharging.controlIntervalMs', settings.smartCharging.controlIntervalMs],
   ] as const) {
     if (!(value > 0)) throw new RangeError(`centralController: ${field} must be > 0, got ${value}`);
   }

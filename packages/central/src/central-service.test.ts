@@ -243,6 +243,7 @@ describe('requests and sessions', () => {
       not_available: 1,
       busy: 2,
       shutting_down: 1,
+      invalid_request: 0,
     });
   });
 

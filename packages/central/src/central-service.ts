@@ -33,6 +33,8 @@ import { OperatorCommands, type OperatorResult } from './operator/operator-comma
 import { restore } from './restore/restore.js';
 import { RequestDesk } from './sessions/request-desk.js';
 import { SessionBook, type SessionView } from './sessions/session-book.js';
+import type { Site } from './smart-charging/site.js';
+import { SmartCharging, type SmartChargingSettings } from './smart-charging/smart-charging.js';
 import { CentralStats } from './stats/central-stats.js';
 import type { CentralStore } from './store/central-store.js';
 import { CENTRAL_TOKENS } from './tokens.js';
@@ -56,6 +58,12 @@ export interface CentralSettings {
   allowUnregisteredCps: boolean;
   /** Location, price and power of a CP first seen without those figures. */
   defaults: CpDefaults;
+  /** Sites (CPs behind one grid connection); none: no smart charging. */
+  sites: readonly Site[];
+  /** How the sites' power is shared (used when there are sites). */
+  smartCharging: SmartChargingSettings;
+  /** DC CPs (a vehicle's DC limits apply there); every other CP is AC. */
+  dcCps: ReadonlySet<string>;
 }
 
 /**
@@ -84,6 +92,8 @@ export class CentralService {
   private readonly operator: OperatorCommands;
   private readonly audit: AuditTrail;
   private readonly engines: EngineReports;
+  /** The sites' smart charging, when Central has sites. */
+  readonly charging: SmartCharging | undefined;
   private readonly subscriptions: Subscription[] = [];
   private shuttingDown = false;
   private running = false;
@@ -108,6 +118,23 @@ export class CentralService {
     const wire = new CentralWire(transport, clock, stats);
     const background = (work: Promise<void>, what: string) => this.background(work, what);
     const faults = new FaultLog(store, stats, clock);
+    const charging =
+      settings.sites.length > 0
+        ? new SmartCharging({
+            sites: settings.sites,
+            settings: settings.smartCharging,
+            clock,
+            wire,
+            logger,
+            cp: (cpId) => {
+              const entry = registry.entry(cpId);
+              return entry
+                ? { kw: entry.record.kw, supply: settings.dcCps.has(cpId) ? 'DC' : 'AC' }
+                : undefined;
+            },
+          })
+        : undefined;
+    this.charging = charging;
     this.audit = new AuditTrail(store, events, clock, logger);
     this.book = new SessionBook({
       registry,
@@ -120,8 +147,10 @@ export class CentralService {
       logger,
       startTimeoutMs: settings.startTimeoutMs,
       background,
+      charging,
     });
     this.desk = new RequestDesk({
+      charging,
       book: this.book,
       registry,
       store,
@@ -153,6 +182,7 @@ export class CentralService {
     });
     this.operator = new OperatorCommands({ registry, book: this.book, wire, audit: this.audit, clock });
     this.engines = new EngineReports({
+      charging,
       registry,
       book: this.book,
       faults,
@@ -237,6 +267,7 @@ export class CentralService {
       }),
     );
     restored.resume();
+    this.charging?.start();
     this.running = true;
     this.logger.info(
       {
@@ -265,6 +296,7 @@ export class CentralService {
     }
     this.book.stop();
     this.watch.stop();
+    this.charging?.stop();
     this.running = false;
   }
 
@@ -331,13 +363,18 @@ export class CentralService {
   }
 
   report(): CentralReport {
-    return this.stats.report({
+    const report = this.stats.report({
       registry: this.registry,
       startedAtMs: this.startedAtMs,
       nowMs: this.clock.now(),
       openSessions: this.book.openCount,
       rejected: this.transport.stats().rejected,
     });
+    if (this.charging) {
+      report.sites = this.charging.report();
+      report.charging_policy = this.charging.policyName;
+    }
+    return report;
   }
 
   // ---------------------------------------------------------------- helpers

@@ -3,6 +3,7 @@ import { type CpDefaults, type CpEntry, type CpRegistry, newCpRecord } from './d
 import type { FaultLog } from './liveness/fault-log.js';
 import type { OperatorCommands } from './operator/operator-commands.js';
 import type { SessionBook } from './sessions/session-book.js';
+import type { SmartCharging } from './smart-charging/smart-charging.js';
 
 export interface EngineReportsDeps {
   registry: CpRegistry;
@@ -13,6 +14,8 @@ export interface EngineReportsDeps {
   /** Accept messages of engines whose CP is not in the configuration (they join the registry). */
   allowUnregisteredCps: boolean;
   defaults: CpDefaults;
+  /** The sites' smart charging: reads every telemetry of a site's session. */
+  charging?: SmartCharging | undefined;
 }
 
 /**
@@ -58,7 +61,9 @@ export class EngineReports {
 
   async telemetry(telemetry: CpTelemetry): Promise<void> {
     const entry = this.entryFor(telemetry.cp_id);
-    if (entry) await this.deps.book.telemetry(entry, telemetry, isoTime(this.deps.clock.now()));
+    if (!entry) return;
+    await this.deps.book.telemetry(entry, telemetry, isoTime(this.deps.clock.now()));
+    await this.deps.charging?.telemetry(telemetry);
   }
 
   ticket(end: SessionEnd): Promise<void> {

@@ -34,6 +34,29 @@ export * from './dashboard/index.js';
 export type { CentralReport, CpReport } from './domain/central-report.js';
 export type { CpDefaults, CpRegistryView, CpView } from './domain/cp-registry.js';
 export type { CentralFigures, CentralMetrics } from './metrics/central-metrics.js';
+export {
+  ALLOCATION_POLICIES,
+  type Allocation,
+  AllocationError,
+  type AllocationInput,
+  type AllocationPolicy,
+  allocationPolicy,
+  checkAllocation,
+  earliestDeadlineFirst,
+  equalShare,
+  leastLaxityFirst,
+  type SessionDemand,
+  uncontrolled,
+} from './smart-charging/allocation-policy.js';
+export {
+  checkSites,
+  type Site,
+  type SiteDefinition,
+  SiteDefinitionError,
+  SiteDefinitionSchema,
+} from './smart-charging/site.js';
+export type { SiteReport } from './smart-charging/site-figures.js';
+export type { SmartCharging } from './smart-charging/smart-charging.js';
 export type { CentralStats, CpFigures, DenialKind, FaultOrigin } from './stats/central-stats.js';
 export * from './store/central-store.js';
 export { MemoryCentralStore } from './store/memory-central-store.js';

@@ -5,6 +5,7 @@ export * from './config/monitor-config.js';
 export * from './engine/charging-point-engine.js';
 export * from './engine/cp-state-machine.js';
 export * from './engine/session-policy.js';
+export type { PowerSample } from './engine/supply-run.js';
 export { roundEur, roundKw, roundKwh } from './engine/supply-session.js';
 export * from './health/health-answer.js';
 export * from './health/health-server.js';

@@ -1,17 +1,20 @@
 import {
   type CpStatus,
   definePlugin,
+  energyWantedKwh,
   isoTime,
   type Plugin,
   type PluginContext,
   type Random,
   type Subscription,
   type TimerHandle,
+  type Vehicle,
 } from '@evcharging/core';
 import { type ArrivalModel, timeOfDayArrivals } from './arrival-model.js';
 import { type CpChoicePolicy, type CpView, chooserFor } from './cp-choice.js';
 import { checkLogNormal, type LogNormal, sampleLogNormal } from './distribution.js';
 import { type FollowedOutcome, type OutcomeInfo, RequestFollower } from './request-follower.js';
+import { type FleetVehicleOptions, type VehicleSampler, vehicleSampler } from './vehicle-catalogue.js';
 
 /** Session energy drivers ask for, kWh: median 18, most between 11 and 30. */
 export const DEFAULT_ENERGY_KWH: LogNormal = Object.freeze({ median: 18, sigma: 0.5, min: 3, max: 75 });
@@ -35,6 +38,12 @@ export interface DriverFleetOptions {
   energyKwh?: LogNormal;
   /** Longest a driver stays, s (`duration_s`): the session ends at the energy or this, whichever first. */
   dwellS?: LogNormal;
+  /**
+   * Drivers arrive with a vehicle drawn from this mix: each request carries the vehicle (battery,
+   * SoC now and wanted, limits, curve) and a departure time (arrival + dwell) instead of
+   * `target_kwh` and `duration_s`. Default none: the original's requests.
+   */
+  vehicles?: FleetVehicleOptions;
   /** How a driver picks a free CP (default `random-available`). */
   policy?: CpChoicePolicy;
   /**
@@ -74,6 +83,9 @@ export interface FleetTrip {
   attempts: number;
   target_kwh: number;
   duration_s: number;
+  /** The vehicle's archetype and the SoC its driver wanted (fleets with vehicles). */
+  vehicle_model?: string;
+  target_soc?: number;
   request_id?: string;
   cp_id?: string;
   reason?: string;
@@ -113,6 +125,7 @@ interface Trip {
   attempt: number;
   targetKwh: number;
   durationS: number;
+  vehicle?: Vehicle;
   requestId?: string;
   cpId?: string;
   /** CPs already tried by this trip (a denied CP is not asked again). */
@@ -158,6 +171,9 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
   checkLogNormal('driverFleet energyKwh', energy);
   checkLogNormal('driverFleet dwellS', dwell);
   const choose = chooserFor(options.policy ?? 'random-available');
+  const vehicles: VehicleSampler | undefined = options.vehicles
+    ? vehicleSampler(options.vehicles)
+    : undefined;
   const answerTimeoutMs = options.answerTimeoutMs ?? 30_000;
   const sessionGraceMs = options.sessionGraceMs ?? 600_000;
   const ticketGraceMs = options.ticketGraceMs ?? 5_000;
@@ -174,7 +190,7 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
   }
 
   let ctx: PluginContext | undefined;
-  let random: { arrivals: Random; drivers: Random; choice: Random } | undefined;
+  let random: { arrivals: Random; drivers: Random; choice: Random; vehicles: Random } | undefined;
   const idle = [...driverIds];
   /** Follows the current request of every trip in flight. */
   let follower: RequestFollower<Trip> | undefined;
@@ -246,6 +262,10 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
       durationS: Math.round(sampleLogNormal(r, dwell)),
       tried: [],
     };
+    if (vehicles) {
+      trip.vehicle = vehicles.sample(random!.vehicles);
+      trip.targetKwh = round(energyWantedKwh(trip.vehicle), 3);
+    }
     stats.in_flight++;
     void attempt(trip);
   };
@@ -281,14 +301,26 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
     follower!.follow(requestId, trip);
     stats.requests++;
     try {
-      await c.transport.publish('driver.requests', {
-        request_id: requestId,
-        driver_id: trip.driverId,
-        cp_id: cp.cp_id,
-        ts: isoTime(c.clock.now()),
-        target_kwh: trip.targetKwh,
-        duration_s: trip.durationS,
-      });
+      await c.transport.publish(
+        'driver.requests',
+        trip.vehicle
+          ? {
+              request_id: requestId,
+              driver_id: trip.driverId,
+              cp_id: cp.cp_id,
+              ts: isoTime(c.clock.now()),
+              vehicle: trip.vehicle,
+              departure_time: isoTime(trip.arrivedAt + trip.durationS * 1000),
+            }
+          : {
+              request_id: requestId,
+              driver_id: trip.driverId,
+              cp_id: cp.cp_id,
+              ts: isoTime(c.clock.now()),
+              target_kwh: trip.targetKwh,
+              duration_s: trip.durationS,
+            },
+      );
     } catch (error) {
       if (stopped) return;
       follower!.fail(
@@ -328,6 +360,10 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
       target_kwh: trip.targetKwh,
       duration_s: trip.durationS,
     };
+    if (trip.vehicle) {
+      record.vehicle_model = trip.vehicle.model ?? 'custom';
+      record.target_soc = trip.vehicle.target_soc;
+    }
     if (trip.requestId && status !== 'unserved') {
       record.request_id = trip.requestId;
       record.cp_id = trip.cpId!;
@@ -361,6 +397,7 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
         arrivals: context.random.fork('arrivals'),
         drivers: context.random.fork('drivers'),
         choice: context.random.fork('choice'),
+        vehicles: context.random.fork('vehicles'),
       };
       const requests = new RequestFollower<Trip>({
         clock: context.clock,

@@ -6,3 +6,4 @@ export * from './driver-fleet.js';
 export * from './driver-result.js';
 export * from './driver-state-store.js';
 export * from './requests-file.js';
+export * from './vehicle-catalogue.js';

@@ -3,6 +3,7 @@ import {
   type CentralControllerOptions,
   type CentralReport,
   centralController,
+  type SiteDefinition,
 } from '@evcharging/central';
 import {
   type CentralMonitorApi,
@@ -15,9 +16,11 @@ import {
   type RunUntilCondition,
   type Simulation,
   type SimulationReport,
+  type Tariff,
   VirtualClock,
 } from '@evcharging/core';
 import {
+  type ChargingPointEngineOptions,
   type ChargingPointEnginePlugin,
   type ChargingPointMonitorPlugin,
   chargingPointEngine,
@@ -64,6 +67,8 @@ export interface ChargingNetworkOptions {
     telemetryIntervalMs?: number;
     /** When a supply without a target ends (default the engine's: a fixed 10 s). */
     policy?: SessionPolicy;
+    /** Every engine's power trace (see the engine's `onPower`): for property tests and studies. */
+    onPower?: ChargingPointEngineOptions['onPower'];
     /**
      * Your own plugins for each CP, added to its engine's node after the engine (they share its
      * local bus, clock and transport; give them a `report` hook to add figures to the report).
@@ -73,6 +78,11 @@ export interface ChargingNetworkOptions {
      */
     plugins?: (cp: NetworkCpSpec) => readonly Plugin[];
   };
+  /**
+   * Sites for Central's smart charging: definitions, or a plan that makes one site per CP
+   * location (`Site 1`, ... of {@link generateCps}) with the same limit and tariff.
+   */
+  sites?: readonly SiteDefinition[] | SitePlan;
   /** Monitor options, or false for engines without monitors (Central then ignores liveness). */
   monitor?:
     | {
@@ -139,6 +149,33 @@ export interface ChargingNetwork {
   report(): NetworkReport;
 }
 
+/** One site per CP location, each with this limit (and curve, and tariff). */
+export interface SitePlan {
+  limitKw: number;
+  limitCurve?: SiteDefinition['limit_curve'];
+  tariff?: Tariff;
+}
+
+/** Groups CPs into sites by location, in order of first appearance. */
+export function sitesByLocation(
+  specs: readonly { cp_id: string; location: string }[],
+  plan: SitePlan,
+): SiteDefinition[] {
+  const byLocation = new Map<string, string[]>();
+  for (const spec of specs) {
+    const list = byLocation.get(spec.location) ?? [];
+    list.push(spec.cp_id);
+    byLocation.set(spec.location, list);
+  }
+  return [...byLocation].map(([location, cpIds]) => ({
+    site_id: location,
+    limit_kw: plan.limitKw,
+    cp_ids: cpIds,
+    ...(plan.limitCurve ? { limit_curve: plan.limitCurve } : {}),
+    ...(plan.tariff ? { tariff: plan.tariff } : {}),
+  }));
+}
+
 /** Default start of a network's virtual time: 2026-01-01T06:00:00Z, when the default arrival profile's morning begins. */
 export const DEFAULT_NETWORK_START = Date.UTC(2026, 0, 1, 6);
 
@@ -192,18 +229,27 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
     location: spec.location ?? DEFAULTS.location(i),
     price_eur_kwh: spec.price_eur_kwh ?? DEFAULTS.price,
     kw: spec.kw ?? DEFAULTS.kw,
+    supply: spec.supply ?? spec.model?.supply ?? ((spec.kw ?? DEFAULTS.kw) >= 50 ? 'DC' : 'AC'),
   }));
   const withMonitors = options.monitor !== false;
   const monitorOptions = options.monitor === false ? {} : (options.monitor ?? {});
 
+  const sites =
+    options.sites === undefined
+      ? undefined
+      : Array.isArray(options.sites)
+        ? (options.sites as readonly SiteDefinition[])
+        : sitesByLocation(specs, options.sites as SitePlan);
   const central = centralController({
     requireMonitor: withMonitors,
     ...options.central,
+    ...(sites ? { sites } : {}),
     cps: specs.map((s) => ({
       cp_id: s.cp_id,
       location: s.location,
       price_eur_kwh: s.price_eur_kwh,
       kw: s.kw,
+      supply: s.supply,
     })),
   });
   const centralNode = sim.addNode('central', [central]);
@@ -221,6 +267,8 @@ export function createChargingNetwork(options: ChargingNetworkOptions = {}): Cha
         : {}),
       ...((spec.policy ?? options.engine?.policy) ? { policy: spec.policy ?? options.engine?.policy } : {}),
       ...(spec.model ? { model: spec.model } : {}),
+      supply: spec.supply,
+      ...(options.engine?.onPower ? { onPower: options.engine.onPower } : {}),
     });
     const plugins = options.engine?.plugins?.(spec) ?? [];
     const engineNode = sim.addNode(`engine/${spec.cp_id}`, [engine, ...plugins]);

@@ -1,3 +1,4 @@
+import type { SupplyKind } from '@evcharging/core';
 import { type Random, SeededRandom } from '@evcharging/core';
 import type { CpModel, SessionPolicy } from '@evcharging/cp';
 
@@ -10,6 +11,8 @@ export interface CpSpec {
   price_eur_kwh?: number;
   /** Rated power, kW (default 22). */
   kw?: number;
+  /** AC or DC, which of a vehicle's limits applies (default the model's, else DC from 50 kW). */
+  supply?: SupplyKind;
   /** How power behaves (default the engine's constant AC model at `kw`). */
   model?: CpModel;
   /** When a supply ends by itself (default the network's `engine.policy`). */

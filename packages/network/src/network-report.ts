@@ -34,6 +34,10 @@ export interface NetworkReport {
   event_log: SimulationReport['event_log'];
   /** Per-CP figures from Central. */
   per_cp: CpReport[];
+  /** Per-site figures of Central's smart charging (only with sites). */
+  sites?: NonNullable<CentralReport['sites']>;
+  /** The allocation policy that shared the sites' power (only with sites). */
+  charging_policy?: string;
 }
 
 const r3 = (n: number) => Math.round(n * 1000) / 1000;
@@ -91,5 +95,7 @@ export function networkReport(
     messages: sim.messages,
     event_log: sim.event_log,
     per_cp: perCp,
+    ...(parts.central?.sites ? { sites: parts.central.sites } : {}),
+    ...(parts.central?.charging_policy ? { charging_policy: parts.central.charging_policy } : {}),
   };
 }

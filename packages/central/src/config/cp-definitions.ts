@@ -9,6 +9,8 @@ export const CpDefinitionSchema = Type.Object(
     location: Type.String({ maxLength: 256 }),
     price_eur_kwh: Type.Number({ minimum: 0 }),
     kw: Type.Number({ exclusiveMinimum: 0 }),
+    /** AC (default) or DC: which of a vehicle's limits applies at this CP (smart charging). */
+    supply: Type.Optional(Type.Union([Type.Literal('AC'), Type.Literal('DC')])),
     secret: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   },
   { additionalProperties: false },
@@ -45,7 +47,7 @@ export function checkCpDefinitions(
   return result;
 }
 
-const CSV_COLUMNS = ['cp_id', 'location', 'price_eur_kwh', 'kw', 'secret'] as const;
+const CSV_COLUMNS = ['cp_id', 'location', 'price_eur_kwh', 'kw', 'supply', 'secret'] as const;
 
 /**
  * Parses CSV CP definitions: a header naming the columns (cp_id, location, price_eur_kwh, kw and an
@@ -75,7 +77,7 @@ export function parseCpCsv(text: string, source = 'CSV'): CpDefinition[] {
     const entry: Record<string, unknown> = {};
     columns.forEach((column, c) => {
       const cell = (cells[c] ?? '').trim();
-      if (column === 'secret' && cell === '') return;
+      if ((column === 'secret' || column === 'supply') && cell === '') return;
       entry[column] = column === 'price_eur_kwh' || column === 'kw' ? toNumber(cell) : cell;
     });
     return entry;

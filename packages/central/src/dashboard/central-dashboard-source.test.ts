@@ -69,6 +69,22 @@ describe('CentralDashboardSource (real Central, engines and monitors, virtual ti
     expect(cp(id)).toMatchObject({ state: 'STOPPED', session_id: null, kw: 0 });
   });
 
+  it('shows the SoC of a session with a vehicle as its telemetry reports it, none without', async () => {
+    const { clock, network, cp } = await setup(2);
+    const vehicle = { battery_kwh: 50, arrival_soc: 20, target_soc: 90, ac_max_kw: 11, dc_max_kw: 50 };
+    await network.request(cpId(1), 'driver-alice', { vehicle });
+    await network.request(cpId(2), 'driver-bob');
+    await advanceUntil(clock, () => cp(cpId(1)).state === 'SUPPLYING' && cp(cpId(2)).state === 'SUPPLYING', {
+      timeoutMs: 5000,
+    });
+    await clock.advance(5000);
+    const first = cp(cpId(1)).soc!;
+    await clock.advance(5000);
+    expect(first).toBeGreaterThan(20);
+    expect(cp(cpId(1)).soc).toBeGreaterThan(first);
+    expect(cp(cpId(2)).soc).toBeNull();
+  });
+
   it('logs a denial with its reason', async () => {
     const { clock, network, events } = await setup(1);
     await network.central.central.stopCp(cpId(1));

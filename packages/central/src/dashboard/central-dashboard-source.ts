@@ -99,6 +99,7 @@ export class CentralDashboardSource implements DashboardSource {
       kw: live ? t.kw : 0,
       kwh: live ? t.kwh : 0,
       euros: live ? t.euros : 0,
+      soc: live && t.soc !== undefined ? t.soc : null,
     };
   }
 

@@ -125,6 +125,7 @@ const CP_FIELDS = [
   'kw',
   'kwh',
   'euros',
+  'soc',
 ] as const satisfies ReadonlyArray<keyof DashboardCp>;
 
 const round = (value: number, digits: number): number => {
@@ -140,6 +141,7 @@ const normalise = (cp: DashboardCp): DashboardCp => ({
   kw: round(cp.kw, 2),
   kwh: round(cp.kwh, 3),
   euros: round(cp.euros, 3),
+  soc: cp.soc === undefined || cp.soc === null ? null : round(cp.soc, 1),
 });
 
 const diff = (prev: DashboardCp, next: DashboardCp): DashboardCpDelta | undefined => {

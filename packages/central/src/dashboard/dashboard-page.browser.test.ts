@@ -107,6 +107,35 @@ describe.skipIf(!chromiumAvailable())(
       expect(await card.locator('.monitor').textContent()).toBe('monitor up');
     });
 
+    it("shows an active session's SoC on its card, and none for a session without a vehicle", async () => {
+      const source = new ScriptedDashboardSource(fleet(3));
+      await open(source);
+      const supplying = {
+        state: 'SUPPLYING',
+        driver_id: 'driver-alice',
+        session_id: 'session-1',
+        session_started_at: '2026-01-01T00:00:00.000Z',
+        kw: 30,
+        kwh: 37.25,
+        euros: 11.18,
+      } as const;
+      source.update('CP-001', { ...supplying, soc: 57.25 });
+      source.update('CP-002', { ...supplying, session_id: 'session-2' });
+      await page.waitForSelector('.cp-card[data-cp-id="CP-001"][data-state="SUPPLYING"]', { timeout: 2000 });
+      await page.waitForSelector('.cp-card[data-cp-id="CP-002"][data-state="SUPPLYING"]', { timeout: 2000 });
+      expect(await cardOf(page, 'CP-001').locator('.cp-supply').textContent()).toBe(
+        '30.0 kW · 37.250 kWh · €11.18 · SoC 57 %',
+      );
+      expect(await cardOf(page, 'CP-002').locator('.cp-supply').textContent()).toBe(
+        '30.0 kW · 37.250 kWh · €11.18',
+      );
+      // The SoC follows the telemetry.
+      source.update('CP-001', { soc: 61.75 });
+      await expect
+        .poll(() => cardOf(page, 'CP-001').locator('.cp-supply').textContent(), { timeout: 2000 })
+        .toBe('30.0 kW · 37.250 kWh · €11.18 · SoC 62 %');
+    });
+
     it('shows every state in its colour and words within a flush', async () => {
       const source = new ScriptedDashboardSource(fleet(6));
       await open(source);

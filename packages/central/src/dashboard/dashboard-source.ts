@@ -25,6 +25,8 @@ export interface DashboardCp {
   kw: number;
   kwh: number;
   euros: number;
+  /** The vehicle's state of charge in the running session, % (absent or null without a vehicle). */
+  soc?: number | null;
 }
 
 /** What the event log shows; the page colours each kind. */

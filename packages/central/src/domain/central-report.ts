@@ -1,4 +1,5 @@
 import type { CpState } from '@evcharging/core';
+import type { SiteReport } from '../smart-charging/site-figures.js';
 
 /** Figures of one CP over Central's run. */
 export type CpReport = {
@@ -29,7 +30,10 @@ export type CentralReport = {
     accepted: number;
     denied: number;
     duplicates: number;
-    denied_by_reason: Record<'unknown_cp' | 'not_available' | 'busy' | 'shutting_down', number>;
+    denied_by_reason: Record<
+      'unknown_cp' | 'not_available' | 'busy' | 'shutting_down' | 'invalid_request',
+      number
+    >;
   };
   sessions: { started: number; completed: number; failed: number; open: number };
   energy_kwh: number;
@@ -38,4 +42,8 @@ export type CentralReport = {
   disconnections: number;
   messages: { in: Record<string, number>; out: Record<string, number>; rejected: Record<string, number> };
   cps: CpReport[];
+  /** Per site, when Central has sites (smart charging). */
+  sites?: SiteReport[];
+  /** The allocation policy of the sites. */
+  charging_policy?: string;
 };

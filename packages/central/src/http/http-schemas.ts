@@ -41,6 +41,7 @@ export const TelemetrySnapshotSchema = Type.Object({
   ts: Type.String(),
   session_id: Type.Optional(Type.String()),
   driver_id: Type.Optional(Type.String()),
+  soc: Type.Optional(Type.Number()),
 });
 
 export const CpViewSchema = Type.Object(

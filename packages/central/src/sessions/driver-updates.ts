@@ -50,6 +50,7 @@ export function inProgressUpdate(
     kw: telemetry.kw,
     kwh,
     euros: telemetry.euros,
+    ...(telemetry.soc !== undefined ? { soc: telemetry.soc } : {}),
   };
 }
 

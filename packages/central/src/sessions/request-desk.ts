@@ -1,7 +1,14 @@
-import { type Clock, type DriverRequest, isoTime, type StartSupplyPayload } from '@evcharging/core';
+import {
+  type Clock,
+  type DriverRequest,
+  isoTime,
+  type StartSupplyPayload,
+  vehicleProblems,
+} from '@evcharging/core';
 import type { CentralEventStream } from '../central-events.js';
 import type { CpRegistry } from '../domain/cp-registry.js';
 import type { CentralWire } from '../messaging/central-wire.js';
+import type { SmartCharging } from '../smart-charging/smart-charging.js';
 import type { CentralStats } from '../stats/central-stats.js';
 import type { CentralStore, RequestRecord } from '../store/central-store.js';
 import { authorize } from './authorize.js';
@@ -18,6 +25,8 @@ export interface RequestDeskDeps {
   events: CentralEventStream;
   /** True once Central shuts down: every new request is denied. */
   shuttingDown(): boolean;
+  /** The sites' smart charging: a session at a site's CP starts with its first limit. */
+  charging?: SmartCharging | undefined;
 }
 
 /**
@@ -39,7 +48,11 @@ export class RequestDesk {
       return;
     }
     const ts = isoTime(this.deps.clock.now());
-    const verdict = authorize(request.cp_id, registry, this.deps.shuttingDown());
+    const problems = request.vehicle ? vehicleProblems(request.vehicle) : [];
+    const verdict =
+      problems.length > 0
+        ? ({ ok: false, kind: 'invalid_request', reason: problems.join('; ') } as const)
+        : authorize(request.cp_id, registry, this.deps.shuttingDown());
     if (!verdict.ok) {
       const decision: RequestRecord = {
         request_id: request.request_id,
@@ -64,6 +77,13 @@ export class RequestDesk {
     };
     if (request.target_kwh !== undefined) payload.target_kwh = request.target_kwh;
     if (request.duration_s !== undefined) payload.duration_s = request.duration_s;
+    if (request.vehicle !== undefined) payload.vehicle = request.vehicle;
+    if (request.departure_time !== undefined) payload.departure_time = request.departure_time;
+    if (this.deps.charging) {
+      const grant = await this.deps.charging.admit(session, request);
+      if (grant.limit_kw !== undefined) payload.limit_kw = grant.limit_kw;
+      if (grant.tariff !== undefined) payload.tariff = grant.tariff;
+    }
     await wire.command({ cmd: 'start_supply', cp_id: session.cp_id, payload });
     await wire.publish('driver.updates', updateFor(session, 'accepted', ts));
   }

@@ -11,6 +11,7 @@ import {
 import type { CentralEventStream } from '../central-events.js';
 import type { CpEntry, CpRegistry } from '../domain/cp-registry.js';
 import type { CentralWire } from '../messaging/central-wire.js';
+import type { SmartCharging } from '../smart-charging/smart-charging.js';
 import type { CentralStats } from '../stats/central-stats.js';
 import type { CentralStore, SessionRecord, TelemetrySnapshot, TicketRecord } from '../store/central-store.js';
 import { inProgressUpdate, terminalUpdate } from './driver-updates.js';
@@ -33,6 +34,8 @@ export interface SessionBookDeps {
   startTimeoutMs: number;
   /** Runs work started by a timer; its failure is logged, never thrown into the clock. */
   background(work: Promise<void>, what: string): void;
+  /** The sites' smart charging: told of every closed session and ticket. */
+  charging?: SmartCharging | undefined;
 }
 
 const isOpen = (s: SessionRecord) => s.status === 'accepted' || s.status === 'supplying';
@@ -181,6 +184,7 @@ export class SessionBook {
   async ticket(end: SessionEnd, ts: string): Promise<void> {
     const { store, registry, stats } = this.deps;
     if (store.getTicket(end.session_id)) return; // redelivered: already applied
+    this.deps.charging?.ticket(end);
     const ticket: TicketRecord = {
       session_id: end.session_id,
       cp_id: end.cp_id,
@@ -317,6 +321,7 @@ export class SessionBook {
     this.cancelStartTimer(session.session_id);
     this.open.delete(session.session_id);
     this.endReasons.delete(session.session_id);
+    if (this.deps.charging) this.deps.background(this.deps.charging.release(session.session_id), 'release');
     if (!entry) return;
     if (entry.record.current_session_id === session.session_id) {
       entry.record.current_session_id = null;
@@ -381,7 +386,8 @@ function snapshotOf(
   if (
     previous !== null &&
     'session_id' in previous === (telemetry.session_id !== undefined) &&
-    'driver_id' in previous === (telemetry.driver_id !== undefined)
+    'driver_id' in previous === (telemetry.driver_id !== undefined) &&
+    'soc' in previous === (telemetry.soc !== undefined)
   ) {
     previous.kw = telemetry.kw;
     previous.kwh = kwh;
@@ -389,10 +395,12 @@ function snapshotOf(
     previous.ts = ts;
     if (telemetry.session_id !== undefined) previous.session_id = telemetry.session_id;
     if (telemetry.driver_id !== undefined) previous.driver_id = telemetry.driver_id;
+    if (telemetry.soc !== undefined) previous.soc = telemetry.soc;
     return previous;
   }
   const snapshot: TelemetrySnapshot = { kw: telemetry.kw, kwh, euros: telemetry.euros, ts };
   if (telemetry.session_id !== undefined) snapshot.session_id = telemetry.session_id;
   if (telemetry.driver_id !== undefined) snapshot.driver_id = telemetry.driver_id;
+  if (telemetry.soc !== undefined) snapshot.soc = telemetry.soc;
   return snapshot;
 }

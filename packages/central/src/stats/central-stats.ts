@@ -3,7 +3,7 @@ import type { CentralReport, CpReport } from '../domain/central-report.js';
 import type { CpRegistry } from '../domain/cp-registry.js';
 
 /** Why a request was denied, as a report field and a metric label. */
-export type DenialKind = 'unknown_cp' | 'not_available' | 'busy' | 'shutting_down';
+export type DenialKind = 'unknown_cp' | 'not_available' | 'busy' | 'shutting_down' | 'invalid_request';
 
 /** What a fault is charged to. */
 export type FaultOrigin = 'engine' | 'monitor' | 'disconnected';
@@ -56,10 +56,13 @@ export class CentralStats {
     accepted: 0,
     denied: 0,
     duplicates: 0,
-    denied_by_reason: { unknown_cp: 0, not_available: 0, busy: 0, shutting_down: 0 } as Record<
-      DenialKind,
-      number
-    >,
+    denied_by_reason: {
+      unknown_cp: 0,
+      not_available: 0,
+      busy: 0,
+      shutting_down: 0,
+      invalid_request: 0,
+    } as Record<DenialKind, number>,
   };
   readonly sessions = { completed: 0, failed: 0 };
   energyKwh = 0;

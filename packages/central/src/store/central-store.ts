@@ -14,6 +14,8 @@ export interface TelemetrySnapshot {
   ts: string;
   session_id?: string;
   driver_id?: string;
+  /** The vehicle's state of charge, % (sessions with a vehicle). */
+  soc?: number;
 }
 
 /** A charging point as Central persists it (monitor liveness is not persisted: it is live). */

@@ -22,6 +22,10 @@ interface JsonSchema {
   minimum?: number;
   maximum?: number;
   exclusiveMinimum?: number;
+  pattern?: string;
+  items?: JsonSchema | JsonSchema[];
+  minItems?: number;
+  maxItems?: number;
 }
 
 const RUNS = 300;
@@ -32,6 +36,7 @@ function valid(schema: JsonSchema): fc.Arbitrary<Json> {
   if (schema.const !== undefined) return fc.constant(schema.const);
   switch (schema.type) {
     case 'string': {
+      if (schema.pattern) return fc.stringMatching(new RegExp(schema.pattern));
       const min = schema.minLength ?? 0;
       return fc.string({ minLength: min, maxLength: Math.max(min, Math.min(schema.maxLength ?? 40, 40)) });
     }
@@ -40,8 +45,16 @@ function valid(schema: JsonSchema): fc.Arbitrary<Json> {
     case 'number': {
       const min = schema.minimum ?? schema.exclusiveMinimum ?? -1e9;
       return fc
-        .double({ min, max: 1e9, noNaN: true, noDefaultInfinity: true })
+        .double({ min, max: schema.maximum ?? 1e9, noNaN: true, noDefaultInfinity: true })
         .filter((n) => schema.exclusiveMinimum === undefined || n > schema.exclusiveMinimum);
+    }
+    case 'array': {
+      // A tuple (TypeBox: `items` is a list), or a list of one kind.
+      if (Array.isArray(schema.items)) return fc.tuple(...schema.items.map(valid)) as fc.Arbitrary<Json>;
+      return fc.array(valid(schema.items ?? {}), {
+        minLength: schema.minItems ?? 0,
+        maxLength: Math.min(schema.maxItems ?? 4, 4),
+      }) as fc.Arbitrary<Json>;
     }
     case 'object': {
       if (schema.patternProperties)
@@ -118,6 +131,8 @@ const ORIGINAL_REQUIRED: Record<string, string[]> = {
   'central.commands stop_cp': ['cmd', 'cp_id'],
   'central.commands resume_cp': ['cmd', 'cp_id'],
   'central.commands shutdown': ['cmd', 'cp_id'],
+  // An addition of this framework: its fields are its own.
+  'central.commands set_power_limit': ['cmd', 'cp_id', 'payload'],
   'cp.status': ['cp_id', 'state'],
   'cp.telemetry': ['cp_id', 'kw', 'euros'],
   'cp.session_end': [

@@ -1,4 +1,6 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { TariffSchema } from './tariff.js';
+import { VehicleSchema } from './vehicle.js';
 
 /**
  * Wire schemas of the contract (docs/wire-contract.md), with the original system's snake_case field
@@ -9,6 +11,12 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 256, description });
 const Timestamp = Type.String({ minLength: 1, maxLength: 64, description: 'ISO-8601 UTC timestamp' });
 const NonNegative = (description: string) => Type.Number({ minimum: 0, description });
+const Soc = (description: string) => Type.Number({ minimum: 0, maximum: 100, description });
+const DepartureTime = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'ISO-8601 UTC time the driver leaves: the session ends then at the latest',
+});
 
 export const CP_STATES = ['DISCONNECTED', 'ACTIVATED', 'STOPPED', 'SUPPLYING', 'FAULT'] as const;
 export const CpStateSchema = Type.Union(
@@ -20,7 +28,14 @@ export type CpState = (typeof CP_STATES)[number];
 export const DRIVER_UPDATE_STATUSES = ['accepted', 'denied', 'in_progress', 'completed', 'failed'] as const;
 export type DriverUpdateStatus = (typeof DRIVER_UPDATE_STATUSES)[number];
 
-export const COMMANDS = ['start_supply', 'stop_supply', 'stop_cp', 'resume_cp', 'shutdown'] as const;
+export const COMMANDS = [
+  'start_supply',
+  'stop_supply',
+  'stop_cp',
+  'resume_cp',
+  'shutdown',
+  'set_power_limit',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** `driver.requests`: driver → central. Optional targets are additions to the original. */
@@ -34,6 +49,8 @@ export const DriverRequestSchema = Type.Object(
     duration_s: Type.Optional(
       Type.Number({ exclusiveMinimum: 0, description: 'Stop after this many seconds' }),
     ),
+    vehicle: Type.Optional(VehicleSchema),
+    departure_time: Type.Optional(DepartureTime),
   },
   { additionalProperties: true, $id: 'DriverRequest' },
 );
@@ -61,6 +78,7 @@ export const DriverUpdateSchema = Type.Object(
     kw: Type.Optional(NonNegative('Current power, kW')),
     kwh: Type.Optional(NonNegative('Energy so far, kWh')),
     euros: Type.Optional(NonNegative('Cost so far, €')),
+    soc: Type.Optional(Soc("The vehicle's state of charge, % (sessions with a vehicle)")),
     start_time: Type.Optional(TicketFields.start_time),
     end_time: Type.Optional(TicketFields.end_time),
     energy_kwh: Type.Optional(TicketFields.energy_kwh),
@@ -78,6 +96,10 @@ export const StartSupplyPayloadSchema = Type.Object(
     session_id: TicketFields.session_id,
     target_kwh: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     duration_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    vehicle: Type.Optional(VehicleSchema),
+    departure_time: Type.Optional(DepartureTime),
+    limit_kw: Type.Optional(NonNegative('Power allocated to the session until a set_power_limit, kW')),
+    tariff: Type.Optional(TariffSchema),
   },
   { additionalProperties: true, $id: 'StartSupplyPayload' },
 );
@@ -92,6 +114,22 @@ export const StopSupplyPayloadSchema = Type.Object(
   { additionalProperties: true, $id: 'StopSupplyPayload' },
 );
 export type StopSupplyPayload = Static<typeof StopSupplyPayloadSchema>;
+
+/** Payload of `set_power_limit`: the most the session may draw from now on. */
+export const SetPowerLimitPayloadSchema = Type.Object(
+  {
+    session_id: TicketFields.session_id,
+    limit_kw: NonNegative('Most the session may draw, kW'),
+    seq: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: "Central's number for this limit of the session (start_supply's limit is 0)",
+      }),
+    ),
+  },
+  { additionalProperties: true, $id: 'SetPowerLimitPayload' },
+);
+export type SetPowerLimitPayload = Static<typeof SetPowerLimitPayloadSchema>;
 
 /** Payload of the commands that carry no figures (`stop_cp`, `resume_cp`, `shutdown`). */
 export const NoPayloadSchema = Type.Object({}, { additionalProperties: true, $id: 'NoPayload' });
@@ -140,11 +178,19 @@ export const ShutdownCommandSchema = commandSchema(
   'Disconnect the engine',
 );
 
+/** `set_power_limit`: the session's allocation (smart charging); honoured from receipt. */
+export const SetPowerLimitCommandSchema = commandSchema(
+  'set_power_limit',
+  SetPowerLimitPayloadSchema,
+  "Limit a session's power",
+);
+
 export type StartSupplyCommand = Static<typeof StartSupplyCommandSchema>;
 export type StopSupplyCommand = Static<typeof StopSupplyCommandSchema>;
 export type StopCpCommand = Static<typeof StopCpCommandSchema>;
 export type ResumeCpCommand = Static<typeof ResumeCpCommandSchema>;
 export type ShutdownCommand = Static<typeof ShutdownCommandSchema>;
+export type SetPowerLimitCommand = Static<typeof SetPowerLimitCommandSchema>;
 
 /** What every command has, whatever its `cmd` (reasons for a message whose `cmd` is unknown). */
 export const CommandEnvelopeSchema = Type.Object(
@@ -164,6 +210,7 @@ export const COMMAND_SCHEMAS = {
   stop_cp: StopCpCommandSchema,
   resume_cp: ResumeCpCommandSchema,
   shutdown: ShutdownCommandSchema,
+  set_power_limit: SetPowerLimitCommandSchema,
 } as const satisfies Record<CommandName, TSchema>;
 
 /**
@@ -182,6 +229,7 @@ export const CentralCommandSchema = Type.Union(
     StopCpCommandSchema,
     ResumeCpCommandSchema,
     ShutdownCommandSchema,
+    SetPowerLimitCommandSchema,
   ],
   { $id: 'CentralCommand' },
 );
@@ -190,7 +238,8 @@ export type CentralCommand =
   | StopSupplyCommand
   | StopCpCommand
   | ResumeCpCommand
-  | ShutdownCommand;
+  | ShutdownCommand
+  | SetPowerLimitCommand;
 /** The command with this `cmd`. */
 export type CommandOf<C extends CommandName> = Extract<CentralCommand, { cmd: C }>;
 
@@ -217,6 +266,16 @@ export const CpTelemetrySchema = Type.Object(
     driver_id: Type.Optional(Id('Driver id')),
     session_id: Type.Optional(TicketFields.session_id),
     ts: Type.Optional(Timestamp),
+    soc: Type.Optional(Soc("The vehicle's state of charge at `ts`, %")),
+    limit_kw: Type.Optional(NonNegative('The power limit the engine honours now, kW')),
+    limit_seq: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'The `seq` of that limit (0: the one in start_supply)' }),
+    ),
+    voltage_v: Type.Optional(
+      NonNegative('AC: phase voltage, V (kw = voltage_v × current_a × phases / 1000)'),
+    ),
+    current_a: Type.Optional(NonNegative('AC: current per phase, A')),
+    phases: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(3)], { description: 'AC phases' })),
   },
   { additionalProperties: true, $id: 'CpTelemetry' },
 );
@@ -225,7 +284,8 @@ export type CpTelemetry = Static<typeof CpTelemetrySchema>;
 /**
  * Why a session ended, as the engine saw it. Central decides the session's outcome from this field,
  * never from the free-text `reason`:
- * - `target_energy`, `duration`, `vehicle_full`: the session's own end (completed);
+ * - `target_energy`, `duration`, `vehicle_full`, `target_soc` (the vehicle reached the SoC its
+ *   driver wanted), `departure` (the driver's departure time came): the session's own end (completed);
  * - `central`: Central asked (`stop_supply`, `stop_cp`): completed, unless Central had already
  *   failed the session (fault, lost monitor, no start);
  * - `fault`, `shutdown`, `interrupted`: the supply ended against the driver's wish (failed).
@@ -234,6 +294,8 @@ export const SESSION_END_CAUSES = [
   'target_energy',
   'duration',
   'vehicle_full',
+  'target_soc',
+  'departure',
   'central',
   'fault',
   'shutdown',
@@ -259,6 +321,7 @@ export const SessionEndSchema = Type.Object(
     ),
     reason: Type.Optional(Type.String({ maxLength: 1024, description: 'Why the session ended, for people' })),
     ts: Type.Optional(Timestamp),
+    soc: Type.Optional(Soc("The vehicle's state of charge at the end, % (sessions with a vehicle)")),
   },
   { additionalProperties: true, $id: 'SessionEnd' },
 );

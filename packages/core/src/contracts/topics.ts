@@ -75,7 +75,7 @@ export const TOPICS: { readonly [T in TopicName]: TopicContract<T> } = {
     key: 'cp_id',
     schema: CentralCommandSchema,
     variants: { tag: 'cmd', schemas: COMMAND_SCHEMAS, shared: CommandEnvelopeSchema },
-    description: 'central → engine: start_supply, stop_supply, stop_cp, resume_cp, shutdown',
+    description: 'central → engine: start_supply, stop_supply, stop_cp, resume_cp, shutdown, set_power_limit',
   },
   'cp.status': {
     name: 'cp.status',

@@ -353,6 +353,7 @@ describe('contracts', () => {
         { cmd: 'stop_cp', cp_id: 'CP-001' },
         { cmd: 'resume_cp', cp_id: 'CP-001' },
         { cmd: 'shutdown', cp_id: 'CP-001', payload: {} },
+        { cmd: 'set_power_limit', cp_id: 'CP-001', payload: { session_id: 'session-1', limit_kw: 7.4 } },
       ];
       expect(samples.map((m) => m.cmd).sort()).toEqual([...COMMANDS].sort());
       for (const sample of samples)
@@ -398,7 +399,7 @@ describe('contracts', () => {
 
     it('names the commands it knows when the cmd is unknown', () => {
       expect(reasonsOf('central.commands', { cmd: 'reboot', cp_id: 'CP-001' })).toEqual([
-        '/cmd: Expected one of start_supply, stop_supply, stop_cp, resume_cp, shutdown, got "reboot"',
+        '/cmd: Expected one of start_supply, stop_supply, stop_cp, resume_cp, shutdown, set_power_limit, got "reboot"',
       ]);
     });
   });

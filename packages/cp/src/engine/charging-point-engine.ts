@@ -4,6 +4,7 @@ import {
   type CommandOf,
   type CpState,
   type CpStatus,
+  compileTariff,
   definePlugin,
   isoTime,
   type LocalBus,
@@ -296,6 +297,11 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
           this.reject(command, `cannot resume in state ${this.current}`);
         } else this.transition('resume_cp', 'resumed by Central');
         return;
+      case 'set_power_limit':
+        if (!this.setPowerLimit(command.payload.limit_kw, command.payload.session_id, command.payload.seq)) {
+          this.ignore();
+        }
+        return;
       case 'shutdown':
         if (this.current === 'DISCONNECTED') this.ignore();
         else {
@@ -317,6 +323,16 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
       this.endSession('central', 'stop_supply');
       this.transition('stop_supply', 'supply stopped by Central');
     }
+  }
+
+  setPowerLimit(limitKw: number | undefined, sessionId?: string, seq?: number): boolean {
+    const run = this.supply;
+    if (!run || (sessionId !== undefined && sessionId !== run.session.sessionId)) return false;
+    if (limitKw !== undefined && !(limitKw >= 0 && Number.isFinite(limitKw))) {
+      throw new RangeError(`engine "${this.cpId}": power limit must be a finite number >= 0, got ${limitKw}`);
+    }
+    run.setLimit(limitKw, seq);
+    return true;
   }
 
   private ignore(): void {
@@ -350,6 +366,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
       now,
       this.settings.priceEurKwh,
       limitsFor(this.settings.policy, payload),
+      payload.tariff ? compileTariff(payload.tariff, `session ${payload.session_id}`) : undefined,
     );
     const run = new SupplyRun(
       session,
@@ -357,6 +374,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
         cpId: this.cpId,
         clock: this.clock,
         model: this.settings.model,
+        supply: this.settings.supply,
         intervalMs: this.settings.telemetryIntervalMs,
       },
       {
@@ -374,6 +392,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
           this.endSession(cause, reason);
           this.transition('stop_supply', `session ended: ${reason}`);
         },
+        ...(this.settings.onPower ? { power: this.settings.onPower } : {}),
       },
     );
     this.transition(

@@ -1,3 +1,4 @@
+import type { SupplyKind } from '@evcharging/core';
 import { constantAcModel } from '../models/constant-ac-model.js';
 import type { CpModel } from '../models/cp-model.js';
 import { MemoryOutbox } from '../outbox/memory-outbox.js';
@@ -13,6 +14,8 @@ export interface EngineSettings {
   readonly telemetryIntervalMs: number;
   readonly policy: SessionPolicy;
   readonly model: CpModel;
+  readonly supply: SupplyKind;
+  readonly onPower: ChargingPointEngineOptions['onPower'];
   readonly groupId: string;
   readonly outbox: TicketOutbox;
   /** Undefined: no health server (simulations). */
@@ -39,13 +42,16 @@ export function engineSettings(options: ChargingPointEngineOptions): EngineSetti
     throw new RangeError(`chargingPointEngine("${cpId}"): priceEurKwh must be >= 0, got ${price}`);
   }
   const port = options.healthServer?.port;
+  const model = options.model ?? constantAcModel(kw);
   return {
     cpId,
     name: options.name ?? `cp-engine/${cpId.replace(/[^a-z0-9@/._-]/gi, '_')}`,
     priceEurKwh: price,
     telemetryIntervalMs: positive(cpId, 'telemetryIntervalMs', options.telemetryIntervalMs ?? 1000),
     policy: options.policy ?? fixedDuration(10),
-    model: options.model ?? constantAcModel(kw),
+    model,
+    supply: options.supply ?? model.supply ?? 'AC',
+    onPower: options.onPower,
     groupId: options.groupId ?? `cp-engine-${cpId}`,
     outbox: options.outbox ?? new MemoryOutbox(),
     healthServer: port === undefined || port === null ? undefined : options.healthServer,

@@ -1,8 +1,9 @@
-import type { CpState, Plugin, PluginContext } from '@evcharging/core';
+import type { CpState, Plugin, PluginContext, SupplyKind } from '@evcharging/core';
 import type { ProbeResult } from '../health/health-answer.js';
 import type { CpModel } from '../models/cp-model.js';
 import type { TicketOutbox } from '../outbox/ticket-outbox.js';
 import type { SessionPolicy } from './session-policy.js';
+import type { PowerSample } from './supply-run.js';
 
 /** Where the deployment's TCP health server listens; no port means no server (simulations). */
 export interface EngineHealthServerOptions {
@@ -29,6 +30,13 @@ export interface ChargingPointEngineOptions {
   policy?: SessionPolicy;
   /** How power behaves (default `constantAcModel(kw)`). */
   model?: CpModel;
+  /** AC or DC, which of a vehicle's limits applies (default the model's, else AC). */
+  supply?: SupplyKind;
+  /**
+   * Called at every change of a session's power (start, each interval, a new limit, the end at
+   * 0 kW): the exact power trace, for property tests and studies. Default none (no cost).
+   */
+  onPower?: (sample: PowerSample) => void;
   /** Consumer group for `central.commands` (default `cp-engine-<cpId>`). */
   groupId?: string;
   /** Plugin name (default `cp-engine/<cpId>`, so many engines fit in one node). */
@@ -74,6 +82,10 @@ export interface SupplySessionView {
   /** Power of the current interval, kW. */
   readonly kw: number;
   readonly euros: number;
+  /** The vehicle's state of charge, % (undefined without a vehicle). */
+  readonly soc: number | undefined;
+  /** The allocation honoured, kW (undefined: no limit). */
+  readonly limitKw: number | undefined;
 }
 
 /** The engine plugin with its control API (usable after the node started). */
@@ -94,6 +106,12 @@ export interface ChargingPointEnginePlugin extends Plugin {
   injectFault(reason?: string): Promise<void>;
   /** FAULT → ACTIVATED. No-op when not faulted. */
   clearFault(reason?: string): Promise<void>;
+  /**
+   * Limits the session in progress to `limitKw` from now (undefined lifts the limit): what a
+   * `set_power_limit` command does (`seq`, its number, is echoed in telemetry as `limit_seq`).
+   * False when no supply runs or it is another session's.
+   */
+  setPowerLimit(limitKw: number | undefined, sessionId?: string, seq?: number): boolean;
   /** The KO switch (the course's key press): probes answer KO while on; the state is unchanged. */
   setKo(on: boolean, reason?: string): void;
   /** Resolves once every status, telemetry and ticket queued so far has been handed to the transport. */

@@ -1,4 +1,4 @@
-import type { StartSupplyPayload } from '@evcharging/core';
+import { energyWantedKwh, type StartSupplyPayload } from '@evcharging/core';
 
 /**
  * When a supply ends by itself (stop commands, faults and shutdown always end it).
@@ -19,6 +19,10 @@ export interface SessionLimits {
   durationMs?: number;
   /** End when this much energy has been delivered. */
   targetKwh?: number;
+  /** A vehicle's session: end when this much energy has brought it to its target SoC. */
+  targetSocKwh?: number;
+  /** A vehicle's session: end at this instant, ms since the epoch (the driver leaves). */
+  departureMs?: number;
 }
 
 function positive(what: string, value: number): number {
@@ -43,9 +47,23 @@ export function manualStop(): SessionPolicy {
   return { kind: 'manual' };
 }
 
-/** The limits of a session started with `payload` under `policy`. */
+/**
+ * The limits of a session started with `payload` under `policy`. A session with a vehicle ends by
+ * its own figures (target SoC, departure, and the request's `target_kwh`/`duration_s`); the
+ * policy's defaults stand in for a missing vehicle and do not apply to it.
+ */
 export function limitsFor(policy: SessionPolicy, payload: StartSupplyPayload): SessionLimits {
   const limits: SessionLimits = {};
+  if (payload.vehicle) {
+    limits.targetSocKwh = energyWantedKwh(payload.vehicle);
+    if (payload.departure_time !== undefined) {
+      const departure = Date.parse(payload.departure_time);
+      if (Number.isFinite(departure)) limits.departureMs = departure;
+    }
+    if (payload.duration_s !== undefined) limits.durationMs = payload.duration_s * 1000;
+    if (payload.target_kwh !== undefined) limits.targetKwh = payload.target_kwh;
+    return limits;
+  }
   if (policy.kind === 'manual') return limits;
   const durationS = payload.duration_s ?? (policy.kind === 'fixed-duration' ? policy.durationS : undefined);
   const targetKwh = payload.target_kwh ?? (policy.kind === 'target-energy' ? policy.kwh : undefined);

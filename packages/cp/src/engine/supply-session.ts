@@ -1,4 +1,13 @@
-import { isoTime, type SessionEnd, type SessionEndCause, type StartSupplyPayload } from '@evcharging/core';
+import {
+  type CompiledTariff,
+  costOf,
+  isoTime,
+  type SessionEnd,
+  type SessionEndCause,
+  type StartSupplyPayload,
+  socAfter,
+  type Vehicle,
+} from '@evcharging/core';
 import type { InflightSession } from '../outbox/ticket-outbox.js';
 import type { SessionLimits } from './session-policy.js';
 
@@ -17,16 +26,39 @@ export function roundKw(kw: number): number {
   return Math.round(kw * 1000) / 1000;
 }
 
+/** SoC as published: 3 decimals of a percent. */
+export function roundSoc(soc: number): number {
+  return Math.round(soc * 1000) / 1000;
+}
+
 const MS_PER_HOUR = 3_600_000;
 
+/** What a session knows beyond the original's: the vehicle, the allocation, the prices. */
+export interface SessionExtras {
+  vehicle?: Vehicle;
+  /** Power allocated by Central (smart charging), kW; undefined: no limit. */
+  limitKw?: number;
+  /** Time-of-use prices; undefined: the fixed €/kWh. */
+  tariff?: CompiledTariff;
+}
+
 /**
- * One supply: integrates energy as a left Riemann sum of the model's power over telemetry
- * intervals (power is sampled at the start of each interval) and prices it at a fixed €/kWh.
+ * One supply: integrates energy of a piecewise-constant power exactly (the power holds from one
+ * change to the next: an interval's start, a new limit) and prices it at a fixed €/kWh, or each
+ * part at the tariff's price then.
  */
 export class SupplySession {
   energyKwh = 0;
-  /** Power for the current interval, kW. */
+  /** Power of the current segment, kW. */
   kw = 0;
+  /** The allocation honoured, kW (undefined: none). */
+  limitKw: number | undefined;
+  /** Central's number of that allocation (0: the one of start_supply). */
+  limitSeq: number | undefined;
+  readonly vehicle: Vehicle | undefined;
+  readonly tariff: CompiledTariff | undefined;
+  /** With a tariff: the cost so far, priced segment by segment. */
+  private costEur = 0;
   private lastMs: number;
 
   constructor(
@@ -37,8 +69,13 @@ export class SupplySession {
     readonly startMs: number,
     readonly priceEurKwh: number,
     readonly limits: SessionLimits,
+    extras: SessionExtras = {},
   ) {
     this.lastMs = startMs;
+    this.vehicle = extras.vehicle;
+    this.limitKw = extras.limitKw;
+    this.limitSeq = extras.limitKw !== undefined ? 0 : undefined;
+    this.tariff = extras.tariff;
   }
 
   static fromPayload(
@@ -47,7 +84,12 @@ export class SupplySession {
     startMs: number,
     priceEurKwh: number,
     limits: SessionLimits,
+    tariff?: CompiledTariff,
   ): SupplySession {
+    const extras: SessionExtras = {};
+    if (payload.vehicle) extras.vehicle = payload.vehicle;
+    if (payload.limit_kw !== undefined) extras.limitKw = payload.limit_kw;
+    if (tariff) extras.tariff = tariff;
     return new SupplySession(
       cpId,
       payload.session_id,
@@ -56,7 +98,22 @@ export class SupplySession {
       startMs,
       priceEurKwh,
       limits,
+      extras,
     );
+  }
+
+  /** The vehicle's state of charge now, % (undefined without a vehicle). */
+  get soc(): number | undefined {
+    return this.vehicle ? socAfter(this.vehicle, this.energyKwh) : undefined;
+  }
+
+  /** The energy the session ends at, and why: the nearer of its target energy and target SoC. */
+  get target(): { kwh: number; cause: SessionEndCause } | undefined {
+    const { targetKwh, targetSocKwh } = this.limits;
+    if (targetSocKwh !== undefined && (targetKwh === undefined || targetSocKwh <= targetKwh)) {
+      return { kwh: targetSocKwh, cause: 'target_soc' };
+    }
+    return targetKwh === undefined ? undefined : { kwh: targetKwh, cause: 'target_energy' };
   }
 
   /** Seconds since the start at `nowMs`. */
@@ -68,26 +125,27 @@ export class SupplySession {
   advanceTo(nowMs: number): void {
     if (nowMs > this.lastMs) {
       this.energyKwh += (this.kw * (nowMs - this.lastMs)) / MS_PER_HOUR;
+      if (this.tariff) this.costEur += costOf(this.tariff, this.kw, this.lastMs, nowMs);
       this.lastMs = nowMs;
     }
-    const target = this.limits.targetKwh;
+    const target = this.target?.kwh;
     if (target !== undefined && this.energyKwh > target) this.energyKwh = target;
   }
 
-  /** Ms from the last update until the target energy is reached at the current power, if it will be. */
+  /** Ms from the last update until the target is reached at the current power, if it will be. */
   msToTarget(): number | undefined {
-    const target = this.limits.targetKwh;
+    const target = this.target?.kwh;
     if (target === undefined || this.kw <= 0) return undefined;
     return Math.max(0, ((target - this.energyKwh) * MS_PER_HOUR) / this.kw);
   }
 
   targetReached(): boolean {
-    const target = this.limits.targetKwh;
+    const target = this.target?.kwh;
     return target !== undefined && this.energyKwh >= target - 1e-12;
   }
 
   get euros(): number {
-    return this.energyKwh * this.priceEurKwh;
+    return this.tariff ? this.costEur : this.energyKwh * this.priceEurKwh;
   }
 
   snapshot(nowMs: number): InflightSession {
@@ -102,6 +160,8 @@ export class SupplySession {
       price_eur_kwh: this.priceEurKwh,
     };
     if (this.requestId !== undefined) snapshot.request_id = this.requestId;
+    if (this.tariff) snapshot.cost_eur = this.costEur;
+    if (this.vehicle) snapshot.soc = socAfter(this.vehicle, this.energyKwh);
     return snapshot;
   }
 
@@ -112,7 +172,8 @@ export class SupplySession {
 
 /**
  * The ticket for a session as of a snapshot. The cost is computed from the published (rounded)
- * energy, so anyone recomputing kWh × €/kWh from the ticket gets the same cents.
+ * energy, so anyone recomputing kWh × €/kWh from the ticket gets the same cents; under a tariff it
+ * is the sum of the session's parts, each at its price, in cents.
  */
 export function ticketOf(
   session: InflightSession,
@@ -129,9 +190,10 @@ export function ticketOf(
     start_time: isoTime(session.start_ms),
     end_time: isoTime(session.updated_ms),
     energy_kwh: energy,
-    total_cost_eur: roundEur(energy * session.price_eur_kwh),
+    total_cost_eur: roundEur(session.cost_eur ?? energy * session.price_eur_kwh),
     ended_by: endedBy,
     reason,
     ts: isoTime(nowMs),
+    ...(session.soc !== undefined ? { soc: roundSoc(session.soc) } : {}),
   };
 }

@@ -9,5 +9,5 @@ import { type CpModel, requirePositive } from './cp-model.js';
  */
 export function constantAcModel(kw = 22): CpModel {
   requirePositive('constantAcModel', 'kw', kw);
-  return { name: `constant-ac-${kw}kw`, maxKw: kw, power: () => kw };
+  return { name: `constant-ac-${kw}kw`, maxKw: kw, supply: 'AC', power: () => kw };
 }

@@ -1,4 +1,4 @@
-import type { Random } from '@evcharging/core';
+import type { Random, SupplyKind } from '@evcharging/core';
 
 /** Where and when power is asked for; a model may ignore it (most depend on the session only). */
 export interface PowerContext {
@@ -45,6 +45,8 @@ export interface CpModel {
   power(sessionElapsedS: number, energyKwh: number, context: PowerContext): number;
   /** True when the vehicle needs nothing more (e.g. battery full): the engine ends the session. */
   sessionComplete?(sessionElapsedS: number, energyKwh: number): boolean;
+  /** AC (the vehicle's on-board charger limits it) or DC (its battery does); default AC. */
+  readonly supply?: SupplyKind;
   /** Optional seeded fault process (see {@link flakyModel}). */
   readonly faults?: FaultProcess;
 }

@@ -39,6 +39,7 @@ export function dcFastChargerModel(options: DcFastChargerOptions = {}): CpModel 
   return {
     name: `dc-fast-${maxKw}kw`,
     maxKw,
+    supply: 'DC',
     power(_elapsedS, energyKwh) {
       const s = soc(energyKwh);
       if (s >= 1) return 0;

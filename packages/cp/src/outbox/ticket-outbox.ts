@@ -17,6 +17,10 @@ export interface InflightSession {
   energy_kwh: number;
   /** €/kWh the session is billed at. */
   price_eur_kwh: number;
+  /** Under a time-of-use tariff: the cost so far, € (otherwise energy × price). */
+  cost_eur?: number;
+  /** The vehicle's state of charge, % (sessions with a vehicle). */
+  soc?: number;
 }
 
 /** What an outbox holds after a restart. */

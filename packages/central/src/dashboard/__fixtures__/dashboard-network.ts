@@ -150,13 +150,18 @@ export async function dashboardNetwork(options: DashboardNetworkOptions) {
       for (const node of cpNodes) await node.start();
     },
     /** A driver asks to charge at a CP. */
-    async request(cp: string, driverId = `driver-${cp.toLowerCase()}`): Promise<string> {
+    async request(
+      cp: string,
+      driverId = `driver-${cp.toLowerCase()}`,
+      extra: Record<string, unknown> = {},
+    ): Promise<string> {
       const request_id = `req-${(++requests).toString(16).padStart(8, '0')}`;
       await driver.publish('driver.requests', {
         request_id,
         driver_id: driverId,
         cp_id: cp,
         ts: isoTime(clock.now()),
+        ...extra,
       });
       return request_id;
     },

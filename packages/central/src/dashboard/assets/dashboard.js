@@ -91,7 +91,8 @@ function renderCard(card, cp) {
   refs.supply.hidden = !supplying;
   refs.driver.hidden = !supplying;
   if (supplying) {
-    refs.supply.textContent = `${fmt.kw(cp.kw)} · ${fmt.kwh(cp.kwh)} · ${fmt.eur(cp.euros)}`;
+    const soc = typeof cp.soc === 'number' ? ` · SoC ${cp.soc.toFixed(0)} %` : '';
+    refs.supply.textContent = `${fmt.kw(cp.kw)} · ${fmt.kwh(cp.kwh)} · ${fmt.eur(cp.euros)}${soc}`;
     refs.driver.textContent = `Driver ${cp.driver_id ?? '—'}`;
   }
   refs.reason.hidden = supplying || !cp.reason || cp.state === 'ACTIVATED';

@@ -1,0 +1,371 @@
+import {
+  acceptanceKw,
+  type Clock,
+  type CpTelemetry,
+  type DriverRequest,
+  energyWantedKwh,
+  type Logger,
+  type SessionEnd,
+  type SupplyKind,
+  type Tariff,
+  type TimerHandle,
+  type Vehicle,
+} from '@evcharging/core';
+import type { CentralWire } from '../messaging/central-wire.js';
+import {
+  type AllocationInput,
+  type AllocationPolicy,
+  checkAllocation,
+  type SessionDemand,
+} from './allocation-policy.js';
+import type { Site } from './site.js';
+import { SiteFigures, type SiteReport } from './site-figures.js';
+
+export interface SmartChargingSettings {
+  policy: AllocationPolicy;
+  /** Every site is re-allocated this often, besides every arrival and departure, ms. */
+  controlIntervalMs: number;
+  /**
+   * How long before a drop of a site's limit curve the sessions are lowered, ms: the time a
+   * `set_power_limit` may take to reach its engine (0 on the memory transport).
+   */
+  leadMs: number;
+}
+
+export interface SmartChargingDeps {
+  sites: readonly Site[];
+  settings: SmartChargingSettings;
+  clock: Clock;
+  wire: CentralWire;
+  logger: Logger;
+  /** A CP's rating and kind of supply. */
+  cp(cpId: string): { kw: number; supply: SupplyKind } | undefined;
+}
+
+/** One active session of a site, with what Central told its engine. */
+interface Active {
+  readonly sessionId: string;
+  readonly cpId: string;
+  readonly arrivedMs: number;
+  readonly departureMs: number | undefined;
+  readonly vehicle: Vehicle | undefined;
+  readonly cp: { kw: number; supply: SupplyKind };
+  readonly wantedKwh: number;
+  energyKwh: number;
+  soc: number | undefined;
+  /** Power last reported by its engine, kW. */
+  lastKw: number;
+  /** The limit last sent (or put in start_supply), kW. */
+  sentKw: number;
+  /** The limit its engine last confirmed applying (telemetry's `limit_seq`), kW. */
+  appliedKw: number;
+  /** Limits sent and not yet confirmed, in order: the engine applies them one after another. */
+  pending: { seq: number; kw: number }[];
+  /** The number of the last limit sent (0: the one in start_supply). */
+  seq: number;
+  /** The most its engine may draw from now until every pending limit is applied, kW. */
+  committedKw: number;
+  /** False until its start_supply (carrying its first limit) is on its way. */
+  announced: boolean;
+}
+
+interface SiteState {
+  readonly site: Site;
+  /** In arrival order. */
+  readonly sessions: Map<string, Active>;
+  readonly figures: SiteFigures;
+  loadKw: number;
+  /** A session got less than its allocation for want of headroom: re-allocate once it frees. */
+  starved: boolean;
+}
+
+/** What a ticket needs to be judged after its session left the site. */
+interface Closed {
+  state: SiteState;
+  wantedKwh: number;
+  targetSoc: number | undefined;
+}
+
+/** The most an engine may draw: its applied limit or any still on its way. */
+function committedOf(a: Active): number {
+  let kw = a.appliedKw;
+  for (const p of a.pending) if (p.kw > kw) kw = p.kw;
+  return kw;
+}
+
+const INCREASE_STEP = { kw: 0.1, share: 0.02 };
+
+/**
+ * Central's smart charging: for each site, at every control interval and at every arrival and
+ * departure, the policy divides the site's available power among its active sessions, and each
+ * engine gets its limit (`set_power_limit`, or `limit_kw` in `start_supply`).
+ *
+ * The limit holds at every instant although engines honour limits only once they receive them:
+ * decreases go out first and at once; an increase is granted only out of headroom counted against
+ * each session's *committed* power — its higher, older limit until its engine's telemetry shows
+ * the lower one — so power is never promised twice. A session left short for want of headroom is
+ * served as soon as the last pending decrease of its site is confirmed. A limit curve is met
+ * ahead: each decision uses the curve's lowest value until the next decision plus `leadMs`.
+ */
+export class SmartCharging {
+  private readonly bySite = new Map<string, SiteState>();
+  private readonly byCp = new Map<string, SiteState>();
+  private readonly bySession = new Map<string, { state: SiteState; active: Active }>();
+  private readonly closed = new Map<string, Closed>();
+  private timer: TimerHandle | undefined;
+
+  constructor(private readonly deps: SmartChargingDeps) {
+    for (const site of deps.sites) {
+      const state: SiteState = {
+        site,
+        sessions: new Map(),
+        figures: new SiteFigures(),
+        loadKw: 0,
+        starved: false,
+      };
+      this.bySite.set(site.id, state);
+      for (const cpId of site.cpIds) this.byCp.set(cpId, state);
+    }
+  }
+
+  get policyName(): string {
+    return this.deps.settings.policy.name;
+  }
+
+  start(): void {
+    const { clock, settings } = this.deps;
+    this.timer = clock.setInterval(() => {
+      for (const state of this.bySite.values()) {
+        if (state.sessions.size > 0) void this.allocate(state).catch((e) => this.failed(state, e));
+      }
+    }, settings.controlIntervalMs);
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** The site of a CP, if it belongs to one. */
+  siteOfCp(cpId: string): Site | undefined {
+    return this.byCp.get(cpId)?.site;
+  }
+
+  /**
+   * A session opens at a site's CP: it joins the site, the site is re-allocated (the others'
+   * decreases go out), and its first limit — within the site's headroom — and the site's tariff
+   * come back for its `start_supply`. A CP outside every site gets nothing (no limit).
+   */
+  async admit(
+    session: { session_id: string; cp_id: string },
+    request: DriverRequest,
+  ): Promise<{ limit_kw?: number; tariff?: Tariff }> {
+    const state = this.byCp.get(session.cp_id);
+    const cp = this.deps.cp(session.cp_id);
+    if (!state || !cp) return {};
+    const now = this.deps.clock.now();
+    const departure = request.departure_time ? Date.parse(request.departure_time) : Number.NaN;
+    const wanted = Math.min(
+      request.vehicle ? energyWantedKwh(request.vehicle) : Number.POSITIVE_INFINITY,
+      request.target_kwh ?? Number.POSITIVE_INFINITY,
+    );
+    const active: Active = {
+      sessionId: session.session_id,
+      cpId: session.cp_id,
+      arrivedMs: now,
+      departureMs: Number.isFinite(departure) ? departure : undefined,
+      vehicle: request.vehicle,
+      cp,
+      wantedKwh: wanted,
+      energyKwh: 0,
+      soc: request.vehicle?.arrival_soc,
+      lastKw: 0,
+      sentKw: 0,
+      appliedKw: 0,
+      pending: [],
+      seq: 0,
+      committedKw: 0,
+      announced: false,
+    };
+    state.sessions.set(active.sessionId, active);
+    this.bySession.set(active.sessionId, { state, active });
+    state.figures.sessions++;
+    if (Number.isFinite(wanted)) state.figures.requestedKwh += wanted;
+    try {
+      await this.allocate(state);
+    } catch (error) {
+      this.failed(state, error);
+    }
+    active.announced = true;
+    active.pending.push({ seq: 0, kw: active.sentKw });
+    active.committedKw = active.sentKw;
+    const grant: { limit_kw?: number; tariff?: Tariff } = { limit_kw: active.sentKw };
+    if (state.site.tariff) grant.tariff = state.site.tariff;
+    return grant;
+  }
+
+  /** A session closed (ticket, fault, no start): its power goes to the others. */
+  async release(sessionId: string): Promise<void> {
+    const found = this.bySession.get(sessionId);
+    if (!found) return;
+    const { state, active } = found;
+    this.bySession.delete(sessionId);
+    state.sessions.delete(sessionId);
+    state.loadKw = Math.max(0, state.loadKw - active.lastKw);
+    this.closed.set(sessionId, { state, wantedKwh: active.wantedKwh, targetSoc: active.vehicle?.target_soc });
+    if (state.sessions.size > 0) await this.allocate(state).catch((e) => this.failed(state, e));
+  }
+
+  /**
+   * A telemetry reading: the session's energy and SoC for the next decision, the site's load, and
+   * — when its `limit_seq` shows a lower limit applied — the headroom that limit freed. Only the
+   * number tells: a reading may show an older limit of the same value.
+   */
+  async telemetry(telemetry: CpTelemetry): Promise<void> {
+    const found = telemetry.session_id ? this.bySession.get(telemetry.session_id) : undefined;
+    if (!found) return;
+    const { state, active } = found;
+    if (telemetry.kwh !== undefined) active.energyKwh = telemetry.kwh;
+    if (telemetry.soc !== undefined) active.soc = telemetry.soc;
+    state.loadKw += telemetry.kw - active.lastKw;
+    active.lastKw = telemetry.kw;
+    if (state.loadKw > state.figures.peakKw) state.figures.peakKw = state.loadKw;
+    const applied = telemetry.limit_seq;
+    if (applied === undefined || active.pending.length === 0 || active.pending[0]!.seq > applied) return;
+    while (active.pending.length > 0 && active.pending[0]!.seq <= applied) {
+      active.appliedKw = active.pending.shift()!.kw;
+    }
+    const before = active.committedKw;
+    active.committedKw = committedOf(active);
+    if (active.committedKw < before && state.starved && !this.pendingDecrease(state)) {
+      await this.allocate(state).catch((e) => this.failed(state, e));
+    }
+  }
+
+  /** A ticket of a site's session: delivered energy, cost, and whether its driver left content. */
+  ticket(end: SessionEnd): void {
+    const open = this.bySession.get(end.session_id);
+    const closed = open
+      ? { state: open.state, wantedKwh: open.active.wantedKwh, targetSoc: open.active.vehicle?.target_soc }
+      : this.closed.get(end.session_id);
+    if (!closed) return;
+    this.closed.delete(end.session_id);
+    const met =
+      end.ended_by === 'target_soc' ||
+      end.ended_by === 'target_energy' ||
+      (closed.targetSoc !== undefined && end.soc !== undefined && end.soc >= closed.targetSoc - 0.01) ||
+      end.energy_kwh >= closed.wantedKwh - 1e-3;
+    closed.state.figures.ticket(end.energy_kwh, end.total_cost_eur, closed.wantedKwh, met);
+  }
+
+  /** Each site's figures. */
+  report(): SiteReport[] {
+    const now = this.deps.clock.now();
+    return [...this.bySite.values()].map((state) =>
+      state.figures.report({
+        id: state.site.id,
+        cps: state.site.cpIds.length,
+        limitKw: state.site.limitAt(now),
+        loadKw: state.loadKw,
+      }),
+    );
+  }
+
+  /** The limit each active session of a site runs under now (the dashboard's view). */
+  sessionLimits(siteId: string): { session_id: string; cp_id: string; limit_kw: number; soc?: number }[] {
+    const state = this.bySite.get(siteId);
+    if (!state) return [];
+    return [...state.sessions.values()].map((a) => ({
+      session_id: a.sessionId,
+      cp_id: a.cpId,
+      limit_kw: a.sentKw,
+      ...(a.soc !== undefined ? { soc: a.soc } : {}),
+    }));
+  }
+
+  // ---------------------------------------------------------------- allocation
+
+  private pendingDecrease(state: SiteState): boolean {
+    for (const a of state.sessions.values()) if (a.committedKw > a.sentKw) return true;
+    return false;
+  }
+
+  private demandOf(a: Active): SessionDemand {
+    const acceptance =
+      a.vehicle && a.soc !== undefined ? acceptanceKw(a.vehicle, a.soc, a.cp.supply) : a.cp.kw;
+    return {
+      session_id: a.sessionId,
+      cp_id: a.cpId,
+      arrived_ms: a.arrivedMs,
+      departure_ms: a.departureMs,
+      max_kw: Math.min(a.cp.kw, acceptance),
+      energy_needed_kwh: Math.max(0, a.wantedKwh - a.energyKwh),
+    };
+  }
+
+  /** Runs the policy for one site and sends the limits that changed: decreases, then increases. */
+  private async allocate(state: SiteState): Promise<void> {
+    const { settings, clock } = this.deps;
+    const now = clock.now();
+    const input: AllocationInput = {
+      site_id: state.site.id,
+      now_ms: now,
+      available_kw: state.site.lowestLimit(now, now + settings.controlIntervalMs + settings.leadMs),
+      sessions: [...state.sessions.values()].map((a) => this.demandOf(a)),
+    };
+    const wanted = checkAllocation(settings.policy.name, input, settings.policy.allocate(input));
+    const lowered: Active[] = [];
+    let committed = 0;
+    for (const a of state.sessions.values()) {
+      const kw = wanted.get(a.sessionId)!;
+      if (kw < a.sentKw - 1e-9) {
+        a.sentKw = kw;
+        lowered.push(a);
+      }
+      committed += a.committedKw;
+    }
+    let headroom = input.available_kw - committed;
+    const raised: Active[] = [];
+    state.starved = false;
+    for (const [sessionId, kw] of wanted) {
+      const a = state.sessions.get(sessionId)!;
+      if (!(kw > a.sentKw + 1e-9)) continue;
+      const grant = Math.min(kw, a.committedKw + Math.max(0, headroom));
+      if (grant < kw - 1e-6) state.starved = true;
+      if (a.announced && grant - a.sentKw < Math.max(INCREASE_STEP.kw, a.sentKw * INCREASE_STEP.share)) {
+        continue; // too small a step to be worth a command: the headroom stays for the next decision
+      }
+      if (grant > a.committedKw) {
+        headroom -= grant - a.committedKw;
+        a.committedKw = grant;
+      }
+      a.sentKw = grant;
+      raised.push(a);
+    }
+    for (const a of lowered) {
+      // A session still waiting for its start_supply gets its limit there.
+      if (a.announced) await this.send(state, a);
+      else a.committedKw = a.sentKw;
+    }
+    for (const a of raised) if (a.announced) await this.send(state, a);
+  }
+
+  private send(state: SiteState, a: Active): Promise<void> {
+    state.figures.limitCommands++;
+    a.seq++;
+    a.pending.push({ seq: a.seq, kw: a.sentKw });
+    return this.deps.wire.command({
+      cmd: 'set_power_limit',
+      cp_id: a.cpId,
+      payload: { session_id: a.sessionId, limit_kw: a.sentKw, seq: a.seq },
+    });
+  }
+
+  private failed(state: SiteState, error: unknown): void {
+    state.figures.allocationErrors++;
+    this.deps.logger.error(
+      { err: error, site_id: state.site.id, policy: this.deps.settings.policy.name },
+      'allocation refused; the previous limits stay',
+    );
+  }
+}

@@ -43,19 +43,8 @@ compose_name() {
   fi
 }
 
-# The repository's .env, as compose reads it: a variable the environment already has keeps its value.
-load_dotenv() {
-  [[ -f .env ]] || return 0
-  local line name value
-  while IFS= read -r line || [[ -n "$line" ]]; do
-    [[ "$line" =~ ^[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
-    name="${BASH_REMATCH[1]}"
-    value="${BASH_REMATCH[2]}"
-    [[ -v "$name" ]] && continue
-    if [[ "$value" =~ ^\"(.*)\"$ || "$value" =~ ^\'(.*)\'$ ]]; then value="${BASH_REMATCH[1]}"; fi
-    export "$name=$value"
-  done <.env
-}
+# load_dotenv: the repository's .env, as compose reads it.
+source scripts/dotenv.sh
 load_dotenv
 docker_engine() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
 port_busy() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }

@@ -185,7 +185,9 @@ describe('verify.sh against compose, with a copied .env', () => {
   // old form (CENTRAL_HOST=ev-central set), and a Compose that lists no containers.
   const dir = mkdtempSync(resolve(tmpdir(), 'ev-verify-'));
   mkdirSync(resolve(dir, 'docker'));
+  mkdirSync(resolve(dir, 'scripts'));
   copyFileSync(resolve(REPO_ROOT, 'verify.sh'), resolve(dir, 'verify.sh'));
+  copyFileSync(resolve(REPO_ROOT, 'scripts/dotenv.sh'), resolve(dir, 'scripts/dotenv.sh'));
   copyFileSync(resolve(REPO_ROOT, 'docker/compose.sh'), resolve(dir, 'docker/compose.sh'));
   chmodSync(resolve(dir, 'verify.sh'), 0o755);
   chmodSync(resolve(dir, 'docker/compose.sh'), 0o755);

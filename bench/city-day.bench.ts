@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs } from './lib/cli.js';
+import { nodeFlagsOf, SHIPPED_NODE_FLAGS } from './lib/node-flags.js';
 import { type BenchRow, report } from './lib/results.js';
 import { cliArgs, median } from './lib/stats.js';
 
@@ -42,6 +43,7 @@ const { values } = parseBenchArgs(import.meta.url, {
     'time-limit': { type: 'string', default: '7200' },
     smart: { type: 'string', default: '' },
     'policy-name': { type: 'string', default: 'equal-share' },
+    'node-flags': { type: 'string', default: SHIPPED_NODE_FLAGS },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -50,6 +52,8 @@ const DRIVERS = Number(values.drivers);
 const HOURS = Number(values.hours);
 const TIME_LIMIT_S = Number(values['time-limit']);
 const INTERVALS = values['telemetry-interval'].split(',').map(Number);
+/** Node flags of the sim: `pnpm sim`'s by default, none with `--node-flags=`. */
+const NODE_FLAGS = nodeFlagsOf(values['node-flags']);
 if (
   !(ROUNDS >= 1 && ROUNDS <= 10 && CPS >= 1 && CPS <= 100_000 && DRIVERS >= 0 && DRIVERS <= 1_000_000) ||
   !(HOURS > 0 && HOURS <= 48 && TIME_LIMIT_S >= 10 && TIME_LIMIT_S <= 4 * 3600) ||
@@ -127,6 +131,7 @@ function round(
     const args = [
       '-v',
       process.execPath,
+      ...NODE_FLAGS,
       '--conditions=@evcharging/source',
       '--import',
       'tsx',
@@ -275,6 +280,7 @@ function main(): void {
       hours: HOURS,
       seed: values.seed,
       telemetryIntervalsS: INTERVALS,
+      nodeFlags: NODE_FLAGS,
       extraSimFlags,
       commands: INTERVALS.map((i) =>
         `pnpm sim -- --cps ${CPS} --drivers ${DRIVERS} --hours ${HOURS} --seed ${values.seed} --telemetry-interval ${i} ${extraSimFlags.join(' ')}`.trim(),
@@ -369,6 +375,7 @@ function mainSmart(limitKw: string): void {
       hours: HOURS,
       seed: values.seed,
       telemetryIntervalsS: INTERVALS,
+      nodeFlags: NODE_FLAGS,
       flags,
     },
     stoppedBecause,

@@ -24,6 +24,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createOcppFleet } from '../packages/ocpp/src/index.js';
 import { parseBenchArgs } from './lib/cli.js';
+import { nodeFlagsOf, SHIPPED_NODE_FLAGS } from './lib/node-flags.js';
 import { type BenchRow, report } from './lib/results.js';
 import { cliArgs } from './lib/stats.js';
 
@@ -38,7 +39,7 @@ const { values } = parseBenchArgs(import.meta.url, {
     'bound-ms': { type: 'string', default: '100' },
     'time-limit': { type: 'string', default: '2400' },
     'floor-cps': { type: 'string', default: '100' },
-    'node-flags': { type: 'string', default: '' },
+    'node-flags': { type: 'string', default: SHIPPED_NODE_FLAGS },
     'csms-child': { type: 'boolean', default: false },
     'fleet-child': { type: 'boolean', default: false },
     cps: { type: 'string' },
@@ -53,8 +54,8 @@ const RATE = Number(values['connect-rate']);
 const BOUND_MS = Number(values['bound-ms']);
 const TIME_LIMIT_S = Number(values['time-limit']);
 const FLOOR_CPS = Number(values['floor-cps']);
-/** Extra V8/Node flags for both child processes, e.g. `--max-semi-space-size=64` (none by default). */
-const NODE_FLAGS = values['node-flags'].split(' ').filter((f) => f !== '');
+/** V8/Node flags for both child processes: the shipped entry points' by default, none with `--node-flags=`. */
+const NODE_FLAGS = nodeFlagsOf(values['node-flags']);
 const valid =
   SIZES.every((n) => Number.isInteger(n) && n >= 1 && n <= 18_000) &&
   WINDOW_S >= 10 &&

@@ -16,7 +16,7 @@
  * cost, CPU time per CP-second, from which a load-independent ceiling (CPs per core at 1 Hz) follows.
  *
  * Run: pnpm bench:realtime-capacity [-- --sizes 1000,2000,5000,10000,20000,30000 --window 12 --warmup 4]
- *      pnpm bench:realtime-capacity -- --node-flags="--max-semi-space-size=64"   (V8 flags for the fleets)
+ *      pnpm bench:realtime-capacity -- --node-flags=   (a bare node; default: the shipped entry points' flags)
  *      pnpm bench:realtime-capacity -- --record-event-log   (the event log recorded, as before it was off on a RealClock)
  *      pnpm bench:realtime-capacity -- --profile 20000   (one size, its window CPU-profiled: top functions)
  */
@@ -31,6 +31,7 @@ import { type CpRecord, MemoryCentralStore } from '../packages/central/src/index
 import { createChargingNetwork } from '../packages/network/src/index.js';
 import { parseBenchArgs } from './lib/cli.js';
 import { timeByArea, topFunctions } from './lib/cpu-profile.js';
+import { nodeFlagsOf, SHIPPED_NODE_FLAGS } from './lib/node-flags.js';
 import { type BenchRow, report } from './lib/results.js';
 import { cliArgs, latencySummary, median } from './lib/stats.js';
 
@@ -43,7 +44,7 @@ const { values } = parseBenchArgs(import.meta.url, {
     'bound-ms': { type: 'string', default: '100' },
     'time-limit': { type: 'string', default: '1500' },
     'baseline-cps': { type: 'string', default: '100' },
-    'node-flags': { type: 'string', default: '' },
+    'node-flags': { type: 'string', default: SHIPPED_NODE_FLAGS },
     'json-round-trip': { type: 'boolean', default: false },
     'record-event-log': { type: 'boolean', default: false },
     profile: { type: 'string' },
@@ -61,8 +62,8 @@ const JSON_ROUND_TRIP = values['json-round-trip'];
 /** Record the event log as under a VirtualClock (off by default on a RealClock since c7c7123). */
 const RECORD_EVENT_LOG = values['record-event-log'];
 const BASELINE_CPS = Number(values['baseline-cps']);
-/** Extra V8/Node flags for the fleet processes, e.g. `--max-semi-space-size=64` (none by default). */
-const NODE_FLAGS = values['node-flags'].split(' ').filter((f) => f !== '');
+/** V8/Node flags for the fleet processes: the shipped entry points' by default, none with `--node-flags=`. */
+const NODE_FLAGS = nodeFlagsOf(values['node-flags']);
 const PROFILE_OUT = values['profile-out'];
 const valid =
   SIZES.length > 0 &&

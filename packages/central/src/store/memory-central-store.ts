@@ -12,29 +12,14 @@ import {
   type RequestRecord,
   type SessionQuery,
   type SessionRecord,
-  type TelemetrySnapshot,
   type TicketRecord,
 } from './central-store.js';
+import { assignCpRecord, assignSessionRecord, copySnapshotInto } from './record-copy.js';
 
 const copyCp = (cp: CpRecord): CpRecord => ({
   ...cp,
   last_telemetry: cp.last_telemetry ? { ...cp.last_telemetry } : null,
 });
-
-/**
- * Copies `source` into `target` when both carry the same optional ids (no allocation), else into
- * a new snapshot. Central stores a snapshot on every telemetry message.
- */
-function snapshotInto(target: TelemetrySnapshot | null, source: TelemetrySnapshot): TelemetrySnapshot {
-  if (
-    target === null ||
-    'session_id' in target !== 'session_id' in source ||
-    'driver_id' in target !== 'driver_id' in source
-  ) {
-    return { ...source };
-  }
-  return Object.assign(target, source);
-}
 
 function page<T>(all: T[], query: PageQuery, copy: (item: T) => T): Page<T> {
   const { limit, offset } = pageBounds(query);
@@ -83,9 +68,10 @@ export class MemoryCentralStore implements CentralStore {
       this.cps.set(cp.cp_id, copyCp(cp));
       return;
     }
-    const snapshot = stored.last_telemetry;
-    Object.assign(stored, cp);
-    stored.last_telemetry = cp.last_telemetry ? snapshotInto(snapshot, cp.last_telemetry) : null;
+    assignCpRecord(stored, cp);
+    stored.last_telemetry = cp.last_telemetry
+      ? copySnapshotInto(stored.last_telemetry, cp.last_telemetry)
+      : null;
   }
 
   getCp(cpId: string): CpRecord | undefined {
@@ -111,7 +97,7 @@ export class MemoryCentralStore implements CentralStore {
     this.check();
     // In place, like upsertCp: an open session is saved on every telemetry message.
     const stored = this.sessions.get(session.session_id);
-    if (stored) Object.assign(stored, session);
+    if (stored) assignSessionRecord(stored, session);
     else this.sessions.set(session.session_id, { ...session });
     if (session.status === 'accepted' || session.status === 'supplying') this.open.add(session.session_id);
     else this.open.delete(session.session_id);

@@ -59,11 +59,18 @@ export class EngineReports {
     await work;
   }
 
-  async telemetry(telemetry: CpTelemetry): Promise<void> {
+  /**
+   * Synchronous up to the driver's `in_progress` update it sends (its promise): this runs for every
+   * telemetry message, and each `await` of an async function costs the simulation lane microtask turns.
+   */
+  telemetry(telemetry: CpTelemetry): Promise<void> | undefined {
     const entry = this.entryFor(telemetry.cp_id);
-    if (!entry) return;
-    await this.deps.book.telemetry(entry, telemetry, isoTime(this.deps.clock.now()));
-    await this.deps.charging?.telemetry(telemetry);
+    if (!entry) return undefined;
+    const sent = this.deps.book.telemetry(entry, telemetry, isoTime(this.deps.clock.now()));
+    const charging = this.deps.charging;
+    if (!charging) return sent;
+    if (!sent) return charging.telemetry(telemetry);
+    return sent.then(() => charging.telemetry(telemetry));
   }
 
   ticket(end: SessionEnd): Promise<void> {

@@ -154,7 +154,7 @@ export class SessionBook {
    * A telemetry reading: the CP's last figures, and the open session's energy and cost with an
    * `in_progress` update to its driver. A reading for no open session only updates the CP.
    */
-  async telemetry(entry: CpEntry, telemetry: CpTelemetry, ts: string): Promise<void> {
+  telemetry(entry: CpEntry, telemetry: CpTelemetry, ts: string): Promise<void> | undefined {
     const { store, registry } = this.deps;
     const record = entry.record;
     const kwh = telemetry.kwh ?? (record.price_eur_kwh > 0 ? telemetry.euros / record.price_eur_kwh : 0);
@@ -163,7 +163,7 @@ export class SessionBook {
     const session = sessionId ? this.open.get(sessionId) : undefined;
     if (!session || session.cp_id !== telemetry.cp_id) {
       registry.save(entry, ts);
-      return;
+      return undefined;
     }
     session.kw = telemetry.kw;
     session.energy_kwh = kwh;
@@ -173,7 +173,7 @@ export class SessionBook {
       store.saveSession(session);
       registry.save(entry, ts);
     });
-    await this.deps.wire.publish('driver.updates', inProgressUpdate(session, telemetry, kwh, ts));
+    return this.deps.wire.publish('driver.updates', inProgressUpdate(session, telemetry, kwh, ts));
   }
 
   /**

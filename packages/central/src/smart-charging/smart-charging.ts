@@ -207,7 +207,7 @@ export class SmartCharging {
   /** A session closed (ticket, fault, no start): its power goes to the others. */
   async release(sessionId: string): Promise<void> {
     const found = this.bySession.get(sessionId);
-    if (!found) return;
+    if (!found) return undefined;
     const { state, active } = found;
     this.bySession.delete(sessionId);
     state.sessions.delete(sessionId);
@@ -219,11 +219,12 @@ export class SmartCharging {
   /**
    * A telemetry reading: the session's energy and SoC for the next decision, the site's load, and
    * — when its `limit_seq` shows a lower limit applied — the headroom that limit freed. Only the
-   * number tells: a reading may show an older limit of the same value.
+   * number tells: a reading may show an older limit of the same value. Synchronous but when the
+   * freed headroom starts a new allocation (its promise then), as it runs on every telemetry message.
    */
-  async telemetry(telemetry: CpTelemetry): Promise<void> {
+  telemetry(telemetry: CpTelemetry): Promise<void> | undefined {
     const found = telemetry.session_id ? this.bySession.get(telemetry.session_id) : undefined;
-    if (!found) return;
+    if (!found) return undefined;
     const { state, active } = found;
     if (telemetry.kwh !== undefined) active.energyKwh = telemetry.kwh;
     if (telemetry.soc !== undefined) active.soc = telemetry.soc;
@@ -231,15 +232,17 @@ export class SmartCharging {
     active.lastKw = telemetry.kw;
     if (state.loadKw > state.figures.peakKw) state.figures.peakKw = state.loadKw;
     const applied = telemetry.limit_seq;
-    if (applied === undefined || active.pending.length === 0 || active.pending[0]!.seq > applied) return;
+    if (applied === undefined || active.pending.length === 0 || active.pending[0]!.seq > applied)
+      return undefined;
     while (active.pending.length > 0 && active.pending[0]!.seq <= applied) {
       active.appliedKw = active.pending.shift()!.kw;
     }
     const before = active.committedKw;
     active.committedKw = committedOf(active);
     if (active.committedKw < before && state.starved && !this.pendingDecrease(state)) {
-      await this.allocate(state).catch((e) => this.failed(state, e));
+      return this.allocate(state).catch((e) => this.failed(state, e));
     }
+    return undefined;
   }
 
   /** A ticket of a site's session: delivered energy, cost, and whether its driver left content. */

@@ -232,6 +232,14 @@ main() {
   figure "make up (images cached): $(secs $(($(now_ms) - t0)))"
   wait_healthy 240
   figure "make up to every service healthy: $(secs $(($(now_ms) - t0)))"
+  # The images' NODE_OPTIONS reach the role processes: V8's heap limit in Central's container is
+  # ~144 MiB above a bare node's there (64 MiB semi-spaces instead of 16).
+  heap_limit='process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit))'
+  central_id="$(container_of ev-central)"
+  flagged="$(docker exec "$central_id" node -e "$heap_limit")"
+  bare="$(docker exec -e NODE_OPTIONS= "$central_id" node -e "$heap_limit")"
+  ((flagged - bare > 100 * 1024 * 1024)) || fail "NODE_OPTIONS not in effect in ev-central (heap limit $flagged vs bare $bare)"
+  figure "ev-central runs Node with 64 MiB semi-spaces: heap limit +$(((flagged - bare) / 1048576)) MiB over a bare node"
 
   # ------------------------------------------------------------------------------ 4. driver, verify
   step "4. the driver's 10 requests; ./verify.sh; ./verify.sh --session"

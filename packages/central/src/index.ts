@@ -56,7 +56,7 @@ export {
   SiteDefinitionSchema,
 } from './smart-charging/site.js';
 export type { SiteReport } from './smart-charging/site-figures.js';
-export type { SmartCharging, SmartChargingSettings } from './smart-charging/smart-charging.js';
+export type { SiteLoad, SmartCharging, SmartChargingSettings } from './smart-charging/smart-charging.js';
 export type { CentralStats, CpFigures, DenialKind, FaultOrigin } from './stats/central-stats.js';
 export * from './store/central-store.js';
 export { MemoryCentralStore } from './store/memory-central-store.js';

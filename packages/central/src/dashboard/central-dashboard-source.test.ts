@@ -1,6 +1,7 @@
 import { VirtualClock } from '@evcharging/core';
 import { advanceUntil } from '@evcharging/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SiteDefinition } from '../smart-charging/site.js';
 import { cpId, type DashboardNetwork, dashboardNetwork } from './__fixtures__/dashboard-network.js';
 import type { DashboardChange, DashboardEvent } from './dashboard-source.js';
 
@@ -10,9 +11,9 @@ afterEach(async () => {
   network = undefined;
 });
 
-async function setup(cps = 3) {
+async function setup(cps = 3, sites?: readonly SiteDefinition[]) {
   const clock = new VirtualClock();
-  network = await dashboardNetwork({ cps, clock, intervalMs: 1000 });
+  network = await dashboardNetwork({ cps, clock, intervalMs: 1000, ...(sites ? { sites } : {}) });
   await network.startCentral();
   const changes: DashboardChange[] = [];
   network.central.source.subscribe((change) => changes.push(change));
@@ -124,5 +125,45 @@ describe('CentralDashboardSource (real Central, engines and monitors, virtual ti
     await network.request(cpId(1));
     await clock.advance(3000);
     expect(changes.length).toBe(before);
+  });
+
+  it("reports each site's load against its limit, as Central's smart charging sees them", async () => {
+    // Two 22 kW CPs behind 30 kW: both charging share the limit; the curve lowers it at 00:10.
+    const site: SiteDefinition = {
+      site_id: 'Depot',
+      limit_kw: 30,
+      limit_curve: [
+        { from: '00:00', kw: 30 },
+        { from: '00:10', kw: 20 },
+      ],
+      cp_ids: [cpId(1), cpId(3)],
+    };
+    const { clock, network, cp } = await setup(3, [site]);
+    expect(network.central.source.sites()).toEqual([{ site_id: 'Depot', cps: 2, load_kw: 0, limit_kw: 30 }]);
+    await network.request(cpId(1), 'driver-a');
+    await network.request(cpId(3), 'driver-b');
+    await advanceUntil(clock, () => cp(cpId(1)).state === 'SUPPLYING' && cp(cpId(3)).state === 'SUPPLYING', {
+      timeoutMs: 10_000,
+    });
+    await clock.advance(5000);
+    const [depot] = network.central.source.sites();
+    const kw = cp(cpId(1)).kw + cp(cpId(3)).kw;
+    expect(depot!.load_kw).toBeCloseTo(kw, 6);
+    expect(depot!.load_kw).toBeGreaterThan(0);
+    expect(depot!.load_kw).toBeLessThanOrEqual(30 + 1e-9);
+    expect(depot!.limit_kw).toBe(30);
+    // Central's own report of the site says the same.
+    const reported = network.central.central.service.report().sites?.find((s) => s.site_id === 'Depot');
+    expect(reported?.limit_kw).toBe(30);
+    expect(reported?.load_kw).toBeCloseTo(depot!.load_kw, 3);
+    await clock.advance(Date.parse('2026-01-01T00:10:30Z') - clock.now());
+    const later = network.central.source.sites()[0]!;
+    expect(later.limit_kw).toBe(20);
+    expect(later.load_kw).toBeLessThanOrEqual(20 + 1e-9);
+  });
+
+  it('has no sites without smart charging', async () => {
+    const { network } = await setup(2);
+    expect(network.central.source.sites()).toEqual([]);
   });
 });

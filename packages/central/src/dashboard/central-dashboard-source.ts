@@ -8,6 +8,7 @@ import type {
   DashboardCp,
   DashboardEvent,
   DashboardListener,
+  DashboardSite,
   DashboardSnapshot,
   DashboardSource,
   DashboardTotals,
@@ -15,7 +16,7 @@ import type {
 
 export interface CentralDashboardSourceOptions {
   /** The running service: its registry, sessions, report and events. */
-  central: Pick<CentralService, 'cps' | 'session' | 'stats' | 'events'>;
+  central: Pick<CentralService, 'cps' | 'session' | 'stats' | 'events' | 'charging'>;
   clock: Clock;
   /** Events kept for a new feed (default 200). */
   eventLimit?: number;
@@ -64,6 +65,11 @@ export class CentralDashboardSource implements DashboardSource {
   subscribe(listener: DashboardListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The sites of Central's smart charging, their load against their limit now (none without). */
+  sites(): DashboardSite[] {
+    return this.options.central.charging?.siteLoads() ?? [];
   }
 
   /** Stops listening to Central. */

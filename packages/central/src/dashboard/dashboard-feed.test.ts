@@ -250,4 +250,46 @@ describe('DashboardFeed', () => {
         }),
     ).toThrow(/flushIntervalMs/);
   });
+
+  it("samples each site's load and limit with the total power: a history in the snapshot, the latest in every delta", async () => {
+    const { clock, source, feed } = setup(2, { flushIntervalMs: 100, sampleIntervalMs: 100 });
+    source.siteFigures = [
+      { site_id: 'Depot', cps: 2, load_kw: 12.345, limit_kw: 30 },
+      { site_id: 'Mall', cps: 4, load_kw: 0, limit_kw: 50 },
+    ];
+    await clock.advance(300);
+    source.siteFigures = [
+      { site_id: 'Depot', cps: 2, load_kw: 29.999, limit_kw: 20 },
+      { site_id: 'Mall', cps: 4, load_kw: 44, limit_kw: 50 },
+    ];
+    const sink = new RecordingSink();
+    feed.connect(sink);
+    await clock.advance(100);
+    const [snapshot] = sink.snapshots();
+    expect(snapshot!.sites?.map((s) => s.site_id)).toEqual(['Depot', 'Mall']);
+    const depot = snapshot!.sites![0]!;
+    expect(depot.cps).toBe(2);
+    expect(depot.samples.length).toBeGreaterThanOrEqual(3);
+    // Every sample has the time of a power sample, and the figures rounded to 0.01 kW.
+    expect(depot.samples.map(([t]) => t)).toEqual(
+      snapshot!.power.slice(-depot.samples.length).map(([t]) => t),
+    );
+    expect(depot.samples.at(-1)).toEqual([snapshot!.t, 12.35, 30]);
+    const delta = sink.deltas().at(-1)!;
+    expect(delta.sites).toEqual([
+      { site_id: 'Depot', cps: 2, sample: [delta.t, 30, 20] },
+      { site_id: 'Mall', cps: 4, sample: [delta.t, 44, 50] },
+    ]);
+  });
+
+  it('leaves sites out of every message when the source has none', async () => {
+    const { clock, source, feed } = setup(2, { flushIntervalMs: 100, sampleIntervalMs: 100 });
+    const sink = new RecordingSink();
+    feed.connect(sink);
+    source.update('CP-001', { kw: 11 });
+    await clock.advance(300);
+    expect(sink.snapshots()[0]).not.toHaveProperty('sites');
+    expect(sink.deltas().length).toBeGreaterThan(0);
+    for (const delta of sink.deltas()) expect(delta).not.toHaveProperty('sites');
+  });
 });

@@ -6,6 +6,7 @@ import type {
   DashboardSource,
   DashboardTotals,
 } from './dashboard-source.js';
+import { type DashboardSiteDelta, type DashboardSiteSeries, SiteLoadHistory } from './site-load-history.js';
 
 /** Figures the feed derives from the CPs it has sent, plus the source's closed-session totals. */
 export interface DashboardFeedTotals {
@@ -38,6 +39,8 @@ export interface DashboardSnapshotMessage {
   events: DashboardEvent[];
   /** Total power history as [t, kW] pairs, oldest first. */
   power: Array<[number, number]>;
+  /** Each site's load and limit history, when Central has sites (absent otherwise). */
+  sites?: DashboardSiteSeries[];
 }
 
 /** A CP change on the wire: its id and only the fields that changed (all of them for a new CP). */
@@ -54,6 +57,8 @@ export interface DashboardDeltaMessage {
   events: DashboardEvent[];
   /** Events that happened in this window but were left out to keep the message small. */
   dropped_events: number;
+  /** Each site's load and limit now, when Central has sites (absent otherwise). */
+  sites?: DashboardSiteDelta[];
 }
 
 export interface DashboardFeedOptions {
@@ -180,6 +185,9 @@ export class DashboardFeed {
   private pendingTotals: DashboardTotals | undefined;
   private readonly events: DashboardEvent[] = [];
   private readonly power: Array<[number, number]> = [];
+  private readonly siteHistory: SiteLoadHistory;
+  /** The sites' samples taken with the last power sample, for the next delta. */
+  private siteSamples: DashboardSiteDelta[] = [];
   private readonly clients = new Set<ClientState>();
   private seq = 0;
   private lastSentAt = Number.NEGATIVE_INFINITY;
@@ -205,6 +213,7 @@ export class DashboardFeed {
       eventLimit: pick('eventLimit'),
       maxEventsPerDelta: pick('maxEventsPerDelta'),
     };
+    this.siteHistory = new SiteLoadHistory(this.options.historyLength);
   }
 
   get started(): boolean {
@@ -276,6 +285,7 @@ export class DashboardFeed {
       totals: this.totals(),
       events: [...this.events],
       power: [...this.power],
+      ...(this.siteHistory.empty ? {} : { sites: this.siteHistory.series() }),
     };
   }
 
@@ -353,12 +363,17 @@ export class DashboardFeed {
       events,
       dropped_events: dropped,
     };
+    if (this.siteSamples.length > 0) message.sites = this.siteSamples;
     this.broadcast(sse('delta', message));
   }
 
+  /** One sample of the total power, and of each site's load and limit (at the same instant). */
   private samplePower(totals = totalsOf(this.sent.values(), this.sentTotals)): DashboardFeedTotals {
-    this.power.push([this.deps.clock.now(), totals.power_kw]);
+    const now = this.deps.clock.now();
+    this.power.push([now, totals.power_kw]);
     if (this.power.length > this.options.historyLength) this.power.shift();
+    const sites = this.deps.source.sites?.();
+    this.siteSamples = sites && sites.length > 0 ? this.siteHistory.sample(now, sites) : [];
     return totals;
   }
 

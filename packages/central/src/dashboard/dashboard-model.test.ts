@@ -14,6 +14,7 @@ interface PageModel {
   order: string[];
   events: unknown[];
   power: Array<[number, number]>;
+  sites: Map<string, { site_id: string; cps: number; samples: Array<[number, number, number]> }>;
   seq: number;
 }
 interface Filter {
@@ -28,6 +29,9 @@ interface ModelModule {
     delta: DashboardDeltaMessage,
   ): { changed: Set<string>; membership: boolean; events: unknown[] };
   filteredIds(model: PageModel, filter: Filter): string[];
+  siteRows(
+    model: PageModel,
+  ): { site_id: string; cps: number; load_kw: number | null; limit_kw: number | null }[];
   activeSessions(model: PageModel, filter: Filter, limit: number): { total: number; rows: PageCp[] };
   fmt: Record<string, (v: number) => string>;
 }
@@ -130,5 +134,36 @@ describe('the page model (assets/dashboard-model.js)', () => {
     expect(page.fmt.kwh!(1.23456)).toBe('1.235 kWh');
     expect(page.fmt.eur!(0.456)).toBe('€0.46');
     expect(page.fmt.int!(10000)).toBe('10,000');
+  });
+
+  it("keeps each site's load and limit samples from the snapshot and every delta, sites in natural order", () => {
+    const model = page.createModel();
+    page.applySnapshot(model, {
+      ...snapshot([]),
+      sites: [
+        { site_id: 'Site 10', cps: 4, samples: [[1000, 5, 50]] },
+        { site_id: 'Site 2', cps: 2, samples: [[1000, 0, 30]] },
+      ],
+    });
+    page.applyDelta(
+      model,
+      delta({
+        sites: [
+          { site_id: 'Site 10', cps: 4, sample: [2000, 48, 50] },
+          { site_id: 'Site 2', cps: 2, sample: [2000, 20, 20] },
+        ],
+      }),
+    );
+    expect(model.sites.get('Site 10')!.samples).toEqual([
+      [1000, 5, 50],
+      [2000, 48, 50],
+    ]);
+    expect(page.siteRows(model)).toEqual([
+      { site_id: 'Site 2', cps: 2, load_kw: 20, limit_kw: 20 },
+      { site_id: 'Site 10', cps: 4, load_kw: 48, limit_kw: 50 },
+    ]);
+    // A snapshot without sites (Central restarted without them) clears them.
+    page.applySnapshot(model, snapshot([]));
+    expect(page.siteRows(model)).toEqual([]);
   });
 });

@@ -136,6 +136,60 @@ describe.skipIf(!chromiumAvailable())(
         .toBe('30.0 kW · 37.250 kWh · €11.18 · SoC 62 %');
     });
 
+    it("draws each site's load against its limit: two lines, the latest figures in words", async () => {
+      const source = new ScriptedDashboardSource(fleet(4));
+      source.siteFigures = [
+        { site_id: 'Depot', cps: 2, load_kw: 12.5, limit_kw: 30 },
+        { site_id: 'Mall', cps: 2, load_kw: 0, limit_kw: 50 },
+      ];
+      await open(source);
+      const depot = page.locator('.site-chart[data-site-id="Depot"]');
+      await depot.waitFor({ timeout: 2000 });
+      expect(await page.isVisible('#sites-panel')).toBe(true);
+      // The limit drops (a curve) and the load follows it: the figures the page shows are the source's.
+      source.siteFigures = [
+        { site_id: 'Depot', cps: 2, load_kw: 19.75, limit_kw: 20 },
+        { site_id: 'Mall', cps: 2, load_kw: 44, limit_kw: 50 },
+      ];
+      await expect.poll(() => depot.getAttribute('data-limit-kw'), { timeout: 2000 }).toBe('20');
+      expect(await depot.getAttribute('data-load-kw')).toBe('19.75');
+      expect(await depot.locator('figcaption').textContent()).toBe(
+        'Depot · 2 CPs · 19.8 kW of 20.0 kW limit',
+      );
+      expect(await page.locator('.site-chart').count()).toBe(2);
+      // Both lines are on the canvas: the load in blue, the limit in red.
+      await page.waitForTimeout(300);
+      const colours = await depot.locator('canvas').evaluate((canvas) => {
+        const c = canvas as unknown as {
+          width: number;
+          height: number;
+          getContext(kind: '2d'): {
+            getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+          };
+        };
+        const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+        let blue = 0;
+        let red = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          const [r, g, b, a] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
+          if (a < 200) continue;
+          if (Math.abs(r - 33) < 30 && Math.abs(g - 150) < 30 && Math.abs(b - 243) < 30) blue++;
+          if (Math.abs(r - 244) < 30 && Math.abs(g - 67) < 30 && Math.abs(b - 54) < 30) red++;
+        }
+        return { blue, red };
+      });
+      expect(colours.blue).toBeGreaterThan(20);
+      expect(colours.red).toBeGreaterThan(20);
+    });
+
+    it('has no site panel when Central has no sites', async () => {
+      const source = new ScriptedDashboardSource(fleet(2));
+      await open(source);
+      await page.waitForTimeout(600);
+      expect(await page.isVisible('#sites-panel')).toBe(false);
+      expect(await page.locator('.site-chart').count()).toBe(0);
+    });
+
     it('shows every state in its colour and words within a flush', async () => {
       const source = new ScriptedDashboardSource(fleet(6));
       await open(source);

@@ -63,6 +63,17 @@ export interface DashboardTotals {
   closed_sessions: number;
 }
 
+/** A site (CPs behind one grid connection) at one instant: its load against its limit. */
+export interface DashboardSite {
+  site_id: string;
+  /** CPs behind the site's connection. */
+  cps: number;
+  /** Power the site's sessions draw now, kW. */
+  load_kw: number;
+  /** The connection's limit in force now, kW (it may follow a curve over the day). */
+  limit_kw: number;
+}
+
 /** Everything the dashboard shows, read in one go. */
 export interface DashboardSnapshot {
   cps: DashboardCp[];
@@ -94,4 +105,9 @@ export interface DashboardSource {
   snapshot(): DashboardSnapshot;
   /** Calls `listener` synchronously on every change; returns the unsubscribe function. */
   subscribe(listener: DashboardListener): () => void;
+  /**
+   * The sites' load and limit now, read on every power sample (absent or empty: no site chart).
+   * Sampled rather than pushed: a site's load changes on every telemetry message.
+   */
+  sites?(): DashboardSite[];
 }

@@ -17,3 +17,4 @@ export {
   defaultDashboardAssetsDir,
   registerDashboard,
 } from './register-dashboard.js';
+export type { DashboardSiteDelta, DashboardSiteSeries, SiteSample } from './site-load-history.js';

@@ -88,6 +88,7 @@ describe('registerDashboard', () => {
         '/dashboard/cp-grid.js',
         '/dashboard/dashboard-model.js',
         '/dashboard/power-chart.js',
+        '/dashboard/site-charts.js',
       ]),
     );
     for (const url of referenced) {

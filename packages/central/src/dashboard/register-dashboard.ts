@@ -100,6 +100,7 @@ async function loadAssets(dir: string): Promise<Map<string, Asset>> {
     'dashboard-model.js',
     'cp-grid.js',
     'power-chart.js',
+    'site-charts.js',
   ];
   const assets = new Map<string, Asset>();
   for (const name of names) {

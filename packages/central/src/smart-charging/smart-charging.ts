@@ -21,6 +21,17 @@ import {
 import type { Site } from './site.js';
 import { SiteFigures, type SiteReport } from './site-figures.js';
 
+/** A site's load against its limit at one instant. */
+export interface SiteLoad {
+  site_id: string;
+  /** CPs behind the site's connection. */
+  cps: number;
+  /** Sum of its sessions' last reported power, kW. */
+  load_kw: number;
+  /** The grid connection's limit in force, kW. */
+  limit_kw: number;
+}
+
 export interface SmartChargingSettings {
   policy: AllocationPolicy;
   /** Every site is re-allocated this often, besides every arrival and departure, ms. */
@@ -272,6 +283,21 @@ export class SmartCharging {
         loadKw: state.loadKw,
       }),
     );
+  }
+
+  /**
+   * Each site's load now (the sum of its sessions' last reported power, the figure its allocation
+   * works from) and the limit in force now (the curve's value where it has one): the dashboard's
+   * site chart samples it.
+   */
+  siteLoads(): SiteLoad[] {
+    const now = this.deps.clock.now();
+    return [...this.bySite.values()].map((state) => ({
+      site_id: state.site.id,
+      cps: state.site.cpIds.length,
+      load_kw: state.loadKw,
+      limit_kw: state.site.limitAt(now),
+    }));
   }
 
   /** The limit each active session of a site runs under now (the dashboard's view). */

@@ -17,6 +17,7 @@ import {
 } from '@evcharging/cp';
 import { MemoryBroker } from '@evcharging/transport-memory';
 import { type CentralController, centralController } from '../../central-controller.js';
+import type { SiteDefinition } from '../../smart-charging/site.js';
 import { MemoryCentralStore } from '../../store/memory-central-store.js';
 import { CentralDashboardSource } from '../central-dashboard-source.js';
 import type { DashboardSettings } from '../register-dashboard.js';
@@ -31,6 +32,8 @@ export interface DashboardNetworkOptions {
   /** Serve HTTP with the dashboard on this port (0 = any); undefined = no HTTP. */
   httpPort?: number;
   dashboard?: DashboardSettings;
+  /** Central's sites (smart charging); none by default. */
+  sites?: readonly SiteDefinition[];
 }
 
 /** One running Central: its node, plugin, dashboard source and (optionally) HTTP server. */
@@ -71,6 +74,7 @@ export async function dashboardNetwork(options: DashboardNetworkOptions) {
       cps: definitions,
       store,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
+      ...(options.sites ? { sites: options.sites } : {}),
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
       ...(port !== undefined
         ? { http: { port, host: '127.0.0.1', dashboard: { ...options.dashboard } } }

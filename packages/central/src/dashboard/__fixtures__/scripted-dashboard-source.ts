@@ -3,6 +3,7 @@ import type {
   DashboardCp,
   DashboardEvent,
   DashboardListener,
+  DashboardSite,
   DashboardSnapshot,
   DashboardSource,
   DashboardTotals,
@@ -33,6 +34,8 @@ export class ScriptedDashboardSource implements DashboardSource {
   readonly cps = new Map<string, DashboardCp>();
   totals: DashboardTotals = { closed_energy_kwh: 0, closed_revenue_eur: 0, closed_sessions: 0 };
   readonly events: DashboardEvent[] = [];
+  /** What `sites()` answers (the feed samples it); undefined: the source has no `sites` at all. */
+  siteFigures: DashboardSite[] | undefined;
   private readonly listeners = new Set<DashboardListener>();
 
   constructor(cps: DashboardCp[] = []) {
@@ -45,6 +48,10 @@ export class ScriptedDashboardSource implements DashboardSource {
 
   snapshot(): DashboardSnapshot {
     return { cps: [...this.cps.values()], totals: { ...this.totals }, events: [...this.events] };
+  }
+
+  sites(): DashboardSite[] {
+    return this.siteFigures ? this.siteFigures.map((site) => ({ ...site })) : [];
   }
 
   subscribe(listener: DashboardListener): () => void {

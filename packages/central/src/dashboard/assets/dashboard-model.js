@@ -31,6 +31,8 @@ export function createModel() {
     events: [],
     /** [t, kW] pairs, oldest first. */
     power: [],
+    /** site_id → { site_id, cps, samples: [t, load kW, limit kW][] oldest first }, when Central has sites. */
+    sites: new Map(),
     seq: 0,
     timing: null,
     serverTime: 0,
@@ -44,6 +46,10 @@ export function applySnapshot(model, snapshot) {
   model.totals = snapshot.totals;
   model.events = snapshot.events.slice(-EVENT_LIMIT);
   model.power = snapshot.power.slice(-POWER_HISTORY_LIMIT);
+  model.sites = new Map();
+  for (const site of snapshot.sites ?? []) {
+    model.sites.set(site.site_id, { ...site, samples: site.samples.slice(-POWER_HISTORY_LIMIT) });
+  }
   model.seq = snapshot.seq;
   model.timing = snapshot.timing;
   model.serverTime = snapshot.t;
@@ -82,9 +88,27 @@ export function applyDelta(model, delta) {
   }
   model.power.push([delta.t, delta.totals.power_kw]);
   if (model.power.length > POWER_HISTORY_LIMIT) model.power.shift();
+  for (const { site_id, cps, sample } of delta.sites ?? []) {
+    let site = model.sites.get(site_id);
+    if (!site) {
+      site = { site_id, cps, samples: [] };
+      model.sites.set(site_id, site);
+    }
+    site.samples.push(sample);
+    if (site.samples.length > POWER_HISTORY_LIMIT) site.samples.shift();
+  }
   model.seq = delta.seq;
   model.serverTime = delta.t;
   return { changed, membership: added || stateChanged, events: delta.events };
+}
+
+/** The sites in natural order of their ids, each with its latest load and limit (null before any). */
+export function siteRows(model) {
+  return sortIds(model.sites.keys()).map((id) => {
+    const site = model.sites.get(id);
+    const last = site.samples[site.samples.length - 1];
+    return { site_id: id, cps: site.cps, load_kw: last ? last[1] : null, limit_kw: last ? last[2] : null };
+  });
 }
 
 export function sortIds(ids) {

@@ -12,6 +12,7 @@ import {
   STATES,
 } from './dashboard-model.js';
 import { createPowerChart } from './power-chart.js';
+import { createSiteCharts } from './site-charts.js';
 
 const TOKEN_KEY = 'evcharging.apiToken';
 const SESSION_ROWS = 50;
@@ -44,6 +45,7 @@ let shownIds = [];
 
 const grid = createCpGrid($('grid'), renderCard);
 const chart = createPowerChart($('power-chart'));
+const siteCharts = createSiteCharts($('sites-panel'), $('sites'));
 window.__dashboard.renderedCards = () => grid.rendered();
 window.__dashboard.grid = grid.stats;
 
@@ -186,6 +188,7 @@ function onSnapshot(message) {
   renderSessions();
   renderEvents();
   chart.update(model.power);
+  siteCharts.update(model);
   metrics.snapshots++;
   metrics.lastSnapshotMs = performance.now() - started;
   if (metrics.firstRenderAt === null) metrics.firstRenderAt = performance.now();
@@ -206,6 +209,7 @@ function onDelta(message) {
   renderEvents(events);
   $('events-dropped').textContent = delta.dropped_events ? `(${delta.dropped_events} not shown)` : '';
   chart.update(model.power);
+  if (delta.sites) siteCharts.update(model);
   metrics.deltas++;
   metrics.lastBatchMs = performance.now() - started;
   metrics.batchMs.push(metrics.lastBatchMs);

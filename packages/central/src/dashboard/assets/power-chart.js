@@ -1,12 +1,25 @@
-// Total power over time on a canvas. One series, redrawn at most a few times a second: a chart
-// library would add ~50 kB and a dependency for a line, an area and three labels.
+// Power over time on a canvas: the total power, or a site's load against its limit. Redrawn at
+// most a few times a second: a chart library would add ~50 kB and a dependency for two lines, an
+// area and a few labels.
 
 const LINE = '#2196f3';
 const FILL = 'rgba(33, 150, 243, 0.15)';
 const GRID = '#d9dee5';
 const TEXT = '#4a5563';
 
-export function createPowerChart(canvas) {
+/** The total power: one series, a line over a filled area. */
+export const TOTAL_POWER = [{ line: LINE, fill: FILL }];
+/** A site: its load (line and area) and its grid connection's limit (a dashed line above). */
+export const SITE_LOAD = [
+  { line: LINE, fill: FILL },
+  { line: '#f44336', dash: [6, 4] },
+];
+
+/**
+ * A chart of `series` (default: the total power) over points `[t, value, value, …]`, one value per
+ * series, oldest first.
+ */
+export function createPowerChart(canvas, series = TOTAL_POWER) {
   const ctx = canvas.getContext('2d');
   let points = [];
   let pending = false;
@@ -31,7 +44,9 @@ export function createPowerChart(canvas) {
     const h = height - top - bottom;
 
     let max = 0;
-    for (const [, kw] of points) if (kw > max) max = kw;
+    for (const point of points) {
+      for (let i = 1; i <= series.length; i++) if (point[i] > max) max = point[i];
+    }
     const yMax = 4 * niceStep(max / 4);
     ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = TEXT;
@@ -58,17 +73,23 @@ export function createPowerChart(canvas) {
     const x = (t) => left + ((t - t0) / span) * w;
     const y = (kw) => top + h - (kw / yMax) * h;
 
-    ctx.beginPath();
-    ctx.moveTo(x(points[0][0]), y(points[0][1]));
-    for (const [t, kw] of points) ctx.lineTo(x(t), y(kw));
-    ctx.strokeStyle = LINE;
-    ctx.lineWidth = 2;
-    ctx.stroke();
-    ctx.lineTo(x(t1), top + h);
-    ctx.lineTo(x(t0), top + h);
-    ctx.closePath();
-    ctx.fillStyle = FILL;
-    ctx.fill();
+    series.forEach((style, i) => {
+      const v = i + 1;
+      ctx.beginPath();
+      ctx.moveTo(x(points[0][0]), y(points[0][v]));
+      for (const point of points) ctx.lineTo(x(point[0]), y(point[v]));
+      ctx.strokeStyle = style.line;
+      ctx.lineWidth = 2;
+      ctx.setLineDash(style.dash ?? []);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      if (!style.fill) return;
+      ctx.lineTo(x(t1), top + h);
+      ctx.lineTo(x(t0), top + h);
+      ctx.closePath();
+      ctx.fillStyle = style.fill;
+      ctx.fill();
+    });
 
     ctx.fillStyle = TEXT;
     ctx.textBaseline = 'top';
@@ -79,7 +100,7 @@ export function createPowerChart(canvas) {
   }
 
   return {
-    /** Replaces the series ([t, kW] pairs, oldest first) and redraws on the next frame. */
+    /** Replaces the points ([t, kW, …], oldest first) and redraws on the next frame. */
     update(next) {
       points = next;
       if (!pending) {

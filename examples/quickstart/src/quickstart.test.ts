@@ -42,4 +42,21 @@ describe('the quickstart', () => {
     await expect(fetch(`${base}/health`)).rejects.toThrow();
     net = undefined;
   });
+
+  it('with a site limit, runs its CPs as one site whose load never passes the limit', async () => {
+    const clock = new VirtualClock();
+    net = await createQuickstart({ port: 0, clock, logger: silentLogger(), drivers: 6, siteLimitKw: 40 });
+    await net.start();
+    let peak = 0;
+    for (let s = 0; s < 120; s++) {
+      await net.run({ for: 1_000 });
+      const loads = net.central.service.charging?.siteLoads() ?? [];
+      expect(loads.map((l) => [l.site_id, l.cps, l.limit_kw])).toEqual([['Site 1', 10, 40]]);
+      peak = Math.max(peak, loads[0]!.load_kw);
+    }
+    // Six drivers at 22 and 50 kW CPs ask for more than 40 kW: the limit binds, and holds. The load
+    // is the sum of the telemetry's kW, each rounded to 0.001 kW on the wire: up to 0.001 per CP over.
+    expect(peak).toBeGreaterThan(30);
+    expect(peak).toBeLessThanOrEqual(40 + 10 * 0.001);
+  });
 });

@@ -23,6 +23,12 @@ export interface QuickstartOptions {
   clock?: Clock;
   seed?: number;
   logger?: Logger;
+  /**
+   * Groups the CPs into sites (one per location, ten CPs each) behind a grid connection of this
+   * many kW, shared by Central's smart charging (equal share); the dashboard then charts each
+   * site's load against its limit. Default: no sites.
+   */
+  siteLimitKw?: number;
 }
 
 /** Each driver goes through the same list from a different place, so they meet now and then. */
@@ -51,6 +57,7 @@ export async function createQuickstart(options: QuickstartOptions = {}): Promise
     clock: options.clock ?? new RealClock(),
     ...(options.logger ? { logger: options.logger } : {}),
     central: { http: { port: options.port ?? 8000, host: options.host ?? '127.0.0.1' } },
+    ...(options.siteLimitKw !== undefined ? { sites: { limitKw: options.siteLimitKw } } : {}),
     drivers: Array.from({ length: drivers }, (_, i) => ({
       driverId: `driver-${String(i + 1).padStart(2, '0')}`,
       requests: rotated(requests, i * step),

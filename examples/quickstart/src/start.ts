@@ -5,12 +5,14 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '@evcharging/core';
 import { createQuickstart } from './quickstart.js';
 
-const USAGE = `Usage: pnpm start -- [--port <n>] [--host <addr>] [--cps <n>] [--drivers <n>]
+const USAGE = `Usage: pnpm start -- [--port <n>] [--host <addr>] [--cps <n>] [--drivers <n>] [--site-limit <kW>]
 
-  --port     Central's HTTP port (default CENTRAL_HTTP_PORT or PORT, else 8000)
-  --host     address to listen on (default 127.0.0.1)
-  --cps      charging points (default 10)
-  --drivers  drivers requesting forever (default 3)
+  --port        Central's HTTP port (default CENTRAL_HTTP_PORT or PORT, else 8000)
+  --host        address to listen on (default 127.0.0.1)
+  --cps         charging points (default 10)
+  --drivers     drivers requesting forever (default 3)
+  --site-limit  sites of ten CPs behind a grid connection of this many kW, shared by smart
+                charging; the dashboard charts each site's load against its limit (default none)
 LOG_LEVEL=info shows every component's structured log (default warn).
 `;
 
@@ -31,6 +33,7 @@ try {
       host: { type: 'string' },
       cps: { type: 'string' },
       drivers: { type: 'string' },
+      'site-limit': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }));
@@ -64,9 +67,20 @@ const port = integer(
 const host = (values.host as string | undefined) ?? '127.0.0.1';
 const cps = integer('--cps', values.cps as string | undefined, 10, 1, 1000);
 const drivers = integer('--drivers', values.drivers as string | undefined, 3, 0, 100);
+const siteLimitRaw = values['site-limit'] as string | undefined;
+const siteLimitKw = siteLimitRaw === undefined ? undefined : Number(siteLimitRaw);
+if (siteLimitKw !== undefined && !(Number.isFinite(siteLimitKw) && siteLimitKw > 0 && siteLimitKw <= 100_000))
+  fail(`--site-limit expects kW from above 0 to 100000, got ${JSON.stringify(siteLimitRaw)}`);
 
 const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
-const network = await createQuickstart({ port, host, cps, drivers, logger });
+const network = await createQuickstart({
+  port,
+  host,
+  cps,
+  drivers,
+  logger,
+  ...(siteLimitKw !== undefined ? { siteLimitKw } : {}),
+});
 try {
   await network.start();
 } catch (error) {
@@ -83,7 +97,9 @@ const shown = address
   : `${host}:${port}`;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 out(
-  `EV charging network running: ${cps} charging points, ${drivers} drivers, Central on the memory transport`,
+  `EV charging network running: ${cps} charging points, ${drivers} drivers, Central on the memory transport${
+    siteLimitKw !== undefined ? `, sites of ten CPs behind ${siteLimitKw} kW each` : ''
+  }`,
 );
 out(`  dashboard  http://${shown}/`);
 out(`  API docs   http://${shown}/docs     CPs: http://${shown}/cp     health: http://${shown}/health`);

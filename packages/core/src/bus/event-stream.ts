@@ -18,9 +18,11 @@ const mitt = mittImport as unknown as typeof mittImport.default;
  * off();
  */
 export class EventStream<Events extends object> {
-  private readonly emitter: Emitter<Record<string, unknown>> = mitt();
+  // Made at the first listener: a node's bus that nobody listens to (most CPs' in a large fleet)
+  // then costs no emitter, no maps and no closures, and emitting on it does nothing.
+  private emitter: Emitter<Record<string, unknown>> | undefined;
   // Wrappers per event and listener: one function may listen to several events, or twice to one.
-  private readonly wrapped = new Map<string, Map<Handler<never>, Handler<unknown>[]>>();
+  private wrapped: Map<string, Map<Handler<never>, Handler<unknown>[]>> | undefined;
 
   /** @param label names the stream in the log line of a failed listener. */
   constructor(
@@ -37,6 +39,8 @@ export class EventStream<Events extends object> {
         this.logger?.error({ err: error, event }, `${this.label} handler failed`);
       }
     };
+    this.wrapped ??= new Map();
+    this.emitter ??= mitt();
     let byListener = this.wrapped.get(event);
     if (!byListener) {
       byListener = new Map();
@@ -50,33 +54,33 @@ export class EventStream<Events extends object> {
   }
 
   off<E extends keyof Events & string>(event: E, listener: (payload: Events[E]) => void): void {
-    const safe = this.wrapped.get(event)?.get(listener as Handler<never>)?.[0];
+    const safe = this.wrapped?.get(event)?.get(listener as Handler<never>)?.[0];
     if (safe) this.remove(event, listener as Handler<never>, safe);
   }
 
   /** Calls every listener of the event, synchronously, in the order they started listening. */
   emit<E extends keyof Events & string>(event: E, payload: Events[E]): void {
-    this.emitter.emit(event, payload);
+    this.emitter?.emit(event, payload);
   }
 
   /** True when someone listens to the event (lets a hot path skip building its payload). */
   has(event: keyof Events & string): boolean {
-    return (this.emitter.all.get(event)?.length ?? 0) > 0;
+    return (this.emitter?.all.get(event)?.length ?? 0) > 0;
   }
 
   clear(): void {
-    this.emitter.all.clear();
-    this.wrapped.clear();
+    this.emitter?.all.clear();
+    this.wrapped?.clear();
   }
 
   private remove(event: string, listener: Handler<never>, safe: Handler<unknown>): void {
-    const byListener = this.wrapped.get(event);
+    const byListener = this.wrapped?.get(event);
     const list = byListener?.get(listener);
     const i = list ? list.indexOf(safe) : -1;
     if (!byListener || !list || i < 0) return;
     list.splice(i, 1);
     if (list.length === 0) byListener.delete(listener);
-    if (byListener.size === 0) this.wrapped.delete(event);
-    this.emitter.off(event, safe);
+    if (byListener.size === 0) this.wrapped?.delete(event);
+    this.emitter?.off(event, safe);
   }
 }

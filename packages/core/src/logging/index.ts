@@ -1,1 +1,2 @@
+export * from './lazy-child-logger.js';
 export * from './logger.js';

@@ -52,7 +52,8 @@ export class MemoryTransport implements Transport {
   private readonly broker: MemoryBroker;
   private readonly eventLog: EventLog | undefined;
   private readonly members = new Set<MemorySubscription>();
-  private readonly counters: TransportStats = emptyStats();
+  /** Made at the first count: an idle CP's transports in a large fleet never publish (5 objects). */
+  private countersMade: TransportStats | undefined;
   private closed = false;
   /** Shared by every subscription of this transport (not two closures per subscription). */
   private readonly onDelivered = (t: TopicName): void => {
@@ -60,6 +61,11 @@ export class MemoryTransport implements Transport {
     this.broker.delivered();
   };
   private readonly onDeadLetter = (t: TopicName): void => count(this.counters.deadLettered, t);
+
+  private get counters(): TransportStats {
+    this.countersMade ??= emptyStats();
+    return this.countersMade;
+  }
 
   constructor(options: MemoryTransportOptions) {
     this.broker = options.broker;

@@ -1,5 +1,7 @@
 import type { Logger } from './logger.js';
 
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
 /**
  * A child logger that becomes one (`parent.child(bindings)`) at its first line at a level the
  * parent writes (lines below it are dropped without making it). A node and
@@ -20,27 +22,27 @@ export class LazyChildLogger implements Logger {
   ) {}
 
   trace(context: object | string, message?: string): void {
-    if (this.target || this.enabled('trace')) write(this.made().trace, this.made(), context, message);
+    this.line('trace', context, message);
   }
 
   debug(context: object | string, message?: string): void {
-    if (this.target || this.enabled('debug')) write(this.made().debug, this.made(), context, message);
+    this.line('debug', context, message);
   }
 
   info(context: object | string, message?: string): void {
-    if (this.target || this.enabled('info')) write(this.made().info, this.made(), context, message);
+    this.line('info', context, message);
   }
 
   warn(context: object | string, message?: string): void {
-    if (this.target || this.enabled('warn')) write(this.made().warn, this.made(), context, message);
+    this.line('warn', context, message);
   }
 
   error(context: object | string, message?: string): void {
-    if (this.target || this.enabled('error')) write(this.made().error, this.made(), context, message);
+    this.line('error', context, message);
   }
 
   fatal(context: object | string, message?: string): void {
-    if (this.target || this.enabled('fatal')) write(this.made().fatal, this.made(), context, message);
+    this.line('fatal', context, message);
   }
 
   /** A child with these bindings added (made lazily too). */
@@ -51,28 +53,18 @@ export class LazyChildLogger implements Logger {
   }
 
   /**
-   * Whether the parent writes this level (a pino logger says; any other logger is asked anyway): a
-   * line below the level must not make the child either.
+   * Writes one line the way it was called here, `(message)` or `(context, message)`, when the
+   * parent writes this level (a pino logger says; any other logger is asked anyway): a line below
+   * the level must not make the child either.
    */
-  private enabled(level: string): boolean {
-    const parent = this.parent as { isLevelEnabled?: (level: string) => boolean };
-    return typeof parent.isLevelEnabled !== 'function' || parent.isLevelEnabled(level);
+  private line(level: Level, context: object | string, message: string | undefined): void {
+    if (!this.target) {
+      const parent = this.parent as { isLevelEnabled?: (level: string) => boolean };
+      if (typeof parent.isLevelEnabled === 'function' && !parent.isLevelEnabled(level)) return;
+      this.target = this.parent.child(this.bindings);
+    }
+    const write = this.target[level] as (context: object | string, message?: string) => void;
+    if (message === undefined) write.call(this.target, context);
+    else write.call(this.target, context, message);
   }
-
-  private made(): Logger {
-    this.target ??= this.parent.child(this.bindings);
-    return this.target;
-  }
-}
-
-/** Calls a level method the way it was called here: `(message)` or `(context, message?)`. */
-function write(
-  method: Logger['info'],
-  logger: Logger,
-  context: object | string,
-  message: string | undefined,
-): void {
-  const fn = method as (context: object | string, message?: string) => void;
-  if (message === undefined) fn.call(logger, context);
-  else fn.call(logger, context, message);
 }

@@ -14,6 +14,37 @@ import type {
 export type CentralLink = CentralMonitorApi;
 
 /**
+ * Calls Central's monitor API in process; a class, so a fleet of monitors shares its methods
+ * instead of holding four closures each.
+ */
+class InProcessCentralLink implements CentralLink {
+  constructor(private readonly api: CentralMonitorApi | (() => CentralMonitorApi | undefined)) {}
+
+  register(registration: MonitorRegistration): Promise<MonitorAck> {
+    const central = this.central();
+    return central ? central.register(registration) : unreachable();
+  }
+
+  heartbeat(heartbeat: MonitorHeartbeat): Promise<MonitorAck> {
+    const central = this.central();
+    return central ? central.heartbeat(heartbeat) : unreachable();
+  }
+
+  reportFault(report: MonitorFaultReport): Promise<MonitorAck> {
+    const central = this.central();
+    return central ? central.reportFault(report) : unreachable();
+  }
+
+  private central(): CentralMonitorApi | undefined {
+    return typeof this.api === 'function' ? this.api() : this.api;
+  }
+}
+
+function unreachable(): Promise<never> {
+  return Promise.reject(new Error('Central unreachable (in-process link has no Central)'));
+}
+
+/**
  * Calls Central's monitor API in process. Pass a function to look Central up on every call, so a
  * simulation can kill and restart Central (return undefined while it is down).
  *
@@ -23,16 +54,5 @@ export type CentralLink = CentralMonitorApi;
 export function inProcessCentralLink(
   api: CentralMonitorApi | (() => CentralMonitorApi | undefined),
 ): CentralLink {
-  const resolve = typeof api === 'function' ? api : () => api;
-  const call = <T>(fn: (central: CentralMonitorApi) => Promise<T>): Promise<T> => {
-    const central = resolve();
-    if (!central) return Promise.reject(new Error('Central unreachable (in-process link has no Central)'));
-    return fn(central);
-  };
-  return {
-    register: (registration: MonitorRegistration): Promise<MonitorAck> =>
-      call((c) => c.register(registration)),
-    heartbeat: (heartbeat: MonitorHeartbeat): Promise<MonitorAck> => call((c) => c.heartbeat(heartbeat)),
-    reportFault: (report: MonitorFaultReport): Promise<MonitorAck> => call((c) => c.reportFault(report)),
-  };
+  return new InProcessCentralLink(api);
 }

@@ -44,15 +44,25 @@ export function everyShared(
     ticker = new Ticker(clock, periodMs, onError);
     map.set(key, ticker);
   }
-  const joined = ticker;
-  joined.callbacks.add(callback);
-  return {
-    cancel() {
-      if (!joined.callbacks.delete(callback)) return;
-      if (joined.callbacks.size === 0) {
-        joined.handle.cancel();
-        if (map.get(key) === joined) map.delete(key);
-      }
-    },
-  };
+  ticker.callbacks.add(callback);
+  return new SharedTick(ticker, map, key, callback);
+}
+
+/** One callback's place in a shared ticker; a class, so a fleet of monitors shares `cancel`. */
+class SharedTick implements TimerHandle {
+  constructor(
+    private readonly ticker: Ticker,
+    private readonly tickers: Map<string, Ticker>,
+    private readonly key: string,
+    private readonly callback: () => void,
+  ) {}
+
+  cancel(): void {
+    const { ticker, tickers, key } = this;
+    if (!ticker.callbacks.delete(this.callback)) return;
+    if (ticker.callbacks.size === 0) {
+      ticker.handle.cancel();
+      if (tickers.get(key) === ticker) tickers.delete(key);
+    }
+  }
 }

@@ -136,7 +136,10 @@ export class MemoryCentralStore implements CentralStore {
 
   recordFault(event: FaultEvent): void {
     this.check();
-    this.faults.push({ ...event, id: this.faults.length + 1 });
+    // Field by field: V8 gives every object made by `{ ...event, id }` past a few dozen a hidden
+    // class of its own, and a network records one fault event and one audit entry per CP at least.
+    const { cp_id, ts, kind, source, reason } = event;
+    this.faults.push({ cp_id, ts, kind, source, reason, id: this.faults.length + 1 });
   }
 
   lastMonitorLiveness(): Map<string, boolean> {
@@ -156,7 +159,9 @@ export class MemoryCentralStore implements CentralStore {
 
   appendAudit(entry: AuditEntry): void {
     this.check();
-    this.audit.push({ ...entry, id: this.audit.length + 1 });
+    // Field by field, as in recordFault.
+    const { ts, who, source_address, action, target, outcome, detail } = entry;
+    this.audit.push({ ts, who, source_address, action, target, outcome, detail, id: this.audit.length + 1 });
   }
 
   listAudit(query: AuditQuery = {}): Page<AuditEntry> {

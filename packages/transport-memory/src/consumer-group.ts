@@ -33,7 +33,7 @@ export class ConsumerGroup {
   readonly lanes: Lane[] = [];
   /** Messages retention dropped while the group had no member: lost to it, never delivered. */
   dropped = 0;
-  private readonly members: GroupMember[] = [];
+  private members: GroupMember[] = [];
 
   constructor(
     readonly id: string,
@@ -42,8 +42,9 @@ export class ConsumerGroup {
     partitions: number,
     readonly host: GroupHost,
   ) {
-    const laneCount = key === undefined ? partitions : 1;
-    for (let p = 0; p < laneCount; p++) this.lanes.push(new Lane(this, p));
+    // A key-filtered group (an engine's commands: one per CP) gets an exact one-lane list.
+    if (key !== undefined) this.lanes = [new Lane(this, 0)];
+    else for (let p = 0; p < partitions; p++) this.lanes.push(new Lane(this, p));
   }
 
   get memberCount(): number {
@@ -60,7 +61,8 @@ export class ConsumerGroup {
   }
 
   join(member: GroupMember): void {
-    this.members.push(member);
+    // Copied rather than pushed: joins are rare, and a list grown by push keeps room for 17.
+    this.members = [...this.members, member];
     for (const lane of this.lanes) lane.wake();
   }
 

@@ -41,5 +41,6 @@ export function orderPlugins(nodeId: string, plugins: readonly Plugin[]): Plugin
     ordered.push(plugin);
   };
   for (const plugin of plugins) visit(plugin, []);
-  return ordered;
+  // An exact-length copy: a list grown by push keeps room for 17, and a simulation keeps one per node.
+  return ordered.slice();
 }

@@ -30,6 +30,7 @@ import type {
   SupplySessionView,
 } from './engine-types.js';
 import { FaultSchedule } from './fault-schedule.js';
+import { SerialTasks } from './serial-tasks.js';
 import { limitsFor } from './session-policy.js';
 import { SupplyRun } from './supply-run.js';
 import { SupplySession, ticketOf } from './supply-session.js';
@@ -71,7 +72,10 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
   /** Commands delivered while starting (queued for this CP while it was down): handled once connected. */
   private early: CentralCommand[] | undefined = [];
   /** Every publish and outbox write, in program order: keeps per-CP order on the wire and on disk. */
-  private chain: Promise<void> = Promise.resolve();
+  private readonly tasks = new SerialTasks((error) => {
+    this.counters.publishFailures++;
+    this.logger.warn({ err: error, cp_id: this.cpId }, 'engine publish failed');
+  });
   private readonly counters = newEngineStats();
 
   constructor(options: ChargingPointEngineOptions) {
@@ -156,7 +160,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
     }
     this.enqueue(() => this.tickets.flush());
     this.faults?.armNext();
-    await this.chain;
+    await this.tasks.idle();
   }
 
   async stop(): Promise<void> {
@@ -165,7 +169,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
     if (this.current !== 'DISCONNECTED') this.transition('disconnect', 'engine stopping');
     this.faults?.cancel();
     this.tickets.stop();
-    await this.chain;
+    await this.tasks.idle();
     this.lifecycle = 'stopped';
     await this.subscription?.unsubscribe();
     this.subscription = undefined;
@@ -177,7 +181,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
   }
 
   whenIdle(): Promise<void> {
-    return this.chain;
+    return this.tasks.idle();
   }
 
   /**
@@ -226,22 +230,22 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
 
   injectFault(reason = 'fault injected'): Promise<void> {
     this.assertStarted('injectFault');
-    if (this.current === 'FAULT') return this.chain;
+    if (this.current === 'FAULT') return this.tasks.idle();
     if (!cpStateMachine.can(this.current, 'fault_detected')) {
       throw new IllegalTransitionError(this.cpId, this.current, 'fault_detected');
     }
     this.fault(oneLine(reason) || 'fault injected');
-    return this.chain;
+    return this.tasks.idle();
   }
 
   clearFault(reason = 'fault cleared'): Promise<void> {
     this.assertStarted('clearFault');
-    if (this.current !== 'FAULT') return this.chain;
+    if (this.current !== 'FAULT') return this.tasks.idle();
     this.faults?.cancelRepair();
     this.faultReason = undefined;
     this.transition('fault_cleared', reason);
     this.faults?.armNext();
-    return this.chain;
+    return this.tasks.idle();
   }
 
   setKo(on: boolean, reason?: string): void {
@@ -379,7 +383,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
       },
       {
         telemetry: (message, snapshot) =>
-          // One queued task per tick: each costs a closure and two promises.
+          // One queued task per tick: a closure and the task's own promise.
           this.enqueue(async () => {
             try {
               await this.transport.publish('cp.telemetry', message);
@@ -460,12 +464,7 @@ class ChargingPointEngine implements ChargingPointEnginePlugin {
   }
 
   private enqueue(task: () => Promise<void>): void {
-    // A closure per task rather than a bound handler per engine: it dies young, and a field would
-    // cost every idle CP of a large fleet its bytes.
-    this.chain = this.chain.then(task).catch((error: unknown) => {
-      this.counters.publishFailures++;
-      this.logger.warn({ err: error, cp_id: this.cpId }, 'engine publish failed');
-    });
+    this.tasks.run(task);
   }
 
   private assertStarted(action: string): void {

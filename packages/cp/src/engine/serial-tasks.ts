@@ -1,0 +1,95 @@
+/** A unit of the engine's ordered work: a publish, an outbox write (async or not). */
+export type SerialTask = () => Promise<void> | void;
+
+const DONE: Promise<void> = Promise.resolve();
+
+/**
+ * Runs tasks one at a time, in the order they were queued, each after the previous one settled: the
+ * engine's publishes and outbox writes keep their program order on the wire and on disk. A task
+ * queued while none runs starts at once (an idle CP's telemetry, nearly every task), so a queue
+ * costs no promise of its own per task, only the task's: a promise chain would cost two more and a
+ * closure, per telemetry message of every CP. A task that throws or rejects is reported to
+ * `onError` and the next one runs.
+ *
+ * @example
+ * const tasks = new SerialTasks((error) => logger.warn({ err: error }, 'publish failed'));
+ * tasks.run(() => transport.publish('cp.status', status));
+ * await tasks.idle(); // the status was published (or its failure reported)
+ */
+export class SerialTasks {
+  private readonly waiting: SerialTask[] = [];
+  private running = false;
+  /** Tasks queued so far, and settled so far: {@link idle} waits for the count of its call. */
+  private queued = 0;
+  private settled = 0;
+  private waiters: { upTo: number; resolve: () => void }[] | undefined;
+  /** A running async task settled: the next one runs. Bound once, not per task. */
+  private readonly next = (): void => {
+    this.settle();
+    this.pump(this.waiting.shift());
+  };
+  private readonly failed = (error: unknown): void => {
+    this.report(error);
+    this.next();
+  };
+
+  constructor(private readonly onError: (error: unknown) => void) {}
+
+  /** Queues `task`; it starts now if no other task is running. */
+  run(task: SerialTask): void {
+    this.queued++;
+    if (this.running) this.waiting.push(task);
+    else this.pump(task);
+  }
+
+  /** Resolves once every task queued so far has settled (tasks queued later are not waited for). */
+  idle(): Promise<void> {
+    if (this.settled === this.queued) return DONE;
+    const upTo = this.queued;
+    return new Promise<void>((resolve) => {
+      this.waiters ??= [];
+      this.waiters.push({ upTo, resolve });
+    });
+  }
+
+  /** Runs `first`, then the waiting tasks, until one is async (its settling goes on) or none is left. */
+  private pump(first: SerialTask | undefined): void {
+    for (let task = first; task !== undefined; task = this.waiting.shift()) {
+      this.running = true;
+      let result: Promise<void> | void;
+      try {
+        result = task();
+      } catch (error) {
+        this.report(error);
+        result = undefined;
+      }
+      if (result !== undefined && typeof result.then === 'function') {
+        result.then(this.next, this.failed);
+        return;
+      }
+      this.settle();
+    }
+  }
+
+  private settle(): void {
+    this.settled++;
+    this.running = false;
+    if (this.waiters) this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters!;
+    const due = waiters.filter((w) => w.upTo <= this.settled);
+    if (due.length === 0) return;
+    this.waiters = due.length === waiters.length ? undefined : waiters.filter((w) => w.upTo > this.settled);
+    for (const w of due) w.resolve();
+  }
+
+  private report(error: unknown): void {
+    try {
+      this.onError(error);
+    } catch {
+      // An error handler's own failure must not stop the queue.
+    }
+  }
+}

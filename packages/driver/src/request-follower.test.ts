@@ -1,6 +1,11 @@
 import { type DriverUpdate, VirtualClock } from '@evcharging/core';
 import { describe, expect, it } from 'vitest';
-import { type FollowedOutcome, RequestFollower, type RequestFollowerOptions } from './request-follower.js';
+import {
+  type FollowedOutcome,
+  OUTCOME_FIELDS,
+  RequestFollower,
+  type RequestFollowerOptions,
+} from './request-follower.js';
 
 const TICKET = {
   session_id: 'session-0001',
@@ -41,6 +46,15 @@ function setup(options: Partial<RequestFollowerOptions<string>> = {}) {
 }
 
 describe('RequestFollower', () => {
+  it.each(OUTCOME_FIELDS)('gathers %s from a progress update into the outcome', async (field) => {
+    const w = setup();
+    w.follower.follow('req-1', 'trip-1');
+    const value = field === 'energy_kwh' || field === 'total_cost_eur' ? 1.5 : `${field}-value`;
+    w.follower.handle(update('req-1', 'in_progress', { [field]: value }));
+    w.follower.handle(update('req-1', 'failed'));
+    expect(w.outcomes[0]?.outcome.info).toEqual({ [field]: value });
+  });
+
   it('ends a request at its terminal status, with the reason and ticket gathered from its updates', async () => {
     const w = setup();
     w.follower.follow('req-1', 'trip-1');

@@ -138,11 +138,7 @@ export class RequestFollower<R> {
   handle(update: DriverUpdate): void | Promise<void> {
     const entry = this.followed.get(update.request_id);
     if (entry === undefined) return this.unfollowed(update);
-    const info = entry.info as Record<string, unknown>;
-    for (const field of OUTCOME_FIELDS) {
-      const value = update[field];
-      if (value !== undefined) info[field] = value;
-    }
+    gatherOutcome(entry.info, update);
     const now = this.options.clock.now();
     if (TERMINAL_STATUSES.has(update.status)) {
       const status = update.status as Exclude<DriverOutcome, 'timeout'>;
@@ -236,4 +232,17 @@ export class RequestFollower<R> {
     }
     this.options.onOutcome(entry.request, { status, info: entry.info, accepted: entry.accepted });
   }
+}
+
+/**
+ * Copies an update's {@link OUTCOME_FIELDS} that are set into `info`, field by field: named
+ * accesses, cheaper than a loop over the names on every in-progress update of every driver.
+ */
+function gatherOutcome(info: OutcomeInfo, update: DriverUpdate): void {
+  if (update.reason !== undefined) info.reason = update.reason;
+  if (update.session_id !== undefined) info.session_id = update.session_id;
+  if (update.start_time !== undefined) info.start_time = update.start_time;
+  if (update.end_time !== undefined) info.end_time = update.end_time;
+  if (update.energy_kwh !== undefined) info.energy_kwh = update.energy_kwh;
+  if (update.total_cost_eur !== undefined) info.total_cost_eur = update.total_cost_eur;
 }

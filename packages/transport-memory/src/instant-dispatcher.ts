@@ -1,3 +1,4 @@
+import { microtask } from '@evcharging/core';
 import type { LaneDispatcher } from './lane.js';
 import { MessageQueue } from './message-queue.js';
 
@@ -22,7 +23,7 @@ export class InstantDispatcher implements LaneDispatcher {
     this.ready.push(lane);
     if (this.queued) return;
     this.queued = true;
-    queueMicrotask(this.loop);
+    microtask(this.loop);
   }
 
   private run(): void {
@@ -33,7 +34,7 @@ export class InstantDispatcher implements LaneDispatcher {
       // Only after a throw (a bug, not a handler's error: lanes catch those) are lanes left over.
       if (this.ready.length > 0) {
         this.queued = true;
-        queueMicrotask(this.loop);
+        microtask(this.loop);
       }
     }
   }

@@ -1,4 +1,4 @@
-import { type Clock, type Envelope, type TopicName, VirtualClock } from '@evcharging/core';
+import { type Clock, type Envelope, microtask, type TopicName, VirtualClock } from '@evcharging/core';
 import type { ConsumerGroup, GroupMember } from './consumer-group.js';
 import { MessageQueue } from './message-queue.js';
 import type { StoredMessage } from './stored-message.js';
@@ -10,7 +10,7 @@ import type { StoredMessage } from './stored-message.js';
  * timers in between (a publish/handle ping-pong cannot starve the process).
  */
 function deferOn(clock: Clock, callback: () => void): void {
-  if (clock instanceof VirtualClock) queueMicrotask(callback);
+  if (clock instanceof VirtualClock) microtask(callback);
   else setImmediate(callback);
 }
 

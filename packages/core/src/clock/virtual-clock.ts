@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from './clock.js';
+import { microtask } from './microtask.js';
 import { type ScheduledTimer, TimerQueue } from './timer-queue.js';
 
 /** Default start of virtual time: 2026-01-01T00:00:00Z. */
@@ -137,7 +138,7 @@ export class VirtualClock implements Clock {
           if (++sinceMacrotask >= MACROTASK_EVERY) {
             sinceMacrotask = 0;
             setImmediate(step);
-          } else queueMicrotask(afterMicrotasks);
+          } else microtask(afterMicrotasks);
         } catch (error) {
           this.running = false;
           reject(error);

@@ -94,7 +94,8 @@ interface TopicState {
   readonly check: ContractCheck<TopicName>;
   readonly logs: MessageQueue<StoredMessage>[];
   readonly offsets: number[];
-  readonly groups: Map<string, ConsumerGroup>;
+  /** Groups without a key filter, in the order they were made (the order deliveries are queued). */
+  readonly groups: ConsumerGroup[];
   /** Key-filtered groups by key, so a keyed message reaches its subscribers in O(1). */
   readonly keyed: Map<string, Map<string, ConsumerGroup>>;
   readonly byId: Map<string, ConsumerGroup>;
@@ -234,8 +235,9 @@ export class MemoryBroker implements GroupHost {
     this.counters.published++;
     this.counters.byTopic[topic] = (this.counters.byTopic[topic] ?? 0) + 1;
     for (let c = 0; c < copies; c++) {
-      for (const group of state.groups.values()) this.enqueue(group, stored);
-      const keyed = state.keyed.get(key);
+      const groups = state.groups;
+      for (let g = 0; g < groups.length; g++) this.enqueue(groups[g]!, stored);
+      const keyed = state.keyed.size > 0 ? state.keyed.get(key) : undefined;
       if (keyed) for (const group of keyed.values()) this.enqueue(group, stored);
     }
     return key;
@@ -255,7 +257,7 @@ export class MemoryBroker implements GroupHost {
     }
     const group = new ConsumerGroup(groupId, topic, key, this.partitions, this);
     state.byId.set(groupId, group);
-    if (key === undefined) state.groups.set(groupId, group);
+    if (key === undefined) state.groups.push(group);
     else {
       const byGroup = state.keyed.get(key) ?? new Map<string, ConsumerGroup>();
       state.keyed.set(key, byGroup);
@@ -382,7 +384,7 @@ export class MemoryBroker implements GroupHost {
         check: contractCheck(name),
         logs: Array.from({ length: this.partitions }, () => new MessageQueue<StoredMessage>()),
         offsets: new Array<number>(this.partitions).fill(0),
-        groups: new Map(),
+        groups: [],
         keyed: new Map(),
         byId: new Map(),
       };

@@ -17,8 +17,9 @@
  * Run: pnpm bench:city-day [-- --rounds 3 --cps 1000 --drivers 3000 --hours 24 --telemetry-interval 1,60]
  *      pnpm bench:city-day -- --smart 100 --rounds 3 --telemetry-interval 60
  *      Extra sim flags after `--sim`: pnpm bench:city-day -- --sim --monitor-interval 1 --heartbeat-timeout 5
+ *      Against another checkout, in pairs run side by side: pnpm bench:city-day -- --baseline ../main-before --rounds 3
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,7 @@ const { values } = parseBenchArgs(import.meta.url, {
     smart: { type: 'string', default: '' },
     'policy-name': { type: 'string', default: 'equal-share' },
     'node-flags': { type: 'string', default: SHIPPED_NODE_FLAGS },
+    baseline: { type: 'string', default: '' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -67,8 +69,40 @@ if (
 }
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const simScript = path.join(root, 'examples', 'quickstart', 'src', 'sim.ts');
+const SIM_SCRIPT = path.join('examples', 'quickstart', 'src', 'sim.ts');
 const TIME = '/usr/bin/time';
+const TASKSET = '/usr/bin/taskset';
+
+/** Runs a child to its end (killed after `timeoutMs`), collecting its output. */
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs: number,
+): Promise<{
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  error?: Error;
+}> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-16 * 2 ** 20)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), Math.ceil(timeoutMs));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ status: null, signal: null, stdout, stderr, error });
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+}
 
 interface SimJson {
   run: { wall_ms: number; speedup: number; peak_rss_mb: number };
@@ -118,24 +152,34 @@ function timeField(output: string, label: string): number {
   return Number(value);
 }
 
-function round(
+/** Where a round runs: this checkout by default, or another one (`--baseline`), on one core. */
+interface Place {
+  /** Root of the checkout whose `examples/quickstart/src/sim.ts` runs. */
+  root: string;
+  /** Pins the child to this core (`taskset`), so two paired children never share one. */
+  cpu?: number;
+}
+
+async function round(
   telemetryIntervalS: number,
   timeLimitMs: number,
   hours = HOURS,
   moreFlags: readonly string[] = [],
-): Round {
+  place: Place = { root },
+): Promise<Round> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'city-day-'));
   const json = path.join(dir, 'report.json');
   const loadAverageBefore = os.loadavg();
   try {
     const args = [
+      ...(place.cpu !== undefined ? ['-c', String(place.cpu), TIME] : []),
       '-v',
       process.execPath,
       ...NODE_FLAGS,
       '--conditions=@evcharging/source',
       '--import',
       'tsx',
-      simScript,
+      path.join(place.root, SIM_SCRIPT),
       `--cps=${CPS}`,
       `--drivers=${DRIVERS}`,
       `--hours=${hours}`,
@@ -146,13 +190,7 @@ function round(
       ...extraSimFlags,
       ...moreFlags,
     ];
-    const child = spawnSync(TIME, args, {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: Math.ceil(timeLimitMs),
-      maxBuffer: 16 * 2 ** 20,
-    });
+    const child = await run(place.cpu !== undefined ? TASKSET : TIME, args, place.root, timeLimitMs);
     if (child.status !== 0 || !existsSync(json)) {
       const why = child.error ? String(child.error) : `exit ${child.status ?? child.signal}`;
       throw new Error(
@@ -188,7 +226,7 @@ function round(
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   if (!existsSync(TIME)) throw new Error(`city-day bench needs ${TIME} (GNU time) for the child's peak RSS`);
   const started = performance.now();
   const rounds: Round[] = [];
@@ -197,7 +235,7 @@ function main(): void {
   for (let r = 1; r <= ROUNDS; r++) {
     // Same-run baseline: the same command for 36 simulated seconds: loading the TypeScript sources,
     // building and starting the network. Its CPU time is the part of a day's that is not simulating.
-    const startup = round(INTERVALS[0]!, 600_000, 0.01);
+    const startup = await round(INTERVALS[0]!, 600_000, 0.01);
     startups.push(startup);
     process.stdout.write(`  round ${r}, startup (0.01 h): ${startup.cpuSeconds.toFixed(1)} s CPU\n`);
     for (const interval of INTERVALS) {
@@ -206,7 +244,7 @@ function main(): void {
         stoppedBecause = `time limit of ${TIME_LIMIT_S} s reached`;
         break;
       }
-      const result = round(interval, left);
+      const result = await round(interval, left);
       rounds.push(result);
       process.stdout.write(
         `  round ${r}, telemetry ${interval} s: ${result.simWallSeconds.toFixed(1)} s wall, ${result.cpuSeconds.toFixed(1)} s CPU, ` +
@@ -307,7 +345,7 @@ type Mode = (typeof MODES)[number];
  * CPU seconds compared. Physics alone separates the cost of simulating longer sessions (vehicles
  * charge slower than the original's requests) from the cost of the controller.
  */
-function mainSmart(limitKw: string): void {
+async function mainSmart(limitKw: string): Promise<void> {
   if (!existsSync(TIME)) throw new Error(`city-day bench needs ${TIME} (GNU time) for the child's CPU time`);
   const vehicles = ['--vehicles', 'default'];
   const flags: Record<Mode, string[]> = {
@@ -328,7 +366,7 @@ function mainSmart(limitKw: string): void {
           stoppedBecause = `time limit of ${TIME_LIMIT_S} s reached`;
           break rounds;
         }
-        const result = { ...round(interval, left, HOURS, flags[mode]), mode };
+        const result = { ...(await round(interval, left, HOURS, flags[mode])), mode };
         runs.push(result);
         process.stdout.write(
           `  round ${r}, telemetry ${interval} s, ${mode.padEnd(13)}: ` +
@@ -386,5 +424,100 @@ function mainSmart(limitKw: string): void {
   });
 }
 
-if (values.smart !== '') mainSmart(values.smart);
-else main();
+/**
+ * `--baseline <checkout>`: each round runs the same day from another checkout (say, a worktree of
+ * the previous release, with its dependencies installed) and from this one at the same time, one
+ * per core, swapping cores every round. Both then see the same machine: on a shared machine whose
+ * speed drifts by 10-20 % from one minute to the next, the ratio of a pair varies far less than
+ * either figure (needs two cores and `taskset`).
+ */
+async function mainPaired(baselineRoot: string): Promise<void> {
+  if (!existsSync(path.join(baselineRoot, SIM_SCRIPT))) {
+    throw new Error(`city-day bench: no ${SIM_SCRIPT} under --baseline ${baselineRoot}`);
+  }
+  if (!existsSync(TASKSET) || !existsSync(TIME) || os.availableParallelism() < 2) {
+    throw new Error(`city-day bench: --baseline needs two cores, ${TASKSET} and ${TIME}`);
+  }
+  const started = performance.now();
+  const pairs: { interval: number; baseline: Round; current: Round }[] = [];
+  let stoppedBecause = 'every round ran';
+  rounds: for (let r = 1; r <= ROUNDS; r++) {
+    for (const interval of INTERVALS) {
+      const left = TIME_LIMIT_S * 1000 - (performance.now() - started);
+      if (left <= 0) {
+        stoppedBecause = `time limit of ${TIME_LIMIT_S} s reached`;
+        break rounds;
+      }
+      const [baseline, current] = await Promise.all([
+        round(interval, left, HOURS, [], { root: baselineRoot, cpu: r % 2 }),
+        round(interval, left, HOURS, [], { root, cpu: (r + 1) % 2 }),
+      ]);
+      pairs.push({ interval, baseline, current });
+      process.stdout.write(
+        `  round ${r}, telemetry ${interval} s: baseline ${baseline.cpuSeconds.toFixed(1)} s CPU ` +
+          `(${Math.round(baseline.speedUpCpu)}x per CPU second), this ${current.cpuSeconds.toFixed(1)} s CPU ` +
+          `(${Math.round(current.speedUpCpu)}x), ratio ${(current.cpuSeconds / baseline.cpuSeconds).toFixed(3)}, ` +
+          `load ${current.loadAverageBefore[0]!.toFixed(1)}\n`,
+      );
+    }
+  }
+  const rows: BenchRow[] = [];
+  for (const interval of INTERVALS) {
+    const mine = pairs.filter((p) => p.interval === interval);
+    if (mine.length === 0) continue;
+    const m = (pick: (p: (typeof mine)[number]) => number) => median(mine.map(pick));
+    const label = `telemetry ${interval} s`;
+    const target = interval === 1 ? { target: '>= 2000 (stretch 10000)' } : {};
+    rows.push(
+      { name: `${label}: CPU, baseline`, value: m((p) => p.baseline.cpuSeconds), unit: 's' },
+      { name: `${label}: CPU, this checkout`, value: m((p) => p.current.cpuSeconds), unit: 's' },
+      {
+        name: `${label}: CPU ratio, this / baseline (median of pairs)`,
+        value: Math.round(m((p) => p.current.cpuSeconds / p.baseline.cpuSeconds) * 1000) / 1000,
+        unit: '',
+      },
+      {
+        name: `${label}: speed-up per CPU second, baseline`,
+        value: Math.round(m((p) => p.baseline.speedUpCpu)),
+        unit: '×',
+      },
+      {
+        name: `${label}: speed-up per CPU second, this checkout`,
+        value: Math.round(m((p) => p.current.speedUpCpu)),
+        unit: '×',
+        ...target,
+        ...(target.target ? { met: m((p) => p.current.speedUpCpu) >= 2000 } : {}),
+      },
+      {
+        name: `${label}: same messages and event-log hash on both sides`,
+        value: mine.every(
+          (p) => p.baseline.hash === p.current.hash && p.baseline.messages === p.current.messages,
+        )
+          ? 1
+          : 0,
+        unit: '(1 = yes)',
+      },
+    );
+  }
+  report('city-day-paired', rows, {
+    config: {
+      cps: CPS,
+      drivers: DRIVERS,
+      hours: HOURS,
+      seed: values.seed,
+      telemetryIntervalsS: INTERVALS,
+      nodeFlags: NODE_FLAGS,
+      baseline: baselineRoot,
+    },
+    stoppedBecause,
+    pairs,
+  });
+}
+
+if (values.smart !== '' && values.baseline !== '') {
+  process.stderr.write('city-day bench: --smart and --baseline do not go together\n');
+  process.exit(2);
+}
+if (values.smart !== '') await mainSmart(values.smart);
+else if (values.baseline !== '') await mainPaired(path.resolve(values.baseline));
+else await main();

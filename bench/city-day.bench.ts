@@ -70,6 +70,15 @@ if (
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SIM_SCRIPT = path.join('examples', 'quickstart', 'src', 'sim.ts');
+/** What every report of this bench records of its runs. */
+const RUN_CONFIG = {
+  cps: CPS,
+  drivers: DRIVERS,
+  hours: HOURS,
+  seed: values.seed,
+  telemetryIntervalsS: INTERVALS,
+  nodeFlags: NODE_FLAGS,
+};
 const TIME = '/usr/bin/time';
 const TASKSET = '/usr/bin/taskset';
 
@@ -313,12 +322,7 @@ async function main(): Promise<void> {
   );
   report('city-day', rows, {
     config: {
-      cps: CPS,
-      drivers: DRIVERS,
-      hours: HOURS,
-      seed: values.seed,
-      telemetryIntervalsS: INTERVALS,
-      nodeFlags: NODE_FLAGS,
+      ...RUN_CONFIG,
       extraSimFlags,
       commands: INTERVALS.map((i) =>
         `pnpm sim -- --cps ${CPS} --drivers ${DRIVERS} --hours ${HOURS} --seed ${values.seed} --telemetry-interval ${i} ${extraSimFlags.join(' ')}`.trim(),
@@ -408,12 +412,7 @@ async function mainSmart(limitKw: string): Promise<void> {
   rows.push({ name: 'load average (1 min) before each run, median', value: median(loads), unit: '' });
   report('city-day-smart-charging', rows, {
     config: {
-      cps: CPS,
-      drivers: DRIVERS,
-      hours: HOURS,
-      seed: values.seed,
-      telemetryIntervalsS: INTERVALS,
-      nodeFlags: NODE_FLAGS,
+      ...RUN_CONFIG,
       flags,
     },
     stoppedBecause,
@@ -501,12 +500,7 @@ async function mainPaired(baselineRoot: string): Promise<void> {
   }
   report('city-day-paired', rows, {
     config: {
-      cps: CPS,
-      drivers: DRIVERS,
-      hours: HOURS,
-      seed: values.seed,
-      telemetryIntervalsS: INTERVALS,
-      nodeFlags: NODE_FLAGS,
+      ...RUN_CONFIG,
       baseline: baselineRoot,
     },
     stoppedBecause,

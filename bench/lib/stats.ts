@@ -9,6 +9,15 @@ export function median(values: readonly number[]): number {
 }
 
 /** The p-th percentile (nearest rank) of values already sorted ascending; NaN when empty. */
+/**
+ * The geometric mean: the figure for ratios of runs side by side whose cores swap every round (over
+ * an even number of rounds a core slower than the other divides out, where a median keeps it).
+ */
+export function geometricMean(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  return Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
+}
+
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil((p / 100) * sorted.length) - 1;

@@ -72,6 +72,30 @@ if (
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SIM_SCRIPT = path.join('examples', 'quickstart', 'src', 'sim.ts');
+/** Paired runs need a core each and `taskset` to pin them. */
+function requireTwoCores(flag: string): void {
+  if (!existsSync(TASKSET) || !existsSync(TIME) || os.availableParallelism() < 2) {
+    throw new Error(`city-day bench: ${flag} needs two cores, ${TASKSET} and ${TIME}`);
+  }
+}
+
+/**
+ * Two rounds at once, one per core, the cores swapped every round `r`: `a` runs on core r % 2.
+ * Each side is its sim flags and the checkout it runs from.
+ */
+function sideBySide(
+  r: number,
+  interval: number,
+  timeLimitMs: number,
+  a: readonly [flags: readonly string[], root: string],
+  b: readonly [flags: readonly string[], root: string],
+): Promise<[Round, Round]> {
+  return Promise.all([
+    round(interval, timeLimitMs, HOURS, a[0], { root: a[1], cpu: r % 2 }),
+    round(interval, timeLimitMs, HOURS, b[0], { root: b[1], cpu: (r + 1) % 2 }),
+  ]);
+}
+
 /** `--smart` runs each configuration beside a vehicle-free day instead of one after the other. */
 const SIDE_BY_SIDE = values['side-by-side'];
 /** What every report of this bench records of its runs. */
@@ -355,9 +379,7 @@ type Mode = (typeof MODES)[number];
  */
 async function mainSmart(limitKw: string): Promise<void> {
   if (!existsSync(TIME)) throw new Error(`city-day bench needs ${TIME} (GNU time) for the child's CPU time`);
-  if (SIDE_BY_SIDE && (!existsSync(TASKSET) || os.availableParallelism() < 2)) {
-    throw new Error(`city-day bench: --side-by-side needs two cores and ${TASKSET}`);
-  }
+  if (SIDE_BY_SIDE) requireTwoCores('--side-by-side');
   const vehicles = ['--vehicles', 'default'];
   const flags: Record<Mode, string[]> = {
     off: [],
@@ -382,10 +404,7 @@ async function mainSmart(limitKw: string): Promise<void> {
             break rounds;
           }
           const pair = ++pairs;
-          const [off, alt] = await Promise.all([
-            round(interval, left, HOURS, flags.off, { root, cpu: r % 2 }),
-            round(interval, left, HOURS, flags[other], { root, cpu: (r + 1) % 2 }),
-          ]);
+          const [off, alt] = await sideBySide(r, interval, left, [flags.off, root], [flags[other], root]);
           runs.push({ ...off, mode: 'off', pair }, { ...alt, mode: other, pair });
           process.stdout.write(
             `  round ${r}, telemetry ${interval} s: off ${off.cpuSeconds.toFixed(1)} s CPU beside ${other} ` +
@@ -488,9 +507,7 @@ async function mainPaired(baselineRoot: string): Promise<void> {
   if (!existsSync(path.join(baselineRoot, SIM_SCRIPT))) {
     throw new Error(`city-day bench: no ${SIM_SCRIPT} under --baseline ${baselineRoot}`);
   }
-  if (!existsSync(TASKSET) || !existsSync(TIME) || os.availableParallelism() < 2) {
-    throw new Error(`city-day bench: --baseline needs two cores, ${TASKSET} and ${TIME}`);
-  }
+  requireTwoCores('--baseline');
   const started = performance.now();
   const pairs: { interval: number; baseline: Round; current: Round }[] = [];
   let stoppedBecause = 'every round ran';
@@ -501,10 +518,7 @@ async function mainPaired(baselineRoot: string): Promise<void> {
         stoppedBecause = `time limit of ${TIME_LIMIT_S} s reached`;
         break rounds;
       }
-      const [baseline, current] = await Promise.all([
-        round(interval, left, HOURS, [], { root: baselineRoot, cpu: r % 2 }),
-        round(interval, left, HOURS, [], { root, cpu: (r + 1) % 2 }),
-      ]);
+      const [baseline, current] = await sideBySide(r, interval, left, [[], baselineRoot], [[], root]);
       pairs.push({ interval, baseline, current });
       process.stdout.write(
         `  round ${r}, telemetry ${interval} s: baseline ${baseline.cpuSeconds.toFixed(1)} s CPU ` +

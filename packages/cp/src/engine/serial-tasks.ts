@@ -84,12 +84,11 @@ export class SerialTasks {
     if (this.waiters) this.wake();
   }
 
+  /** Resolves the waiters now due: they joined in order of `upTo`, so they are the first ones. */
   private wake(): void {
     const waiters = this.waiters!;
-    const due = waiters.filter((w) => w.upTo <= this.settled);
-    if (due.length === 0) return;
-    this.waiters = due.length === waiters.length ? undefined : waiters.filter((w) => w.upTo > this.settled);
-    for (const w of due) w.resolve();
+    while (waiters.length > 0 && waiters[0]!.upTo <= this.settled) waiters.shift()!.resolve();
+    if (waiters.length === 0) this.waiters = undefined;
   }
 
   private report(error: unknown): void {

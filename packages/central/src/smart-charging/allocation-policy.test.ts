@@ -92,6 +92,37 @@ describe('checkAllocation: a bad policy answer is refused, naming the site, sess
   it('fills in 0 for a session left out', () => {
     expect(Object.fromEntries(checkAllocation('mine', i, new Map([['s1', 20]])))).toEqual({ s1: 20, s2: 0 });
   });
+
+  it("keeps the answer's order, then the sessions left out in input order", () => {
+    const three = input(30, [session('s1'), session('s2'), session('s3')]);
+    expect([
+      ...checkAllocation(
+        'mine',
+        three,
+        new Map([
+          ['s3', 5],
+          ['s1', 5],
+        ]),
+      ).keys(),
+    ]).toEqual(['s3', 's1', 's2']);
+  });
+
+  it('names the first fault of an answer in its order', () => {
+    const answer = new Map([
+      ['s9', 1],
+      ['s1', Number.NaN],
+    ]);
+    expect(() => checkAllocation('mine', i, answer)).toThrow(
+      'policy "mine" at site "S-1": session "s9" is not active at the site (limit_kw 1)',
+    );
+  });
+
+  it('refuses an input that names a session twice', () => {
+    const twice = input(20, [session('s1'), session('s1')]);
+    expect(() => checkAllocation('mine', twice, { s1: 5 })).toThrow(
+      'policy "mine" at site "S-1": field sessions lists session "s1" more than once',
+    );
+  });
 });
 
 describe('sites', () => {

@@ -148,19 +148,60 @@ export class AllocationError extends Error {
 }
 
 /**
- * Checks a policy's answer and returns it as a map with every session (0 when left out). Throws an
- * {@link AllocationError} naming the site, the session and the field.
+ * Checks a policy's answer and returns it as a map with every session (0 when left out), in the
+ * answer's order and then the sessions left out in input order. Throws an {@link AllocationError}
+ * naming the site, the session and the field.
  */
 export function checkAllocation(
   policy: string,
   input: AllocationInput,
   allocation: Allocation,
 ): Map<string, number> {
+  // Runs at every control interval for every site: one pass builds the answer, and only an answer
+  // with a fault goes through explainRefusal, which finds the first fault in order and names it.
+  const out = new Map<string, number>();
+  let total = 0;
+  let valid = true;
+  if (allocation instanceof Map) {
+    for (const [sessionId, kw] of allocation as ReadonlyMap<string, number>) {
+      if (!isLimit(kw)) valid = false;
+      out.set(sessionId, kw);
+      total += kw;
+    }
+  } else {
+    const record = allocation as Readonly<Record<string, number>>;
+    for (const sessionId in record) {
+      if (!Object.hasOwn(record, sessionId)) continue;
+      const kw = record[sessionId]!;
+      if (!isLimit(kw)) valid = false;
+      out.set(sessionId, kw);
+      total += kw;
+    }
+  }
+  // Every answered session is active when as many active sessions are found in the answer as it
+  // has entries (ids are distinct on both sides); the rest of the active ones get 0.
+  const answered = out.size;
+  let found = 0;
+  for (const session of input.sessions) {
+    if (out.has(session.session_id)) found++;
+    else out.set(session.session_id, 0);
+  }
+  if (!valid || found !== answered || total > input.available_kw * (1 + 1e-9) + 1e-9) {
+    explainRefusal(policy, input, allocation);
+  }
+  return out;
+}
+
+function isLimit(kw: unknown): kw is number {
+  return typeof kw === 'number' && Number.isFinite(kw) && kw >= 0;
+}
+
+/** Throws the AllocationError for the first fault of an answer, entry by entry. */
+function explainRefusal(policy: string, input: AllocationInput, allocation: Allocation): never {
   const where = `policy "${policy}" at site "${input.site_id}"`;
   const entries: [string, number][] =
     allocation instanceof Map ? [...allocation.entries()] : Object.entries(allocation);
   const known = new Set(input.sessions.map((s) => s.session_id));
-  const out = new Map<string, number>();
   let total = 0;
   for (const [sessionId, kw] of entries) {
     if (!known.has(sessionId)) {
@@ -168,12 +209,11 @@ export function checkAllocation(
         `${where}: session "${sessionId}" is not active at the site (limit_kw ${kw})`,
       );
     }
-    if (typeof kw !== 'number' || !Number.isFinite(kw) || kw < 0) {
+    if (!isLimit(kw)) {
       throw new AllocationError(
         `${where}: session "${sessionId}" field limit_kw must be a finite number >= 0, got ${String(kw)}`,
       );
     }
-    out.set(sessionId, kw);
     total += kw;
   }
   if (total > input.available_kw * (1 + 1e-9) + 1e-9) {
@@ -181,6 +221,9 @@ export function checkAllocation(
       `${where}: field available_kw exceeded: ${total} kW allocated, ${input.available_kw} kW available`,
     );
   }
-  for (const id of known) if (!out.has(id)) out.set(id, 0);
-  return out;
+  // Nothing wrong with the answer: the input itself names a session twice.
+  const twice = input.sessions.find(
+    (s, i) => input.sessions.findIndex((t) => t.session_id === s.session_id) < i,
+  );
+  throw new AllocationError(`${where}: field sessions lists session "${twice?.session_id}" more than once`);
 }

@@ -336,25 +336,28 @@ export class SmartCharging {
   private async allocate(state: SiteState): Promise<void> {
     const { settings, clock } = this.deps;
     const now = clock.now();
+    const sessions: SessionDemand[] = [];
+    for (const a of state.sessions.values()) sessions.push(this.demandOf(a));
     const input: AllocationInput = {
       site_id: state.site.id,
       now_ms: now,
       available_kw: state.site.lowestLimit(now, now + settings.controlIntervalMs + settings.leadMs),
-      sessions: [...state.sessions.values()].map((a) => this.demandOf(a)),
+      sessions,
     };
     const wanted = checkAllocation(settings.policy.name, input, settings.policy.allocate(input));
-    const lowered: Active[] = [];
+    // Made only when a limit changes: at most control intervals none does.
+    let lowered: Active[] | undefined;
     let committed = 0;
     for (const a of state.sessions.values()) {
       const kw = wanted.get(a.sessionId)!;
       if (kw < a.sentKw - 1e-9) {
         a.sentKw = kw;
-        lowered.push(a);
+        (lowered ??= []).push(a);
       }
       committed += a.committedKw;
     }
     let headroom = input.available_kw - committed;
-    const raised: Active[] = [];
+    let raised: Active[] | undefined;
     state.starved = false;
     for (const [sessionId, kw] of wanted) {
       const a = state.sessions.get(sessionId)!;
@@ -369,14 +372,16 @@ export class SmartCharging {
         a.committedKw = grant;
       }
       a.sentKw = grant;
-      raised.push(a);
+      (raised ??= []).push(a);
     }
-    for (const a of lowered) {
-      // A session still waiting for its start_supply gets its limit there.
-      if (a.announced) await this.send(state, a);
-      else a.committedKw = a.sentKw;
+    if (lowered) {
+      for (const a of lowered) {
+        // A session still waiting for its start_supply gets its limit there.
+        if (a.announced) await this.send(state, a);
+        else a.committedKw = a.sentKw;
+      }
     }
-    for (const a of raised) if (a.announced) await this.send(state, a);
+    if (raised) for (const a of raised) if (a.announced) await this.send(state, a);
   }
 
   private send(state: SiteState, a: Active): Promise<void> {

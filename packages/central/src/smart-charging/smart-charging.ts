@@ -352,7 +352,8 @@ export class SmartCharging {
       const kw = wanted.get(a.sessionId)!;
       if (kw < a.sentKw - 1e-9) {
         a.sentKw = kw;
-        (lowered ??= []).push(a);
+        if (lowered) lowered.push(a);
+        else lowered = [a];
       }
       committed += a.committedKw;
     }
@@ -372,7 +373,8 @@ export class SmartCharging {
         a.committedKw = grant;
       }
       a.sentKw = grant;
-      (raised ??= []).push(a);
+      if (raised) raised.push(a);
+      else raised = [a];
     }
     if (lowered) {
       for (const a of lowered) {

@@ -226,8 +226,13 @@ ensure_libs() {
 
 cluster_id() {
   if [[ ! -s "$CLUSTER_ID_FILE" ]]; then
-    # 16 random bytes, base64url without padding = 22 characters
-    head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$CLUSTER_ID_FILE"
+    # 16 random bytes, base64url without padding = 22 characters. Drawn again when it starts with
+    # "-" (one id in 64), as Kafka's own Uuid.randomUuid does: tools would read it as an option.
+    local id="-"
+    while [[ "$id" == -* ]]; do
+      id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    done
+    printf '%s' "$id" >"$CLUSTER_ID_FILE"
   fi
   cat "$CLUSTER_ID_FILE"
 }
@@ -396,7 +401,7 @@ cmd_start() {
   if [[ ! -f "$DATA_DIR/meta.properties" ]]; then
     if ! java -Xms64m -Xmx256m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
         -cp "$LIBS_DIR/*" kafka.tools.StorageTool format \
-        -t "$cid" -c "$PROPS_FILE" --ignore-formatted "${scram_args[@]}" >"$BROKER_DIR/format.log" 2>&1; then
+        --cluster-id="$cid" -c "$PROPS_FILE" --ignore-formatted "${scram_args[@]}" >"$BROKER_DIR/format.log" 2>&1; then
       cat "$BROKER_DIR/format.log" >&2
       die "formatting the storage in $DATA_DIR failed (if the data dir belongs to another cluster, delete $BROKER_DIR)"
     fi

@@ -205,6 +205,24 @@ interface Place {
   cpu?: number;
 }
 
+/** This checkout, pinned to `cpu` when one is given (`--each-core`). */
+function pinnedTo(cpu: number | undefined): Place | undefined {
+  return cpu === undefined ? undefined : { root, cpu };
+}
+
+/** The whole run's time limit (`--time-limit`): what is left of it, and why the rounds stopped. */
+class TimeBudget {
+  private readonly started = performance.now();
+  stoppedBecause = 'every round ran';
+
+  /** Milliseconds left for the next run; at 0 or below no further run starts. */
+  left(): number {
+    const left = TIME_LIMIT_S * 1000 - (performance.now() - this.started);
+    if (left <= 0) this.stoppedBecause = `time limit of ${TIME_LIMIT_S} s reached`;
+    return left;
+  }
+}
+
 async function round(
   telemetryIntervalS: number,
   timeLimitMs: number,
@@ -274,13 +292,12 @@ async function round(
 async function main(): Promise<void> {
   if (!existsSync(TIME)) throw new Error(`city-day bench needs ${TIME} (GNU time) for the child's peak RSS`);
   if (EACH_CORE) requireTwoCores('--each-core');
-  const started = performance.now();
+  const budget = new TimeBudget();
   const rounds: (Round & { cpu?: number })[] = [];
-  let stoppedBecause = 'every round ran';
   const startups: Round[] = [];
   /** The rounds on whichever core is free, or pinned to `cpu` (`--each-core`: one stream per core). */
   const stream = async (cpu?: number) => {
-    const place = cpu === undefined ? undefined : { root, cpu };
+    const place = pinnedTo(cpu);
     const where = cpu === undefined ? '' : `core ${cpu}, `;
     for (let r = 1; r <= ROUNDS; r++) {
       // Same-run baseline: the same command for 36 simulated seconds: loading the TypeScript sources,
@@ -291,11 +308,8 @@ async function main(): Promise<void> {
         `  ${where}round ${r}, startup (0.01 h): ${startup.cpuSeconds.toFixed(1)} s CPU\n`,
       );
       for (const interval of INTERVALS) {
-        const left = TIME_LIMIT_S * 1000 - (performance.now() - started);
-        if (left <= 0) {
-          stoppedBecause = `time limit of ${TIME_LIMIT_S} s reached`;
-          return;
-        }
+        const left = budget.left();
+        if (left <= 0) return;
         const result = { ...(await round(interval, left, HOURS, [], place)), cpu };
         rounds.push(result);
         process.stdout.write(
@@ -386,7 +400,7 @@ async function main(): Promise<void> {
         `pnpm sim -- --cps ${CPS} --drivers ${DRIVERS} --hours ${HOURS} --seed ${values.seed} --telemetry-interval ${i} ${extraSimFlags.join(' ')}`.trim(),
       ),
     },
-    stoppedBecause,
+    stoppedBecause: budget.stoppedBecause,
     startups: startups.map((r) => ({
       cpuSeconds: r.cpuSeconds,
       processWallSeconds: r.processWallSeconds,
@@ -417,16 +431,9 @@ async function mainSmart(limitKw: string): Promise<void> {
     physics: vehicles,
     'physics+smart': [...vehicles, '--site-limit', limitKw, '--charging-policy', values['policy-name']],
   };
-  const started = performance.now();
+  const budget = new TimeBudget();
   const runs: (Round & { mode: Mode; pair?: number; cpu?: number })[] = [];
-  let stoppedBecause = 'every round ran';
   let pairs = 0;
-  /** Runs out of time: no further run starts. */
-  const timeLeft = (): number => {
-    const left = TIME_LIMIT_S * 1000 - (performance.now() - started);
-    if (left <= 0) stoppedBecause = `time limit of ${TIME_LIMIT_S} s reached`;
-    return left;
-  };
   /**
    * Every configuration in turn, round after round, order rotated so a drift of the machine's load
    * does not favour one: on whichever core is free, or pinned to `cpu` (`--each-core`).
@@ -437,10 +444,9 @@ async function mainSmart(limitKw: string): Promise<void> {
       const order = MODES.map((_, i) => MODES[(i + r + (cpu ?? 0) - 1) % MODES.length]!);
       for (const interval of INTERVALS) {
         for (const mode of order) {
-          const left = timeLeft();
+          const left = budget.left();
           if (left <= 0) return;
-          const place = cpu === undefined ? undefined : { root, cpu };
-          const result = { ...(await round(interval, left, HOURS, flags[mode], place)), mode, cpu };
+          const result = { ...(await round(interval, left, HOURS, flags[mode], pinnedTo(cpu))), mode, cpu };
           runs.push(result);
           process.stdout.write(
             `  ${where}round ${r}, telemetry ${interval} s, ${mode.padEnd(13)}: ` +
@@ -459,7 +465,7 @@ async function mainSmart(limitKw: string): Promise<void> {
     for (let r = 1; r <= ROUNDS; r++) {
       for (const interval of INTERVALS) {
         for (const other of ['physics+smart', 'physics'] as const) {
-          const left = timeLeft();
+          const left = budget.left();
           if (left <= 0) return;
           const pair = ++pairs;
           const [off, alt] = await sideBySide(r, interval, left, [flags.off, root], [flags[other], root]);
@@ -566,7 +572,7 @@ async function mainSmart(limitKw: string): Promise<void> {
       ...RUN_CONFIG,
       flags,
     },
-    stoppedBecause,
+    stoppedBecause: budget.stoppedBecause,
     hashes: Object.fromEntries(
       MODES.map((mode) => [mode, [...new Set(runs.filter((x) => x.mode === mode).map((x) => x.hash))]]),
     ),
@@ -586,16 +592,12 @@ async function mainPaired(baselineRoot: string): Promise<void> {
     throw new Error(`city-day bench: no ${SIM_SCRIPT} under --baseline ${baselineRoot}`);
   }
   requireTwoCores('--baseline');
-  const started = performance.now();
+  const budget = new TimeBudget();
   const pairs: { interval: number; baseline: Round; current: Round }[] = [];
-  let stoppedBecause = 'every round ran';
   rounds: for (let r = 1; r <= ROUNDS; r++) {
     for (const interval of INTERVALS) {
-      const left = TIME_LIMIT_S * 1000 - (performance.now() - started);
-      if (left <= 0) {
-        stoppedBecause = `time limit of ${TIME_LIMIT_S} s reached`;
-        break rounds;
-      }
+      const left = budget.left();
+      if (left <= 0) break rounds;
       const [baseline, current] = await sideBySide(r, interval, left, [[], baselineRoot], [[], root]);
       pairs.push({ interval, baseline, current });
       process.stdout.write(
@@ -652,7 +654,7 @@ async function mainPaired(baselineRoot: string): Promise<void> {
       ...RUN_CONFIG,
       baseline: baselineRoot,
     },
-    stoppedBecause,
+    stoppedBecause: budget.stoppedBecause,
     pairs,
   });
 }

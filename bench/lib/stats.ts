@@ -8,7 +8,6 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** The p-th percentile (nearest rank) of values already sorted ascending; NaN when empty. */
 /**
  * The geometric mean: the figure for ratios of runs side by side whose cores swap every round (over
  * an even number of rounds a core slower than the other divides out, where a median keeps it).
@@ -18,6 +17,7 @@ export function geometricMean(values: readonly number[]): number {
   return Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
 }
 
+/** The p-th percentile (nearest rank) of values already sorted ascending; NaN when empty. */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil((p / 100) * sorted.length) - 1;

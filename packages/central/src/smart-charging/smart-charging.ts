@@ -105,6 +105,8 @@ function committedOf(a: Active): number {
 }
 
 const INCREASE_STEP = { kw: 0.1, share: 0.02 };
+/** No session: what allocate iterates when no limit changed. */
+const NONE: readonly Active[] = [];
 
 /**
  * Central's smart charging: for each site, at every control interval and at every arrival and
@@ -376,14 +378,12 @@ export class SmartCharging {
       if (raised) raised.push(a);
       else raised = [a];
     }
-    if (lowered) {
-      for (const a of lowered) {
-        // A session still waiting for its start_supply gets its limit there.
-        if (a.announced) await this.send(state, a);
-        else a.committedKw = a.sentKw;
-      }
+    for (const a of lowered ?? NONE) {
+      // A session still waiting for its start_supply gets its limit there.
+      if (a.announced) await this.send(state, a);
+      else a.committedKw = a.sentKw;
     }
-    if (raised) for (const a of raised) if (a.announced) await this.send(state, a);
+    for (const a of raised ?? NONE) if (a.announced) await this.send(state, a);
   }
 
   private send(state: SiteState, a: Active): Promise<void> {

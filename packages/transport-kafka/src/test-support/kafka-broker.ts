@@ -22,11 +22,12 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..'
 export const KAFKA_SCRIPT = resolve(REPO_ROOT, 'scripts/kafka.sh');
 
 /** The script's environment: our port, and more patience than its 90 s default on a busy machine. */
-function scriptEnv(port: number): NodeJS.ProcessEnv {
+function scriptEnv(port: number, env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
     KAFKA_PORT: String(port),
     KAFKA_START_TIMEOUT: process.env.KAFKA_START_TIMEOUT ?? '170',
+    ...env,
   };
 }
 
@@ -37,15 +38,16 @@ export interface ScriptResult {
   ms: number;
 }
 
-/** Runs `scripts/kafka.sh <command>` for the broker on `port`. */
+/** Runs `scripts/kafka.sh <command>` for the broker on `port` (`env`: more of the script's variables). */
 export function kafkaScript(
-  command: 'start' | 'stop' | 'status',
+  command: 'start' | 'stop' | 'status' | 'path',
   port: number,
   timeoutMs = 180_000,
+  env: NodeJS.ProcessEnv = {},
 ): ScriptResult {
   const started = performance.now();
   const result = spawnSync('bash', [KAFKA_SCRIPT, command], {
-    env: scriptEnv(port),
+    env: scriptEnv(port, env),
     encoding: 'utf8',
     timeout: timeoutMs,
   });

@@ -42,6 +42,14 @@ export interface SessionExtras {
   tariff?: CompiledTariff;
 }
 
+/** The nearer of a session's target energy and the energy to its target SoC. */
+function targetOf({ targetKwh, targetSocKwh }: SessionLimits): SupplySession['target'] {
+  if (targetSocKwh !== undefined && (targetKwh === undefined || targetSocKwh <= targetKwh)) {
+    return { kwh: targetSocKwh, cause: 'target_soc' };
+  }
+  return targetKwh === undefined ? undefined : { kwh: targetKwh, cause: 'target_energy' };
+}
+
 /**
  * One supply: integrates energy of a piecewise-constant power exactly (the power holds from one
  * change to the next: an interval's start, a new limit) and prices it at a fixed €/kWh, or each
@@ -57,6 +65,11 @@ export class SupplySession {
   limitSeq: number | undefined;
   readonly vehicle: Vehicle | undefined;
   readonly tariff: CompiledTariff | undefined;
+  /**
+   * The energy the session ends at, and why: the nearer of its target energy and target SoC.
+   * Fixed at the start (read at every telemetry interval, so not rebuilt each time).
+   */
+  readonly target: { readonly kwh: number; readonly cause: SessionEndCause } | undefined;
   /** With a tariff: the cost so far, priced segment by segment. */
   private costEur = 0;
   private lastMs: number;
@@ -76,6 +89,7 @@ export class SupplySession {
     this.limitKw = extras.limitKw;
     this.limitSeq = extras.limitKw !== undefined ? 0 : undefined;
     this.tariff = extras.tariff;
+    this.target = targetOf(limits);
   }
 
   static fromPayload(
@@ -105,15 +119,6 @@ export class SupplySession {
   /** The vehicle's state of charge now, % (undefined without a vehicle). */
   get soc(): number | undefined {
     return this.vehicle ? socAfter(this.vehicle, this.energyKwh) : undefined;
-  }
-
-  /** The energy the session ends at, and why: the nearer of its target energy and target SoC. */
-  get target(): { kwh: number; cause: SessionEndCause } | undefined {
-    const { targetKwh, targetSocKwh } = this.limits;
-    if (targetSocKwh !== undefined && (targetKwh === undefined || targetSocKwh <= targetKwh)) {
-      return { kwh: targetSocKwh, cause: 'target_soc' };
-    }
-    return targetKwh === undefined ? undefined : { kwh: targetKwh, cause: 'target_energy' };
   }
 
   /** Seconds since the start at `nowMs`. */

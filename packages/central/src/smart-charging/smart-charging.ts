@@ -105,7 +105,7 @@ function committedOf(a: Active): number {
 }
 
 const INCREASE_STEP = { kw: 0.1, share: 0.02 };
-/** No session: what allocate iterates when no limit changed. */
+/** No session: the list of lowered (or raised) limits when none was. */
 const NONE: readonly Active[] = [];
 
 /**
@@ -149,7 +149,7 @@ export class SmartCharging {
     const { clock, settings } = this.deps;
     this.timer = clock.setInterval(() => {
       for (const state of this.bySite.values()) {
-        if (state.sessions.size > 0) void this.allocate(state).catch((e) => this.failed(state, e));
+        if (state.sessions.size > 0) void this.reallocate(state);
       }
     }, settings.controlIntervalMs);
   }
@@ -226,7 +226,7 @@ export class SmartCharging {
     state.sessions.delete(sessionId);
     state.loadKw = Math.max(0, state.loadKw - active.lastKw);
     this.closed.set(sessionId, { state, wantedKwh: active.wantedKwh, targetSoc: active.vehicle?.target_soc });
-    if (state.sessions.size > 0) await this.allocate(state).catch((e) => this.failed(state, e));
+    if (state.sessions.size > 0) await this.reallocate(state);
   }
 
   /**
@@ -253,7 +253,7 @@ export class SmartCharging {
     const before = active.committedKw;
     active.committedKw = committedOf(active);
     if (active.committedKw < before && state.starved && !this.pendingDecrease(state)) {
-      return this.allocate(state).catch((e) => this.failed(state, e));
+      return this.reallocate(state);
     }
     return undefined;
   }
@@ -334,8 +334,25 @@ export class SmartCharging {
     };
   }
 
-  /** Runs the policy for one site and sends the limits that changed: decreases, then increases. */
-  private async allocate(state: SiteState): Promise<void> {
+  /**
+   * {@link allocate}, a refused allocation logged and counted (the previous limits stay). A promise
+   * only while limits are being sent: most control intervals change none, and this runs for every
+   * site at each of them.
+   */
+  private reallocate(state: SiteState): Promise<void> | undefined {
+    try {
+      return this.allocate(state)?.catch((error: unknown) => this.failed(state, error));
+    } catch (error) {
+      this.failed(state, error);
+      return undefined;
+    }
+  }
+
+  /**
+   * Runs the policy for one site and sends the limits that changed: decreases, then increases.
+   * Throws the policy's refusal; a promise only when there is a limit to send.
+   */
+  private allocate(state: SiteState): Promise<void> | undefined {
     const { settings, clock } = this.deps;
     const now = clock.now();
     const sessions: SessionDemand[] = [];
@@ -378,12 +395,21 @@ export class SmartCharging {
       if (raised) raised.push(a);
       else raised = [a];
     }
-    for (const a of lowered ?? NONE) {
+    return lowered || raised ? this.sendAll(state, lowered ?? NONE, raised ?? NONE) : undefined;
+  }
+
+  /** The decreases first, each confirmed sent before the next command, then the increases. */
+  private async sendAll(
+    state: SiteState,
+    lowered: readonly Active[],
+    raised: readonly Active[],
+  ): Promise<void> {
+    for (const a of lowered) {
       // A session still waiting for its start_supply gets its limit there.
       if (a.announced) await this.send(state, a);
       else a.committedKw = a.sentKw;
     }
-    for (const a of raised ?? NONE) if (a.announced) await this.send(state, a);
+    for (const a of raised) if (a.announced) await this.send(state, a);
   }
 
   private send(state: SiteState, a: Active): Promise<void> {

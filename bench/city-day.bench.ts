@@ -19,11 +19,17 @@
  * fastest runs: a busy neighbour only ever slows a run down, so a configuration's fastest run on
  * a core is the best estimate of its cost there, and the two cores are never mixed.
  *
+ * With `--same-core` (with `--baseline`, or `--smart --side-by-side`), the two runs of a pair share
+ * one core, time-sliced, instead of one core each (the core alternates every round): the cores of a
+ * shared machine differ by up to 1.7× for minutes, while two processes on one core see the same
+ * neighbours. Same code on both sides gave ratios within 1 % this way, against 0.8-1.2 one per core.
+ *
  * Run: pnpm bench:city-day [-- --rounds 3 --cps 1000 --drivers 3000 --hours 24 --telemetry-interval 1,60]
  *      pnpm bench:city-day -- --smart 100 --rounds 3 --telemetry-interval 60 [--side-by-side | --each-core]
  *      Extra sim flags after `--sim`: pnpm bench:city-day -- --sim --monitor-interval 1 --heartbeat-timeout 5
  *      Against another checkout, in pairs run side by side: pnpm bench:city-day -- --baseline ../main-before --rounds 3
  *      On each core at once, each core's fastest round reported too: pnpm bench:city-day -- --each-core --rounds 2
+ *      A small change against a checkout, both on one core: pnpm bench:city-day -- --baseline ../main-before --same-core --rounds 2
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -54,6 +60,7 @@ const { values } = parseBenchArgs(import.meta.url, {
     baseline: { type: 'string', default: '' },
     'side-by-side': { type: 'boolean', default: false },
     'each-core': { type: 'boolean', default: false },
+    'same-core': { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -98,7 +105,7 @@ function sideBySide(
 ): Promise<[Round, Round]> {
   return Promise.all([
     round(interval, timeLimitMs, HOURS, a[0], { root: a[1], cpu: r % 2 }),
-    round(interval, timeLimitMs, HOURS, b[0], { root: b[1], cpu: (r + 1) % 2 }),
+    round(interval, timeLimitMs, HOURS, b[0], { root: b[1], cpu: SAME_CORE ? r % 2 : (r + 1) % 2 }),
   ]);
 }
 
@@ -106,6 +113,8 @@ function sideBySide(
 const SIDE_BY_SIDE = values['side-by-side'];
 /** `--smart` runs every configuration on each core, comparing the fastest runs core by core. */
 const EACH_CORE = values['each-core'];
+/** The two runs of a pair share one core instead of one core each. */
+const SAME_CORE = values['same-core'];
 /** What every report of this bench records of its runs. */
 const RUN_CONFIG = {
   cps: CPS,
@@ -114,6 +123,7 @@ const RUN_CONFIG = {
   seed: values.seed,
   telemetryIntervalsS: INTERVALS,
   nodeFlags: NODE_FLAGS,
+  sameCore: SAME_CORE,
 };
 const TIME = '/usr/bin/time';
 const TASKSET = '/usr/bin/taskset';
@@ -583,9 +593,9 @@ async function mainSmart(limitKw: string): Promise<void> {
 /**
  * `--baseline <checkout>`: each round runs the same day from another checkout (say, a worktree of
  * the previous release, with its dependencies installed) and from this one at the same time, one
- * per core, swapping cores every round. Both then see the same machine: on a shared machine whose
- * speed drifts by 10-20 % from one minute to the next, the ratio of a pair varies far less than
- * either figure (needs two cores and `taskset`).
+ * per core, swapping cores every round (with `--same-core`, both on one core). Both then see the
+ * same machine: on a shared machine whose speed drifts by 10-20 % from one minute to the next, the
+ * ratio of a pair varies far less than either figure (needs two cores and `taskset`).
  */
 async function mainPaired(baselineRoot: string): Promise<void> {
   if (!existsSync(path.join(baselineRoot, SIM_SCRIPT))) {
@@ -671,6 +681,10 @@ if (EACH_CORE && values.baseline !== '') {
 }
 if (SIDE_BY_SIDE && EACH_CORE) {
   process.stderr.write('city-day bench: choose --side-by-side or --each-core, not both\n');
+  process.exit(2);
+}
+if (SAME_CORE && values.baseline === '' && !SIDE_BY_SIDE) {
+  process.stderr.write('city-day bench: --same-core goes with --baseline or --smart --side-by-side\n');
   process.exit(2);
 }
 if (values.smart !== '' && values.baseline !== '') {

@@ -22,7 +22,8 @@
  * With `--same-core` (with `--baseline`, or `--smart --side-by-side`), the two runs of a pair share
  * one core, time-sliced, instead of one core each (the core alternates every round): the cores of a
  * shared machine differ by up to 1.7× for minutes, while two processes on one core see the same
- * neighbours. Same code on both sides gave ratios within 1 % this way, against 0.8-1.2 one per core.
+ * neighbours. Same code on both sides gave ratios within 1 % this way; two nearly identical
+ * checkouts gave 0.84-1.22 one per core the same hour.
  *
  * Run: pnpm bench:city-day [-- --rounds 3 --cps 1000 --drivers 3000 --hours 24 --telemetry-interval 1,60]
  *      pnpm bench:city-day -- --smart 100 --rounds 3 --telemetry-interval 60 [--side-by-side | --each-core]

@@ -204,6 +204,8 @@ export class SmartCharging {
     this.bySession.set(active.sessionId, { state, active });
     state.figures.sessions++;
     if (Number.isFinite(wanted)) state.figures.requestedKwh += wanted;
+    // allocate itself, not reallocate: the .catch of reallocate would put start_supply one
+    // microtask turn later, which reorders same-instant messages (measured: another event log).
     try {
       await this.allocate(state);
     } catch (error) {

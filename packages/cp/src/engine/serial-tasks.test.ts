@@ -93,6 +93,33 @@ describe('SerialTasks', () => {
     expect(n).toBe(100_000);
   });
 
+  it('keeps the order while a long backlog drains and grows at once (its array compacted on the way)', async () => {
+    const tasks = new SerialTasks(() => {});
+    let release!: () => void;
+    tasks.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const ran: number[] = [];
+    // 3,000 queued; each of the first 2,000 queues one more as it runs (3,000 + its index).
+    for (let i = 0; i < 3_000; i++) {
+      tasks.run(() => {
+        ran.push(i);
+        if (i < 2_000) tasks.run(() => void ran.push(3_000 + i));
+      });
+    }
+    release();
+    await tasks.idle();
+    const expected = [
+      ...Array.from({ length: 3_000 }, (_, i) => i),
+      ...Array.from({ length: 2_000 }, (_, i) => 3_000 + i),
+    ];
+    expect(ran).toEqual(expected);
+    // Drained: the next task runs at once, as on an idle queue.
+    let now = false;
+    tasks.run(() => {
+      now = true;
+    });
+    expect(now).toBe(true);
+  });
+
   it('a task queued by a running task runs after it, in order', async () => {
     const log: string[] = [];
     const tasks = new SerialTasks(() => {});

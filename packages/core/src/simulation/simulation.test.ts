@@ -213,6 +213,37 @@ describe('createSimulation', () => {
     await sim.stop();
   });
 
+  it('starts many nodes in the order added; one failing to start leaves the later ones for the next start', async () => {
+    const sim = createSimulation({ broker: new TinyBroker(), logger: silentLogger() });
+    const started: string[] = [];
+    const recorder = (id: string) =>
+      definePlugin({
+        name: 'recorder',
+        start() {
+          started.push(id);
+        },
+      });
+    // More nodes than an array shifts in place (V8 moves a long array's rest at every shift()).
+    for (let i = 0; i < 30_000; i++) sim.addNode(`n-${i}`, [recorder(`n-${i}`)]);
+    const broken = definePlugin({
+      name: 'broken',
+      start() {
+        throw new Error('cannot start');
+      },
+    });
+    sim.addNode('broken', [broken]);
+    sim.addNode('after-1', [recorder('after-1')]);
+    sim.addNode('after-2', [recorder('after-2')]);
+    await expect(sim.start()).rejects.toThrow('cannot start');
+    expect(started).toHaveLength(30_000);
+    expect(started[0]).toBe('n-0');
+    expect(started[29_999]).toBe('n-29999');
+    sim.addNode('later', [recorder('later')]);
+    await sim.start();
+    expect(started.slice(30_000)).toEqual(['after-1', 'after-2', 'later']);
+    await sim.stop();
+  });
+
   it('runUntil stops as soon as the predicate holds, or reports a timeout', async () => {
     const sim = createSimulation({ broker: new TinyBroker(), logger: silentLogger() });
     sim.addNode('cp-1', [flappingCp('CP-001')]);

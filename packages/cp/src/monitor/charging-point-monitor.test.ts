@@ -347,6 +347,43 @@ describe('chargingPointMonitor', () => {
     expect(monitor.stats.probes).toBeGreaterThanOrEqual(5);
   });
 
+  it('a probe that outlasts the interval is followed at once: FAULT three intervals after the engine died, not four', async () => {
+    // The engine dies just after a probe resolved its address: that probe waits out a 2,050 ms
+    // connect timeout (missing the tick at 12 s), every later one fails at once.
+    const clock = new VirtualClock();
+    const start = clock.now();
+    const central = new RecordingCentral(clock);
+    const probesAt: number[] = [];
+    let deadFrom = Number.POSITIVE_INFINITY;
+    const dying: EngineLink = {
+      host: 'h',
+      port: 1,
+      probe: async () => {
+        const at = clock.now() - start;
+        probesAt.push(at);
+        if (at < deadFrom) return { ok: true, state: 'ACTIVATED' };
+        if (at === deadFrom) await clock.sleep(2_050);
+        return { ok: false, reason: at === deadFrom ? 'connect timeout after 2050 ms' : 'ENOTFOUND' };
+      },
+    };
+    await createNode({
+      id: 'm',
+      transport: new MemoryBroker().transport('m', { clock }),
+      clock,
+      plugins: [
+        chargingPointMonitor({ cpId: 'CP-001', engine: dying, central: inProcessCentralLink(central) }),
+      ],
+    }).start();
+    await clock.advance(9_500);
+    deadFrom = 10_000;
+    await clock.advance(10_000);
+    expect(central.of('fault').map((c) => [c.at - start, (c.body as MonitorFaultReport).status])).toEqual([
+      [13_000, 'FAULT'],
+    ]);
+    // The overdue probe ran the moment the slow one failed; the interval's rhythm went on after it.
+    expect(probesAt.filter((at) => at >= 10_000 && at <= 14_000)).toEqual([10_000, 12_050, 13_000, 14_000]);
+  });
+
   it('validates its options', () => {
     const base = {
       cpId: 'CP-1',

@@ -117,6 +117,8 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
   private registering = false;
   private registerAttempt = 0;
   private probing = false;
+  /** A tick came while a probe was still out: the next probe is due as soon as that one ends. */
+  private probeOverdue = false;
   private heartbeating = false;
   private reporting = false;
   private lastHeartbeatMs = 0;
@@ -215,13 +217,8 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
 
   private tick(): void {
     if (!this.running) return;
-    if (!this.probing) {
-      this.probing = true;
-      this.engine.probe().then(
-        (result) => this.onProbe(result),
-        (error: unknown) => this.onProbe({ ok: false, reason: `probe failed: ${(error as Error).message}` }),
-      );
-    }
+    if (this.probing) this.probeOverdue = true;
+    else this.probe();
     if (
       this.isRegistered &&
       !this.heartbeating &&
@@ -232,9 +229,30 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
     this.sendPendingReport();
   }
 
+  /**
+   * One probe at a time: a probe that outlasts the interval (a connect that waits out its timeout on
+   * an engine that just died) is followed at once by the one its missed tick was due for, not a whole
+   * interval later. Skipping that tick made three failed probes span up to four intervals instead of
+   * three, and Central see FAULT a second late.
+   */
+  private probe(): void {
+    this.probing = true;
+    this.probeOverdue = false;
+    this.engine.probe().then(
+      (result) => this.onProbe(result),
+      (error: unknown) => this.onProbe({ ok: false, reason: `probe failed: ${(error as Error).message}` }),
+    );
+  }
+
   private onProbe(result: ProbeResult): void {
     this.probing = false;
     if (!this.running) return;
+    this.judge(result);
+    if (this.probeOverdue && this.running) this.probe();
+  }
+
+  /** Counts one probe's outcome; reports FAULT at the threshold and HEALTHY on the first success after. */
+  private judge(result: ProbeResult): void {
     this.counters.probes++;
     if (result.ok) {
       this.failures = 0;

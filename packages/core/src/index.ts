@@ -1,5 +1,6 @@
 export * from './bus/index.js';
 export * from './clock/index.js';
+export * from './collections/index.js';
 export * from './config/index.js';
 export * from './contracts/index.js';
 export * from './logging/index.js';

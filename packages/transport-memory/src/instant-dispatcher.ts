@@ -1,6 +1,5 @@
-import { microtask } from '@evcharging/core';
+import { FifoQueue, microtask } from '@evcharging/core';
 import type { LaneDispatcher } from './lane.js';
-import { MessageQueue } from './message-queue.js';
 
 /** What the dispatcher runs: a lane with messages due. */
 interface Dispatchable {
@@ -15,7 +14,7 @@ interface Dispatchable {
  * microtask per message, never inside `publish`.
  */
 export class InstantDispatcher implements LaneDispatcher {
-  private readonly ready = new MessageQueue<Dispatchable>();
+  private readonly ready = new FifoQueue<Dispatchable>();
   private queued = false;
   private readonly loop = (): void => this.run();
 

@@ -1,6 +1,12 @@
-import { type Clock, type Envelope, microtask, type TopicName, VirtualClock } from '@evcharging/core';
+import {
+  type Clock,
+  type Envelope,
+  FifoQueue,
+  microtask,
+  type TopicName,
+  VirtualClock,
+} from '@evcharging/core';
 import type { ConsumerGroup, GroupMember } from './consumer-group.js';
-import { MessageQueue } from './message-queue.js';
 import type { StoredMessage } from './stored-message.js';
 
 /**
@@ -47,7 +53,7 @@ export interface LaneDispatcher {
  * async handler's promise suspends the lane (its settling resumes it).
  */
 export class Lane {
-  readonly queue = new MessageQueue<StoredMessage>();
+  readonly queue = new FifoQueue<StoredMessage>();
   /** The message taken off the queue: in a handler, or waiting for its redelivery. Never trimmed. */
   private current: StoredMessage | undefined;
   private scheduled = false;

@@ -5,6 +5,7 @@ import {
   ContractViolationError,
   contractCheck,
   type EventLog,
+  FifoQueue,
   keyOf,
   type Logger,
   type Random,
@@ -20,7 +21,6 @@ import { ConsumerGroup, type GroupHost } from './consumer-group.js';
 import { InstantDispatcher } from './instant-dispatcher.js';
 import { MemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
 import { freezeMessage } from './message-freeze.js';
-import { MessageQueue } from './message-queue.js';
 import { partitionFor } from './partitioner.js';
 import type { DeadLetter, StoredMessage } from './stored-message.js';
 
@@ -92,7 +92,7 @@ export interface MemoryBrokerStats {
 interface TopicState {
   readonly name: TopicName;
   readonly check: ContractCheck<TopicName>;
-  readonly logs: MessageQueue<StoredMessage>[];
+  readonly logs: FifoQueue<StoredMessage>[];
   readonly offsets: number[];
   /** Groups without a key filter, in the order they were made (the order deliveries are queued). */
   readonly groups: ConsumerGroup[];
@@ -382,7 +382,7 @@ export class MemoryBroker implements GroupHost {
       state = {
         name,
         check: contractCheck(name),
-        logs: Array.from({ length: this.partitions }, () => new MessageQueue<StoredMessage>()),
+        logs: Array.from({ length: this.partitions }, () => new FifoQueue<StoredMessage>()),
         offsets: new Array<number>(this.partitions).fill(0),
         groups: [],
         keyed: new Map(),

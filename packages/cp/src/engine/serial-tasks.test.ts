@@ -93,7 +93,7 @@ describe('SerialTasks', () => {
     expect(n).toBe(100_000);
   });
 
-  it('keeps the order while a long backlog drains and grows at once (its array compacted on the way)', async () => {
+  it('keeps the order while a long backlog drains and grows at once', async () => {
     const tasks = new SerialTasks(() => {});
     let release!: () => void;
     tasks.run(() => new Promise<void>((resolve) => (release = resolve)));

@@ -1,19 +1,9 @@
+import { FifoQueue } from '@evcharging/core';
+
 /** A unit of the engine's ordered work: a publish, an outbox write (async or not). */
 export type SerialTask = () => Promise<void> | void;
 
 const DONE: Promise<void> = Promise.resolve();
-
-/** A drained prefix this long is cut off the backlog's array (when it is also half the array). */
-const COMPACT_AT = 1024;
-
-/**
- * Tasks queued behind the running one, oldest at `head`. Taken by index, not `shift()`: shifting
- * a long array moves the rest of it every time (a backlog of 100,000 took 0.5-14 s to drain).
- */
-interface Backlog {
-  items: (SerialTask | undefined)[];
-  head: number;
-}
 
 /**
  * Runs tasks one at a time, in the order they were queued, each after the previous one settled: the
@@ -30,7 +20,7 @@ interface Backlog {
  */
 export class SerialTasks {
   /** Tasks queued while one runs (made when one queues, dropped once drained: most engines never queue). */
-  private backlog: Backlog | undefined;
+  private backlog: FifoQueue<SerialTask> | undefined;
   private running = false;
   /** Tasks queued so far, and settled so far: {@link idle} waits for the count of its call. */
   private queued = 0;
@@ -42,9 +32,12 @@ export class SerialTasks {
   /** Queues `task`; it starts now if no other task is running. */
   run(task: SerialTask): void {
     this.queued++;
-    if (!this.running) this.pump(task);
-    else if (this.backlog) this.backlog.items.push(task);
-    else this.backlog = { items: [task], head: 0 };
+    if (!this.running) {
+      this.pump(task);
+      return;
+    }
+    this.backlog ??= new FifoQueue();
+    this.backlog.push(task);
   }
 
   /** Resolves once every task queued so far has settled (tasks queued later are not waited for). */
@@ -84,22 +77,16 @@ export class SerialTasks {
     }
   }
 
-  /** The running async task settled: the next one runs. */
   /** The oldest queued task, removed from the backlog; undefined when none waits. */
   private next(): SerialTask | undefined {
     const backlog = this.backlog;
     if (!backlog) return undefined;
-    const { items } = backlog;
-    const task = items[backlog.head];
-    items[backlog.head++] = undefined; // not kept alive by the queue once taken
-    if (backlog.head === items.length) this.backlog = undefined;
-    else if (backlog.head >= COMPACT_AT && backlog.head * 2 >= items.length) {
-      backlog.items = items.slice(backlog.head);
-      backlog.head = 0;
-    }
+    const task = backlog.shift();
+    if (backlog.length === 0) this.backlog = undefined;
     return task;
   }
 
+  /** The running async task settled: the next one runs. */
   private resume(): void {
     this.settle();
     this.pump(this.next());

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MessageQueue } from './message-queue.js';
+import { FifoQueue } from './fifo-queue.js';
 
-describe('MessageQueue', () => {
+describe('FifoQueue', () => {
   it('is first in, first out', () => {
-    const q = new MessageQueue<number>();
+    const q = new FifoQueue<number>();
     expect(q.length).toBe(0);
     expect(q.peek()).toBeUndefined();
     expect(q.shift()).toBeUndefined();
@@ -18,7 +18,7 @@ describe('MessageQueue', () => {
   });
 
   it('keeps order and length across its internal compaction', () => {
-    const q = new MessageQueue<number>();
+    const q = new FifoQueue<number>();
     let next = 0;
     let expected = 0;
     for (let round = 0; round < 5; round++) {
@@ -36,7 +36,7 @@ describe('MessageQueue', () => {
   });
 
   it('matches a plain array under any mix of pushes, shifts and trims (wrap-around and growth)', () => {
-    const q = new MessageQueue<number>();
+    const q = new FifoQueue<number>();
     const ref: number[] = [];
     let next = 0;
     let seed = 12345;
@@ -68,7 +68,7 @@ describe('MessageQueue', () => {
   });
 
   it('trim drops the oldest beyond the bound and says how many', () => {
-    const q = new MessageQueue<string>();
+    const q = new FifoQueue<string>();
     for (const s of ['a', 'b', 'c', 'd', 'e']) q.push(s);
     expect(q.trim(2)).toBe(3);
     const left: string[] = [];

@@ -1,0 +1,1 @@
+export * from './fifo-queue.js';

@@ -263,7 +263,8 @@ main() {
   id="$(container_of ev-cp-e-1)"
   docker kill "$id" >/dev/null
   t0="$(finished_ms "$id")"
-  r="$(wait_state CP-001 FAULT 4 "$t0")" || fail "engine kill"
+  # On failure, the moment it died in the logs' own unit ("time" of the JSON lines, ms since the epoch).
+  r="$(wait_state CP-001 FAULT 4 "$t0")" || fail "engine kill (the engine died at $t0 ms since the epoch)"
   read -r lo hi <<<"$r"
   figure "engine killed -> FAULT at Central: $(span "$lo" "$hi") after it died (limit 4 s)"
   t0="$(now_ms)"
@@ -278,7 +279,7 @@ main() {
   wait_state CP-002 ACTIVATED 30 "$(now_ms)" >/dev/null || fail "CP-002 not ACTIVATED before the kill"
   docker kill "$id" >/dev/null
   t0="$(finished_ms "$id")"
-  r="$(wait_state CP-002 DISCONNECTED 6 "$t0")" || fail "monitor kill"
+  r="$(wait_state CP-002 DISCONNECTED 6 "$t0")" || fail "monitor kill (the monitor died at $t0 ms since the epoch)"
   read -r lo hi <<<"$r"
   figure "monitor killed -> DISCONNECTED at Central: $(span "$lo" "$hi") after it died (limit 6 s)"
   t0="$(now_ms)"

@@ -1,6 +1,7 @@
 /**
- * Prints where a V8 CPU profile spent its time: the functions with the most self time, then the
- * same grouped by package. For profiles written by `node --cpu-prof` (any of this repository's
+ * Prints where a V8 CPU profile spent its time: the functions with the most self time, the same
+ * grouped by package, and the busy time grouped by what started the work (the timer callback or
+ * message handler each sample ran for). For profiles written by `node --cpu-prof` (any of this repository's
  * commands) or by `pnpm bench:realtime-capacity -- --profile <n>`. With several files (tsx's loader
  * thread writes its own), pass them all: the busiest one is summarised.
  *
@@ -8,7 +9,7 @@
  */
 import { statSync } from 'node:fs';
 import { parseBenchArgs } from './lib/cli.js';
-import { timeByArea, topFunctions } from './lib/cpu-profile.js';
+import { timeByArea, timeByEntry, topFunctions } from './lib/cpu-profile.js';
 import { cliArgs } from './lib/stats.js';
 
 const { values, positionals } = parseBenchArgs(import.meta.url, {
@@ -31,3 +32,8 @@ for (const f of all.slice(0, TOP)) {
 process.stdout.write('\nby where the code lives\n');
 for (const a of timeByArea(all).filter((x) => x.selfPercent >= 0.1))
   process.stdout.write(`  ${a.selfPercent.toFixed(1).padStart(5)}%  ${a.area}\n`);
+process.stdout.write('\nby what started the work (timer callback or message handler)\n');
+for (const e of timeByEntry(file)
+  .slice(0, TOP)
+  .filter((x) => x.percent >= 0.1))
+  process.stdout.write(`  ${e.percent.toFixed(1).padStart(5)}%  ${e.entry}\n`);

@@ -87,3 +87,61 @@ export function timeByArea(functions: readonly ProfiledFunction[]): { area: stri
     .map(([area, selfPercent]) => ({ area, selfPercent }))
     .sort((a, b) => b.selfPercent - a.selfPercent);
 }
+
+/**
+ * Frames that only schedule work for others: the clocks' timer loops, the memory transport's
+ * lanes and dispatchers, the plugin runtime, the engine's serial tasks, the monitors' shared ticker.
+ */
+const SCHEDULING = [
+  'packages/core/src/clock/',
+  'packages/core/src/runtime/',
+  'packages/transport-memory/src/',
+  'packages/cp/src/engine/serial-tasks.ts',
+  'packages/cp/src/monitor/shared-ticker.ts',
+];
+
+/**
+ * The busy time grouped by what started the work: each sample is charged to the outermost frame of
+ * a workspace package that is not scheduling machinery (a timer's callback such as an engine's
+ * telemetry tick, or the handler a message was delivered to). Two days with different message
+ * counts compare handler by handler this way: a handler whose time grew with its messages has no
+ * premium, one that grew more has. Samples with no such frame are grouped under their top frame.
+ */
+export function timeByEntry(file: string): { entry: string; percent: number }[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: (ProfileNode & { children?: number[] })[];
+    samples?: number[];
+  };
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const entryOf = new Map<number, string>();
+  const entry = (id: number): string => {
+    const known = entryOf.get(id);
+    if (known !== undefined) return known;
+    let found: string | undefined;
+    for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+      const { functionName, url } = byId.get(at)!.callFrame;
+      const where = url.replace(/^file:\/\//, '').replace(ROOT, '');
+      if (where.startsWith('packages/') && !SCHEDULING.some((prefix) => where.startsWith(prefix))) {
+        found = `${functionName || '(anonymous)'}  ${where}`; // the outermost one wins
+      }
+    }
+    const top = byId.get(id)!.callFrame;
+    const result = found ?? `(no package frame) ${top.functionName || top.url || '(anonymous)'}`;
+    entryOf.set(id, result);
+    return result;
+  };
+  const samples = profile.samples ?? [];
+  const totals = new Map<string, number>();
+  let busy = 0;
+  for (const id of samples) {
+    if (byId.get(id)!.callFrame.functionName === '(idle)') continue;
+    busy++;
+    const key = entry(id);
+    totals.set(key, (totals.get(key) ?? 0) + 1);
+  }
+  return [...totals.entries()]
+    .map(([key, hits]) => ({ entry: key, percent: (100 * hits) / Math.max(1, busy) }))
+    .sort((a, b) => b.percent - a.percent);
+}

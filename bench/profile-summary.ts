@@ -9,7 +9,7 @@
  */
 import { statSync } from 'node:fs';
 import { parseBenchArgs } from './lib/cli.js';
-import { timeByArea, timeByEntry, topFunctions } from './lib/cpu-profile.js';
+import { readCpuProfile, timeByArea, timeByEntry, topFunctions } from './lib/cpu-profile.js';
 import { cliArgs } from './lib/stats.js';
 
 const { values, positionals } = parseBenchArgs(import.meta.url, {
@@ -24,7 +24,8 @@ if (positionals.length === 0 || !(Number.isInteger(TOP) && TOP >= 1 && TOP <= 50
 }
 // The main thread's profile is the biggest.
 const file = [...positionals].sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
-const all = topFunctions(file, Number.MAX_SAFE_INTEGER);
+const profile = readCpuProfile(file);
+const all = topFunctions(profile, Number.MAX_SAFE_INTEGER);
 process.stdout.write(`${file}\n\ntop self time (share of busy samples)\n`);
 for (const f of all.slice(0, TOP)) {
   process.stdout.write(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}  ${f.where}\n`);
@@ -33,7 +34,7 @@ process.stdout.write('\nby where the code lives\n');
 for (const a of timeByArea(all).filter((x) => x.selfPercent >= 0.1))
   process.stdout.write(`  ${a.selfPercent.toFixed(1).padStart(5)}%  ${a.area}\n`);
 process.stdout.write('\nby what started the work (timer callback or message handler)\n');
-for (const e of timeByEntry(file)
+for (const e of timeByEntry(profile)
   .slice(0, TOP)
   .filter((x) => x.percent >= 0.1))
   process.stdout.write(`  ${e.percent.toFixed(1).padStart(5)}%  ${e.entry}\n`);

@@ -30,7 +30,7 @@ import { createLogger, isoTime, RealClock } from '@evcharging/core';
 import { type CpRecord, MemoryCentralStore } from '../packages/central/src/index.js';
 import { createChargingNetwork } from '../packages/network/src/index.js';
 import { parseBenchArgs } from './lib/cli.js';
-import { timeByArea, topFunctions } from './lib/cpu-profile.js';
+import { readCpuProfile, timeByArea, topFunctions } from './lib/cpu-profile.js';
 import { nodeFlagsOf, SHIPPED_NODE_FLAGS } from './lib/node-flags.js';
 import { type BenchRow, report } from './lib/results.js';
 import { cliArgs, latencySummary, median } from './lib/stats.js';
@@ -354,7 +354,7 @@ async function main(): Promise<void> {
     const result = runStep(cps, file);
     if ('error' in result) throw new Error(`profiled run of ${cps} CPs failed: ${result.error}`);
     process.stdout.write(describe(result));
-    const all = topFunctions(file, Number.MAX_SAFE_INTEGER);
+    const all = topFunctions(readCpuProfile(file), Number.MAX_SAFE_INTEGER);
     const top = all.slice(0, 30);
     const areas = timeByArea(all);
     process.stdout.write(`\ntop self time, ${cps} CPs, measured window only (share of busy samples)\n`);

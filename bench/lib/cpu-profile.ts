@@ -18,17 +18,33 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
+}
+
+/** A V8 `.cpuprofile` as `node --cpu-prof` writes it. */
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  samples?: number[];
+}
+
+/** Reads a `.cpuprofile` once, for the summaries below. */
+export function readCpuProfile(file: string): CpuProfile {
+  return JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+}
+
+/** A frame's file relative to this checkout (a dependency's from its package directory). */
+function relativeUrl(url: string): string {
+  return url
+    .replace(/^file:\/\//, '')
+    .replace(ROOT, '')
+    .replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '');
 }
 
 /**
- * Reads a `.cpuprofile` written by `node --cpu-prof` and returns the functions with the most self
- * time (samples whose top frame is the function), summed over every call site of the same function.
+ * The functions of a profile with the most self time (samples whose top frame is the function),
+ * summed over every call site of the same function.
  */
-export function topFunctions(file: string, count: number): ProfiledFunction[] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
-    nodes: ProfileNode[];
-    samples?: number[];
-  };
+export function topFunctions(profile: CpuProfile, count: number): ProfiledFunction[] {
   const hitsById = new Map<number, number>();
   if (profile.samples) {
     for (const id of profile.samples) hitsById.set(id, (hitsById.get(id) ?? 0) + 1);
@@ -42,11 +58,7 @@ export function topFunctions(file: string, count: number): ProfiledFunction[] {
     total += hits;
     if (hits === 0) continue;
     const { functionName, url, lineNumber } = node.callFrame;
-    const short = url
-      .replace(/^file:\/\//, '')
-      .replace(ROOT, '')
-      .replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '');
-    const where = url ? `${short}:${lineNumber + 1}` : '';
+    const where = url ? `${relativeUrl(url)}:${lineNumber + 1}` : '';
     const key = `${functionName}@${where}`;
     const entry = byFunction.get(key) ?? { name: functionName || '(anonymous)', where, hits: 0 };
     entry.hits += hits;
@@ -107,11 +119,7 @@ const SCHEDULING = [
  * counts compare handler by handler this way: a handler whose time grew with its messages has no
  * premium, one that grew more has. Samples with no such frame are grouped under their top frame.
  */
-export function timeByEntry(file: string): { entry: string; percent: number }[] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
-    nodes: (ProfileNode & { children?: number[] })[];
-    samples?: number[];
-  };
+export function timeByEntry(profile: CpuProfile): { entry: string; percent: number }[] {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parentOf = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
@@ -122,7 +130,7 @@ export function timeByEntry(file: string): { entry: string; percent: number }[] 
     let found: string | undefined;
     for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
       const { functionName, url } = byId.get(at)!.callFrame;
-      const where = url.replace(/^file:\/\//, '').replace(ROOT, '');
+      const where = relativeUrl(url);
       if (where.startsWith('packages/') && !SCHEDULING.some((prefix) => where.startsWith(prefix))) {
         found = `${functionName || '(anonymous)'}  ${where}`; // the outermost one wins
       }

@@ -248,7 +248,7 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
     this.probing = false;
     if (!this.running) return;
     this.judge(result);
-    if (this.probeOverdue && this.running) this.probe();
+    if (this.probeOverdue) this.probe(); // judging a result cannot stop the monitor
   }
 
   /** Counts one probe's outcome; reports FAULT at the threshold and HEALTHY on the first success after. */

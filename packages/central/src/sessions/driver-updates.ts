@@ -40,7 +40,7 @@ export function inProgressUpdate(
   kwh: number,
   ts: string,
 ): DriverUpdate {
-  return {
+  const update: DriverUpdate = {
     request_id: session.request_id,
     driver_id: session.driver_id,
     cp_id: session.cp_id,
@@ -50,8 +50,10 @@ export function inProgressUpdate(
     kw: telemetry.kw,
     kwh,
     euros: telemetry.euros,
-    ...(telemetry.soc !== undefined ? { soc: telemetry.soc } : {}),
   };
+  // Added, not spread: a conditional spread builds a second object on every telemetry message.
+  if (telemetry.soc !== undefined) update.soc = telemetry.soc;
+  return update;
 }
 
 /** The outcome of a closed session with its ticket figures (final once the ticket arrived). */

@@ -1,5 +1,5 @@
 import {
-  acceptanceKw,
+  AcceptanceCurve,
   type Clock,
   type CpTelemetry,
   type DriverRequest,
@@ -60,6 +60,8 @@ interface Active {
   readonly arrivedMs: number;
   readonly departureMs: number | undefined;
   readonly vehicle: Vehicle | undefined;
+  /** The vehicle's acceptance from its CP's kind of supply, read at every allocation. */
+  readonly acceptance: AcceptanceCurve | undefined;
   readonly cp: { kw: number; supply: SupplyKind };
   readonly wantedKwh: number;
   energyKwh: number;
@@ -188,6 +190,7 @@ export class SmartCharging {
       arrivedMs: now,
       departureMs: Number.isFinite(departure) ? departure : undefined,
       vehicle: request.vehicle,
+      acceptance: request.vehicle ? new AcceptanceCurve(request.vehicle, cp.supply) : undefined,
       cp,
       wantedKwh: wanted,
       energyKwh: 0,
@@ -234,8 +237,10 @@ export class SmartCharging {
   /**
    * A telemetry reading: the session's energy and SoC for the next decision, the site's load, and
    * — when its `limit_seq` shows a lower limit applied — the headroom that limit freed. Only the
-   * number tells: a reading may show an older limit of the same value. Synchronous but when the
-   * freed headroom starts a new allocation (its promise then), as it runs on every telemetry message.
+   * number tells: a reading may show an older limit of the same value. The figures are taken at
+   * once; when the freed headroom is due to a starved session, the site's new allocation comes
+   * back, to be run once the reading's own messages are out (the caller's order). Runs on every
+   * telemetry message, so nothing is allocated unless a new allocation is due.
    */
   telemetry(telemetry: CpTelemetry): Promise<void> | undefined {
     const found = telemetry.session_id ? this.bySession.get(telemetry.session_id) : undefined;
@@ -324,8 +329,7 @@ export class SmartCharging {
   }
 
   private demandOf(a: Active): SessionDemand {
-    const acceptance =
-      a.vehicle && a.soc !== undefined ? acceptanceKw(a.vehicle, a.soc, a.cp.supply) : a.cp.kw;
+    const acceptance = a.acceptance && a.soc !== undefined ? a.acceptance.kwAt(a.soc) : a.cp.kw;
     return {
       session_id: a.sessionId,
       cp_id: a.cpId,

@@ -1,3 +1,4 @@
+export * from './acceptance-curve.js';
 export * from './ids.js';
 export * from './monitor.js';
 export * from './schemas.js';

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { AcceptanceCurve } from './acceptance-curve.js';
 
 /**
  * The vehicle a driver arrives with (`driver.requests`, `start_supply`): enough of a battery to
@@ -66,34 +67,16 @@ export function vehicleProblems(vehicle: Vehicle, field = 'vehicle'): string[] {
   return problems;
 }
 
-/** The curve's kW at `soc` (linear between points, flat beyond the ends). */
-function curveKw(curve: readonly CurvePoint[], soc: number): number {
-  const first = curve[0]!;
-  if (soc <= first[0]) return first[1];
-  for (let i = 1; i < curve.length; i++) {
-    const [s1, k1] = curve[i]!;
-    if (soc <= s1) {
-      const [s0, k0] = curve[i - 1]!;
-      return k0 + ((k1 - k0) * (soc - s0)) / (s1 - s0);
-    }
-  }
-  return curve[curve.length - 1]![1];
-}
-
 /**
  * The most the vehicle takes at `soc` % from a CP of this kind: on AC its on-board charger's
- * limit, on DC the curve capped by `dc_max_kw`. A full battery takes nothing.
+ * limit, on DC the curve capped by `dc_max_kw`. A full battery takes nothing. For the many reads
+ * of one session, build its {@link AcceptanceCurve} once instead.
  *
  * @example
  * acceptanceKw(zoe, 75, 'DC'); // 46 + (10 - 46) × (75 - 50) / 50 = 28 kW
  */
 export function acceptanceKw(vehicle: Vehicle, soc: number, supply: SupplyKind): number {
-  if (soc >= 100) return 0;
-  if (supply === 'AC') {
-    // An on-board charger tapers too, near full: never above what the DC curve allows there.
-    return vehicle.curve ? Math.min(vehicle.ac_max_kw, curveKw(vehicle.curve, soc)) : vehicle.ac_max_kw;
-  }
-  return vehicle.curve ? Math.min(vehicle.dc_max_kw, curveKw(vehicle.curve, soc)) : vehicle.dc_max_kw;
+  return new AcceptanceCurve(vehicle, supply).kwAt(soc);
 }
 
 /** SoC, %, after `energyKwh` went into the battery since arrival (capped at 100). */

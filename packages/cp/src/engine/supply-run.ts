@@ -1,5 +1,5 @@
 import {
-  acceptanceKw,
+  AcceptanceCurve,
   type Clock,
   type CpTelemetry,
   isoTime,
@@ -58,12 +58,15 @@ export class SupplyRun {
   private durationTimer: TimerHandle | undefined;
   private targetTimer: TimerHandle | undefined;
   private finished = false;
+  /** The vehicle's acceptance from this CP's kind of supply, read at every change of power. */
+  private readonly acceptance: AcceptanceCurve | undefined;
 
   constructor(
     readonly session: SupplySession,
     private readonly settings: SupplyRunSettings,
     private readonly hooks: SupplyRunHooks,
   ) {
+    this.acceptance = session.vehicle ? new AcceptanceCurve(session.vehicle, settings.supply) : undefined;
     this.setPower(settings.clock.now());
   }
 
@@ -147,9 +150,7 @@ export class SupplyRun {
       nowMs: now,
     });
     const soc = session.soc;
-    if (session.vehicle && soc !== undefined) {
-      kw = Math.min(kw, acceptanceKw(session.vehicle, soc, settings.supply));
-    }
+    if (this.acceptance && soc !== undefined) kw = Math.min(kw, this.acceptance.kwAt(soc));
     if (session.limitKw !== undefined) kw = Math.min(kw, session.limitKw);
     const changed = kw !== session.kw;
     session.kw = kw;

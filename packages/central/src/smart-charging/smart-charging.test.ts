@@ -37,7 +37,7 @@ function site(limitKw: number, policy: AllocationPolicy = equalShare) {
     cp: () => ({ kw: 50, supply: 'DC' }),
   });
   charging.start();
-  /** A reading of CP-1's session A at 90 % SoC, confirming limit `seq`. */
+  /** A reading of CP-1's session A at 90 % SoC, confirming limit `seq`, and the allocation it makes due. */
   const readingOfA = (seq: number) =>
     charging.telemetry({
       cp_id: 'CP-1',
@@ -47,7 +47,7 @@ function site(limitKw: number, policy: AllocationPolicy = equalShare) {
       euros: 0,
       soc: 90,
       limit_seq: seq,
-    });
+    })?.();
   const admit = (sessionId: string, cpId: string) =>
     charging.admit(
       { session_id: sessionId, cp_id: cpId },

@@ -239,10 +239,10 @@ export class SmartCharging {
    * — when its `limit_seq` shows a lower limit applied — the headroom that limit freed. Only the
    * number tells: a reading may show an older limit of the same value. The figures are taken at
    * once; when the freed headroom is due to a starved session, the site's new allocation comes
-   * back, to be run once the reading's own messages are out (the caller's order). Runs on every
-   * telemetry message, so nothing is allocated unless a new allocation is due.
+   * back, for the caller to run once the reading's own messages are out. Runs on every telemetry
+   * message, so it allocates nothing unless a new allocation is due.
    */
-  telemetry(telemetry: CpTelemetry): Promise<void> | undefined {
+  telemetry(telemetry: CpTelemetry): (() => Promise<void> | undefined) | undefined {
     const found = telemetry.session_id ? this.bySession.get(telemetry.session_id) : undefined;
     if (!found) return undefined;
     const { state, active } = found;
@@ -260,7 +260,7 @@ export class SmartCharging {
     const before = active.committedKw;
     active.committedKw = committedOf(active);
     if (active.committedKw < before && state.starved && !this.pendingDecrease(state)) {
-      return this.reallocate(state);
+      return () => this.reallocate(state);
     }
     return undefined;
   }

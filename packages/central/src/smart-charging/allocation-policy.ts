@@ -149,46 +149,48 @@ export class AllocationError extends Error {
 
 /**
  * Checks a policy's answer and returns it as a map with every session (0 when left out), in the
- * answer's order and then the sessions left out in input order. Throws an {@link AllocationError}
- * naming the site, the session and the field.
+ * answer's order and then the sessions left out in input order: the policy's own map when it
+ * answers every session. Throws an {@link AllocationError} naming the site, the session and the
+ * field.
  */
 export function checkAllocation(
   policy: string,
   input: AllocationInput,
   allocation: Allocation,
-): Map<string, number> {
-  // Runs at every control interval for every site: one pass builds the answer, and only an answer
+): ReadonlyMap<string, number> {
+  // Runs at every control interval for every site: one pass checks the answer, and only an answer
   // with a fault goes through explainRefusal, which finds the first fault in order and names it.
-  const out = new Map<string, number>();
+  let answer: ReadonlyMap<string, number>;
   let total = 0;
   let valid = true;
   if (allocation instanceof Map) {
-    for (const [sessionId, kw] of allocation as ReadonlyMap<string, number>) {
+    answer = allocation as ReadonlyMap<string, number>;
+    for (const kw of answer.values()) {
       if (!isLimit(kw)) valid = false;
-      out.set(sessionId, kw);
       total += kw;
     }
   } else {
     const record = allocation as Readonly<Record<string, number>>;
+    const copy = new Map<string, number>();
     for (const sessionId in record) {
       if (!Object.hasOwn(record, sessionId)) continue;
       const kw = record[sessionId]!;
       if (!isLimit(kw)) valid = false;
-      out.set(sessionId, kw);
+      copy.set(sessionId, kw);
       total += kw;
     }
+    answer = copy;
   }
   // Every answered session is active when as many active sessions are found in the answer as it
-  // has entries (ids are distinct on both sides); the rest of the active ones get 0.
-  const answered = out.size;
+  // has entries (ids are distinct on both sides).
   let found = 0;
-  for (const session of input.sessions) {
-    if (out.has(session.session_id)) found++;
-    else out.set(session.session_id, 0);
-  }
-  if (!valid || found !== answered || total > input.available_kw * (1 + 1e-9) + 1e-9) {
+  for (const session of input.sessions) if (answer.has(session.session_id)) found++;
+  if (!valid || found !== answer.size || total > input.available_kw * (1 + 1e-9) + 1e-9) {
     explainRefusal(policy, input, allocation);
   }
+  if (found === input.sessions.length) return answer;
+  const out = new Map(answer);
+  for (const session of input.sessions) if (!out.has(session.session_id)) out.set(session.session_id, 0);
   return out;
 }
 

@@ -62,7 +62,8 @@ interface Active {
   readonly vehicle: Vehicle | undefined;
   /** The vehicle's acceptance from its CP's kind of supply, read at every allocation. */
   readonly acceptance: AcceptanceCurve | undefined;
-  readonly cp: { kw: number; supply: SupplyKind };
+  /** Its CP's rating, kW (a field, not the CP's object: read at every allocation). */
+  readonly cpKw: number;
   readonly wantedKwh: number;
   energyKwh: number;
   soc: number | undefined;
@@ -191,7 +192,7 @@ export class SmartCharging {
       departureMs: Number.isFinite(departure) ? departure : undefined,
       vehicle: request.vehicle,
       acceptance: request.vehicle ? new AcceptanceCurve(request.vehicle, cp.supply) : undefined,
-      cp,
+      cpKw: cp.kw,
       wantedKwh: wanted,
       energyKwh: 0,
       soc: request.vehicle?.arrival_soc,
@@ -329,13 +330,13 @@ export class SmartCharging {
   }
 
   private demandOf(a: Active): SessionDemand {
-    const acceptance = a.acceptance && a.soc !== undefined ? a.acceptance.kwAt(a.soc) : a.cp.kw;
+    const acceptance = a.acceptance && a.soc !== undefined ? a.acceptance.kwAt(a.soc) : a.cpKw;
     return {
       session_id: a.sessionId,
       cp_id: a.cpId,
       arrived_ms: a.arrivedMs,
       departure_ms: a.departureMs,
-      max_kw: Math.min(a.cp.kw, acceptance),
+      max_kw: Math.min(a.cpKw, acceptance),
       energy_needed_kwh: Math.max(0, a.wantedKwh - a.energyKwh),
     };
   }

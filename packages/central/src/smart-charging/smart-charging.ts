@@ -55,6 +55,8 @@ export interface SmartChargingDeps {
 
 /** One active session of a site, with what Central told its engine. */
 interface Active {
+  /** Its site (the session is reached by id at every telemetry reading, then its site from it). */
+  readonly site: SiteState;
   readonly sessionId: string;
   readonly cpId: string;
   readonly arrivedMs: number;
@@ -126,7 +128,7 @@ const NONE: readonly Active[] = [];
 export class SmartCharging {
   private readonly bySite = new Map<string, SiteState>();
   private readonly byCp = new Map<string, SiteState>();
-  private readonly bySession = new Map<string, { state: SiteState; active: Active }>();
+  private readonly bySession = new Map<string, Active>();
   private readonly closed = new Map<string, Closed>();
   private timer: TimerHandle | undefined;
 
@@ -186,6 +188,7 @@ export class SmartCharging {
       request.target_kwh ?? Number.POSITIVE_INFINITY,
     );
     const active: Active = {
+      site: state,
       sessionId: session.session_id,
       cpId: session.cp_id,
       arrivedMs: now,
@@ -205,7 +208,7 @@ export class SmartCharging {
       announced: false,
     };
     state.sessions.set(active.sessionId, active);
-    this.bySession.set(active.sessionId, { state, active });
+    this.bySession.set(active.sessionId, active);
     state.figures.sessions++;
     if (Number.isFinite(wanted)) state.figures.requestedKwh += wanted;
     // allocate itself, not reallocate: the .catch of reallocate would put start_supply one
@@ -225,9 +228,9 @@ export class SmartCharging {
 
   /** A session closed (ticket, fault, no start): its power goes to the others. */
   async release(sessionId: string): Promise<void> {
-    const found = this.bySession.get(sessionId);
-    if (!found) return undefined;
-    const { state, active } = found;
+    const active = this.bySession.get(sessionId);
+    if (!active) return undefined;
+    const state = active.site;
     this.bySession.delete(sessionId);
     state.sessions.delete(sessionId);
     state.loadKw = Math.max(0, state.loadKw - active.lastKw);
@@ -244,9 +247,9 @@ export class SmartCharging {
    * message, so it allocates nothing unless a new allocation is due.
    */
   telemetry(telemetry: CpTelemetry): (() => Promise<void> | undefined) | undefined {
-    const found = telemetry.session_id ? this.bySession.get(telemetry.session_id) : undefined;
-    if (!found) return undefined;
-    const { state, active } = found;
+    const active = telemetry.session_id ? this.bySession.get(telemetry.session_id) : undefined;
+    if (!active) return undefined;
+    const state = active.site;
     if (telemetry.kwh !== undefined) active.energyKwh = telemetry.kwh;
     if (telemetry.soc !== undefined) active.soc = telemetry.soc;
     state.loadKw += telemetry.kw - active.lastKw;
@@ -270,7 +273,7 @@ export class SmartCharging {
   ticket(end: SessionEnd): void {
     const open = this.bySession.get(end.session_id);
     const closed = open
-      ? { state: open.state, wantedKwh: open.active.wantedKwh, targetSoc: open.active.vehicle?.target_soc }
+      ? { state: open.site, wantedKwh: open.wantedKwh, targetSoc: open.vehicle?.target_soc }
       : this.closed.get(end.session_id);
     if (!closed) return;
     this.closed.delete(end.session_id);

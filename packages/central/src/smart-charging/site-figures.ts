@@ -38,7 +38,6 @@ export class SiteFigures {
   withTarget = 0;
   metTarget = 0;
   costEur = 0;
-  peakKw = 0;
   limitCommands = 0;
   allocationErrors = 0;
 
@@ -53,12 +52,13 @@ export class SiteFigures {
     }
   }
 
-  report(site: { id: string; cps: number; limitKw: number; loadKw: number }): SiteReport {
+  /** The figures with the site's own: its limit now, and its load now and at its highest. */
+  report(site: { id: string; cps: number; limitKw: number; loadKw: number; peakKw: number }): SiteReport {
     return {
       site_id: site.id,
       cps: site.cps,
       limit_kw: site.limitKw,
-      peak_kw: r3(this.peakKw),
+      peak_kw: r3(site.peakKw),
       load_kw: r3(site.loadKw),
       sessions: this.sessions,
       energy_requested_kwh: r3(this.requestedKwh),

@@ -79,6 +79,8 @@ interface Active {
   pending: { seq: number; kw: number }[];
   /** The number of the last limit sent (0: the one in start_supply). */
   seq: number;
+  /** The number of the last limit its engine confirmed (-1: none yet); `pending` holds the ones after. */
+  confirmedSeq: number;
   /** The most its engine may draw from now until every pending limit is applied, kW. */
   committedKw: number;
   /** False until its start_supply (carrying its first limit) is on its way. */
@@ -90,7 +92,9 @@ interface SiteState {
   /** In arrival order. */
   readonly sessions: Map<string, Active>;
   readonly figures: SiteFigures;
+  /** The sum of its sessions' last reported power, kW, and its highest value so far. */
   loadKw: number;
+  peakKw: number;
   /** A session got less than its allocation for want of headroom: re-allocate once it frees. */
   starved: boolean;
 }
@@ -139,6 +143,7 @@ export class SmartCharging {
         sessions: new Map(),
         figures: new SiteFigures(),
         loadKw: 0,
+        peakKw: 0,
         starved: false,
       };
       this.bySite.set(site.id, state);
@@ -204,6 +209,7 @@ export class SmartCharging {
       appliedKw: 0,
       pending: [],
       seq: 0,
+      confirmedSeq: -1,
       committedKw: 0,
       announced: false,
     };
@@ -254,12 +260,14 @@ export class SmartCharging {
     if (telemetry.soc !== undefined) active.soc = telemetry.soc;
     state.loadKw += telemetry.kw - active.lastKw;
     active.lastKw = telemetry.kw;
-    if (state.loadKw > state.figures.peakKw) state.figures.peakKw = state.loadKw;
+    if (state.loadKw > state.peakKw) state.peakKw = state.loadKw;
     const applied = telemetry.limit_seq;
-    if (applied === undefined || active.pending.length === 0 || active.pending[0]!.seq > applied)
-      return undefined;
+    // Numbers are sent in order, so nothing is pending up to the last one confirmed.
+    if (applied === undefined || applied <= active.confirmedSeq) return undefined;
     while (active.pending.length > 0 && active.pending[0]!.seq <= applied) {
-      active.appliedKw = active.pending.shift()!.kw;
+      const limit = active.pending.shift()!;
+      active.appliedKw = limit.kw;
+      active.confirmedSeq = limit.seq;
     }
     const before = active.committedKw;
     active.committedKw = committedOf(active);
@@ -294,6 +302,7 @@ export class SmartCharging {
         cps: state.site.cpIds.length,
         limitKw: state.site.limitAt(now),
         loadKw: state.loadKw,
+        peakKw: state.peakKw,
       }),
     );
   }

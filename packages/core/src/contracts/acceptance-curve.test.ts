@@ -3,15 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { AcceptanceCurve } from './acceptance-curve.js';
 import type { CurvePoint, SupplyKind, Vehicle } from './vehicle.js';
 
-const ZOE: Vehicle = {
-  battery_kwh: 52,
-  arrival_soc: 20,
-  target_soc: 80,
+/** 100 kW DC to 60 % SoC, then down to 10 kW at 100 %; 22 kW on AC. */
+const ESTATE: Vehicle = {
+  battery_kwh: 77,
+  arrival_soc: 10,
+  target_soc: 90,
   ac_max_kw: 22,
-  dc_max_kw: 46,
+  dc_max_kw: 100,
   curve: [
-    [0, 46],
-    [50, 46],
+    [0, 100],
+    [60, 100],
     [100, 10],
   ],
 };
@@ -46,14 +47,14 @@ const curveArb = fc
 
 describe('AcceptanceCurve', () => {
   it('reads the curve, capped by the supply, and nothing when full', () => {
-    const dc = new AcceptanceCurve(ZOE, 'DC');
-    expect(dc.kwAt(30)).toBe(46);
-    expect(dc.kwAt(75)).toBeCloseTo(28, 12); // 46 + (10 - 46) × 25 / 50
+    const dc = new AcceptanceCurve(ESTATE, 'DC');
+    expect(dc.kwAt(30)).toBe(100);
+    expect(dc.kwAt(80)).toBeCloseTo(55, 12); // 100 + (10 - 100) × 20 / 40
     expect(dc.kwAt(100)).toBe(0);
-    const ac = new AcceptanceCurve(ZOE, 'AC');
+    const ac = new AcceptanceCurve(ESTATE, 'AC');
     expect(ac.kwAt(30)).toBe(22);
-    expect(ac.kwAt(95)).toBeCloseTo(13.6, 12); // the curve tapers below the on-board charger's 22
-    expect(new AcceptanceCurve({ ...ZOE, curve: undefined }, 'DC').kwAt(99)).toBe(46);
+    expect(ac.kwAt(95)).toBeCloseTo(21.25, 12); // the curve tapers below the on-board charger's 22
+    expect(new AcceptanceCurve({ ...ESTATE, curve: undefined }, 'DC').kwAt(99)).toBe(100);
   });
 
   it('keeps its own copy of the points', () => {
@@ -61,7 +62,7 @@ describe('AcceptanceCurve', () => {
       [0, 50],
       [100, 10],
     ];
-    const dc = new AcceptanceCurve({ ...ZOE, dc_max_kw: 100, curve }, 'DC');
+    const dc = new AcceptanceCurve({ ...ESTATE, dc_max_kw: 100, curve }, 'DC');
     curve[0] = [0, 90];
     expect(dc.kwAt(50)).toBe(30);
   });
@@ -74,7 +75,7 @@ describe('AcceptanceCurve', () => {
         fc.constantFrom<SupplyKind>('AC', 'DC'),
         fc.boolean(),
         (curve, soc, supply, frozen) => {
-          const vehicle: Vehicle = { ...ZOE, ac_max_kw: 11, dc_max_kw: 150, curve };
+          const vehicle: Vehicle = { ...ESTATE, ac_max_kw: 11, dc_max_kw: 150, curve };
           if (frozen) Object.freeze(curve.map((p) => Object.freeze(p)));
           const compiled = new AcceptanceCurve(frozen ? Object.freeze(vehicle) : vehicle, supply);
           expect(Object.is(compiled.kwAt(soc), byDefinition(vehicle, soc, supply))).toBe(true);

@@ -395,7 +395,10 @@ export class SmartCharging {
         if (lowering) lowering.push(a);
         else lowering = [a];
         // `sessions` holds the demands in the same order as the site's sessions.
-        if (kw < sessions[i]!.max_kw - 1e-9 || !a.announced) (throttled ??= new Set()).add(a);
+        if (kw < sessions[i]!.max_kw - 1e-9 || !a.announced) {
+          if (throttled) throttled.add(a);
+          else throttled = new Set([a]);
+        }
       }
       committed += a.committedKw;
       i++;

@@ -189,7 +189,8 @@ export function checkAllocation(
     explainRefusal(policy, input, allocation);
   }
   if (found === input.sessions.length) return answer;
-  const out = new Map(answer);
+  // The sessions left out get 0: in the copy of a record, or in a copy of the policy's own map.
+  const out = answer instanceof Map && answer !== allocation ? answer : new Map(answer);
   for (const session of input.sessions) if (!out.has(session.session_id)) out.set(session.session_id, 0);
   return out;
 }

@@ -113,6 +113,30 @@ function committedOf(a: Active): number {
   return kw;
 }
 
+/**
+ * Of the sessions the policy gives less than their last limit, those whose lower limit goes out:
+ * each one it throttles, and — only when the site is short of headroom — the others too. A lower
+ * limit that still leaves a session all it can take (its acceptance at its last reading, as a
+ * tapering battery's is at every control interval) changes nothing its engine does; sent, it would
+ * cost a command, a telemetry reading and a driver update for headroom nobody needs. Unsent, the
+ * session keeps its higher limit, counted as committed, so the site's limit holds.
+ */
+function toLower(
+  lowering: readonly Active[],
+  throttled: ReadonlySet<Active> | undefined,
+  starved: boolean,
+  wanted: ReadonlyMap<string, number>,
+): Active[] | undefined {
+  let lowered: Active[] | undefined;
+  for (const a of lowering) {
+    if (!starved && !throttled?.has(a)) continue;
+    a.sentKw = wanted.get(a.sessionId)!;
+    if (lowered) lowered.push(a);
+    else lowered = [a];
+  }
+  return lowered;
+}
+
 const INCREASE_STEP = { kw: 0.1, share: 0.02 };
 /** No session: the list of lowered (or raised) limits when none was. */
 const NONE: readonly Active[] = [];
@@ -422,32 +446,8 @@ export class SmartCharging {
       if (raised) raised.push(a);
       else raised = [a];
     }
-    const lowered = lowering && this.toLower(state, lowering, throttled, wanted);
+    const lowered = lowering && toLower(lowering, throttled, state.starved, wanted);
     return lowered || raised ? this.sendAll(state, lowered ?? NONE, raised ?? NONE) : undefined;
-  }
-
-  /**
-   * Of the sessions the policy gives less than their last limit, those whose lower limit goes out:
-   * each one it throttles, and — only when the site is short of headroom — the others too. A lower
-   * limit that still leaves a session all it can take (its acceptance at its last reading, as a
-   * tapering battery's is at every control interval) changes nothing its engine does; sent, it
-   * would cost a command, a telemetry reading and a driver update for headroom nobody needs.
-   * Unsent, the session keeps its higher limit, counted as committed, so the site's limit holds.
-   */
-  private toLower(
-    state: SiteState,
-    lowering: readonly Active[],
-    throttled: ReadonlySet<Active> | undefined,
-    wanted: ReadonlyMap<string, number>,
-  ): Active[] | undefined {
-    let lowered: Active[] | undefined;
-    for (const a of lowering) {
-      if (!state.starved && !throttled?.has(a)) continue;
-      a.sentKw = wanted.get(a.sessionId)!;
-      if (lowered) lowered.push(a);
-      else lowered = [a];
-    }
-    return lowered;
   }
 
   /** The decreases first, each confirmed sent before the next command, then the increases. */

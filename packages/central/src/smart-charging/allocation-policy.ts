@@ -161,6 +161,8 @@ export function checkAllocation(
   // Runs at every control interval for every site: one pass checks the answer, and only an answer
   // with a fault goes through explainRefusal, which finds the first fault in order and names it.
   let answer: ReadonlyMap<string, number>;
+  /** A record answer's own copy (a map the policy returned is never changed). */
+  let copy: Map<string, number> | undefined;
   let total = 0;
   let valid = true;
   if (allocation instanceof Map) {
@@ -171,7 +173,7 @@ export function checkAllocation(
     }
   } else {
     const record = allocation as Readonly<Record<string, number>>;
-    const copy = new Map<string, number>();
+    copy = new Map<string, number>();
     for (const sessionId in record) {
       if (!Object.hasOwn(record, sessionId)) continue;
       const kw = record[sessionId]!;
@@ -190,7 +192,7 @@ export function checkAllocation(
   }
   if (found === input.sessions.length) return answer;
   // The sessions left out get 0: in the copy of a record, or in a copy of the policy's own map.
-  const out = answer instanceof Map && answer !== allocation ? answer : new Map(answer);
+  const out = copy ?? new Map(answer);
   for (const session of input.sessions) if (!out.has(session.session_id)) out.set(session.session_id, 0);
   return out;
 }

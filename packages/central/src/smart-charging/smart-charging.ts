@@ -114,26 +114,22 @@ function committedOf(a: Active): number {
 }
 
 /**
- * Of the sessions the policy gives less than their last limit, those whose lower limit goes out:
- * each one it throttles, and — only when the site is short of headroom — the others too. A lower
- * limit that still leaves a session all it can take (its acceptance at its last reading, as a
- * tapering battery's is at every control interval) changes nothing its engine does; sent, it would
- * cost a command, a telemetry reading and a driver update for headroom nobody needs. Unsent, the
- * session keeps its higher limit, counted as committed, so the site's limit holds.
+ * Of the sessions the policy gives less than their last limit, those whose lower limit goes out,
+ * each given it as its `sentKw`: the ones it throttles, and — only when the site is short of
+ * headroom — all of them. A lower limit that still leaves a session all it can take (its acceptance
+ * at its last reading, as a tapering battery's is at every control interval) changes nothing its
+ * engine does; sent, it would cost a command, a telemetry reading and a driver update for headroom
+ * nobody needs. Unsent, the session keeps its higher limit, counted as committed, so the site's
+ * limit holds. `throttled` is a subsequence of `lowering`, so either keeps the sessions' order.
  */
 function toLower(
   lowering: readonly Active[],
-  throttled: ReadonlySet<Active> | undefined,
+  throttled: readonly Active[] | undefined,
   starved: boolean,
   wanted: ReadonlyMap<string, number>,
-): Active[] | undefined {
-  let lowered: Active[] | undefined;
-  for (const a of lowering) {
-    if (!starved && !throttled?.has(a)) continue;
-    a.sentKw = wanted.get(a.sessionId)!;
-    if (lowered) lowered.push(a);
-    else lowered = [a];
-  }
+): readonly Active[] | undefined {
+  const lowered = starved ? lowering : throttled;
+  if (lowered) for (const a of lowered) a.sentKw = wanted.get(a.sessionId)!;
   return lowered;
 }
 
@@ -409,8 +405,8 @@ export class SmartCharging {
     const wanted = checkAllocation(settings.policy.name, input, settings.policy.allocate(input));
     // Made only when a limit changes: at most control intervals none does.
     let lowering: Active[] | undefined;
-    /** Of `lowering`, those whose lower limit throttles them (below what they can take now). */
-    let throttled: Set<Active> | undefined;
+    /** Of `lowering`, in its order, those whose lower limit throttles them (below what they can take now). */
+    let throttled: Active[] | undefined;
     let committed = 0;
     let i = 0;
     for (const a of state.sessions.values()) {
@@ -420,8 +416,8 @@ export class SmartCharging {
         else lowering = [a];
         // `sessions` holds the demands in the same order as the site's sessions.
         if (kw < sessions[i]!.max_kw - 1e-9 || !a.announced) {
-          if (throttled) throttled.add(a);
-          else throttled = new Set([a]);
+          if (throttled) throttled.push(a);
+          else throttled = [a];
         }
       }
       committed += a.committedKw;

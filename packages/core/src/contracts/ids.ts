@@ -1,3 +1,5 @@
+import { flatText } from '../text/flat-text.js';
+
 const DAY_MS = 86_400_000;
 /** 9999-12-31T23:59:59.999Z + 1 ms: later times need more than four year digits. */
 const END_MS = 2_932_897 * DAY_MS;
@@ -40,11 +42,7 @@ function secondPrefix(second: number): string {
  * Formats a time (ms since epoch) as the wire's ISO-8601 UTC timestamp, exactly as
  * `Date#toISOString` does. Every message carries one or more, so recent results and the text of
  * recent seconds are cached: the same time as the last call costs one comparison, a recent time a
- * lookup, a new millisecond one join. Callers need no memo of their own.
- *
- * The text is joined, not concatenated: `a + b` of 13 characters or more makes a V8 rope (a
- * `ConsString`), which the first reader of its characters (the event log's digest) flattens into a
- * copy and every later one reaches through an indirection; a join makes the flat string at once.
+ * lookup, a new millisecond one {@link flatText} join. Callers need no memo of their own.
  */
 export function isoTime(time: number): string {
   if (time === lastTime) return lastText;
@@ -66,7 +64,7 @@ export function isoTime(time: number): string {
     secondKey[s] = second;
     secondText[s] = prefix;
   }
-  const text = [prefix, MILLIS[ms - second * 1000]!].join('');
+  const text = flatText(prefix, MILLIS[ms - second * 1000]!);
   timeKey[slot] = ms;
   timeText[slot] = text;
   lastTime = time;

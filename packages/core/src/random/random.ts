@@ -1,3 +1,5 @@
+import { flatText } from '../text/flat-text.js';
+
 /**
  * Seeded pseudo-random numbers (sfc32). `fork(name)` derives an independent stream from the seed and
  * a name, so adding a component never shifts the numbers another component draws.
@@ -110,9 +112,7 @@ export class SeededRandom implements Random {
 
   id(prefix: string): string {
     const n = Math.floor(this.next() * 4294967296);
-    // Joined into a flat string: a concatenation this long is a V8 rope (see `isoTime`), and ids
-    // are read in every message of their session.
-    return [prefix, '-', n.toString(16).padStart(8, '0')].join('');
+    return flatText(prefix, '-', n.toString(16).padStart(8, '0'));
   }
 
   fork(name: string): Random {

@@ -42,7 +42,7 @@ function secondPrefix(second: number): string {
  * Formats a time (ms since epoch) as the wire's ISO-8601 UTC timestamp, exactly as
  * `Date#toISOString` does. Every message carries one or more, so recent results and the text of
  * recent seconds are cached: the same time as the last call costs one comparison, a recent time a
- * lookup, a new millisecond one {@link flatText} join. Callers need no memo of their own.
+ * lookup, a new millisecond one join into a flat string. Callers need no memo of their own.
  */
 export function isoTime(time: number): string {
   if (time === lastTime) return lastText;

@@ -15,21 +15,44 @@ export interface LivenessWatchDeps {
   background(work: Promise<void>, what: string): void;
 }
 
+/** A watched CP, linked in the order its monitor was last heard from. */
+interface Watched {
+  readonly cpId: string;
+  /** When its monitor's silence makes it DISCONNECTED: the last sign of life plus the timeout, ms. */
+  dueMs: number;
+  prev: Watched | undefined;
+  next: Watched | undefined;
+  listed: boolean;
+}
+
 /**
  * Monitor liveness: every sign of life (registration, heartbeat, report) keeps a CP's monitor
  * alive; one heartbeat timeout of silence makes the CP DISCONNECTED and fails its open session.
- * One timer per CP, re-armed only when it fires early, so heartbeats cost no timer churn.
+ *
+ * Every CP has the same timeout, so the CP heard from longest ago is always the next one due: the
+ * watched CPs sit in a list in the order they were last heard from (a heartbeat moves its CP to the
+ * end), and one timer waits for the first. A heartbeat allocates nothing and touches no timer. (A
+ * timer per CP, re-armed whenever it found its CP heard from since, made a timer, a closure and a
+ * map update per CP and timeout: in a simulated city day, four fifths of what V8 promoted out of its
+ * young generation.)
  */
 export class LivenessWatch {
-  private readonly timers = new Map<string, TimerHandle>();
+  /** One node per CP ever watched, kept while it is not (so a heartbeat never allocates). */
+  private readonly nodes = new Map<string, Watched>();
+  /** Due first. */
+  private head: Watched | undefined;
+  private tail: Watched | undefined;
+  /** Waits for the first CP's due time (or fires early: a heartbeat moved that CP back since). */
+  private timer: TimerHandle | undefined;
 
   constructor(private readonly deps: LivenessWatchDeps) {}
 
   /** Notes a sign of life; returns true when the monitor was down until now. */
   markAlive(entry: CpEntry, ts: string): boolean {
-    entry.lastHeartbeatMs = this.deps.clock.now();
+    const now = this.deps.clock.now();
+    entry.lastHeartbeatMs = now;
     entry.record.last_heartbeat_at = ts;
-    if (!this.timers.has(entry.record.cp_id)) this.arm(entry.record.cp_id, this.deps.heartbeatTimeoutMs);
+    this.watch(entry.record.cp_id, now + this.deps.heartbeatTimeoutMs);
     if (entry.monitorAlive) return false;
     entry.monitorAlive = true;
     this.deps.faults.connected(entry.record.cp_id);
@@ -38,8 +61,8 @@ export class LivenessWatch {
 
   /**
    * After a restart: marks alive each CP whose monitor was alive as far as the store knows (its
-   * newest liveness event is not DISCONNECTED, and a monitor registered it once). Their timers are
-   * armed by {@link watchPresumed} once Central consumes.
+   * newest liveness event is not DISCONNECTED, and a monitor registered it once). They are watched
+   * from {@link watchPresumed} on, once Central consumes.
    */
   presumeLastKnown(store: CentralStore): CpEntry[] {
     const presumed: CpEntry[] = [];
@@ -56,33 +79,72 @@ export class LivenessWatch {
   watchPresumed(entries: readonly CpEntry[]): void {
     const now = this.deps.clock.now();
     for (const entry of entries) {
-      if (!entry.monitorAlive || this.timers.has(entry.record.cp_id)) continue;
+      if (!entry.monitorAlive || this.nodes.get(entry.record.cp_id)?.listed) continue;
       entry.lastHeartbeatMs = now;
-      this.arm(entry.record.cp_id, this.deps.heartbeatTimeoutMs);
+      this.watch(entry.record.cp_id, now + this.deps.heartbeatTimeoutMs);
     }
   }
 
   stop(): void {
-    for (const timer of this.timers.values()) timer.cancel();
-    this.timers.clear();
+    this.timer?.cancel();
+    this.timer = undefined;
+    while (this.head) this.unlink(this.head);
   }
 
-  private arm(cpId: string, delayMs: number): void {
-    const { clock, heartbeatTimeoutMs } = this.deps;
-    this.timers.set(
-      cpId,
-      clock.setTimeout(() => {
-        this.timers.delete(cpId);
-        const entry = this.deps.registry.entry(cpId);
-        if (!entry?.monitorAlive || entry.lastHeartbeatMs === undefined) return;
-        const due = entry.lastHeartbeatMs + heartbeatTimeoutMs;
-        if (clock.now() < due) {
-          this.arm(cpId, due - clock.now());
-          return;
-        }
-        this.deps.background(this.disconnect(entry), 'heartbeat timeout');
-      }, delayMs),
-    );
+  /** Puts a CP last in the list with its new due time (the latest: every CP has the same timeout). */
+  private watch(cpId: string, dueMs: number): void {
+    let node = this.nodes.get(cpId);
+    if (!node) {
+      node = { cpId, dueMs, prev: undefined, next: undefined, listed: false };
+      this.nodes.set(cpId, node);
+    }
+    if (node.listed) {
+      if (node === this.tail) {
+        node.dueMs = dueMs;
+        return;
+      }
+      this.unlink(node);
+    }
+    node.dueMs = dueMs;
+    node.prev = this.tail;
+    node.listed = true;
+    if (this.tail) this.tail.next = node;
+    else this.head = node;
+    this.tail = node;
+    // The list's first due time only ever moves later, so a pending timer is never late.
+    if (!this.timer) this.arm(dueMs - this.deps.clock.now());
+  }
+
+  private unlink(node: Watched): void {
+    if (node.prev) node.prev.next = node.next;
+    else this.head = node.next;
+    if (node.next) node.next.prev = node.prev;
+    else this.tail = node.prev;
+    node.prev = undefined;
+    node.next = undefined;
+    node.listed = false;
+  }
+
+  private arm(delayMs: number): void {
+    this.timer = this.deps.clock.setTimeout(() => this.fire(), delayMs);
+  }
+
+  /**
+   * Disconnects the first CP if it is due, then waits for the next one. One CP per timer callback
+   * (the next one due at the same instant gets a timer of its own, of delay 0), so each
+   * disconnection's messages go out before the next begins, as with a timer per CP.
+   */
+  private fire(): void {
+    this.timer = undefined;
+    const node = this.head;
+    if (!node) return;
+    const now = this.deps.clock.now();
+    if (node.dueMs <= now) {
+      this.unlink(node);
+      const entry = this.deps.registry.entry(node.cpId);
+      if (entry?.monitorAlive) this.deps.background(this.disconnect(entry), 'heartbeat timeout');
+    }
+    if (this.head) this.arm(Math.max(0, this.head.dueMs - now));
   }
 
   private async disconnect(entry: CpEntry): Promise<void> {

@@ -9,7 +9,6 @@ import { type DashboardSettings, registerDashboard } from './dashboard/register-
 import type { CentralReport } from './domain/central-report.js';
 import type { CpRegistryView } from './domain/cp-registry.js';
 import { limitAuditRefusals } from './http/audit-refusal-limit.js';
-import { createCentralHttpServer } from './http/central-http-server.js';
 import { CentralMetrics } from './metrics/central-metrics.js';
 import { type AllocationPolicy, allocationPolicy } from './smart-charging/allocation-policy.js';
 import { checkSites, type SiteDefinition } from './smart-charging/site.js';
@@ -188,6 +187,9 @@ export function centralController(options: CentralControllerOptions = {}): Centr
       const central = running();
       await central.start(definitions);
       if (options.http) {
+        // Loaded here, not with the package: Fastify, its Swagger plugins and the routes cost a
+        // simulation or a test that serves no HTTP a few hundred ms of start-up.
+        const { createCentralHttpServer } = await import('./http/central-http-server.js');
         const dashboard = options.http.dashboard ?? {};
         http = createCentralHttpServer({
           central,

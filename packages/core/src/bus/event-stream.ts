@@ -60,7 +60,17 @@ export class EventStream<Events extends object> {
 
   /** Calls every listener of the event, synchronously, in the order they started listening. */
   emit<E extends keyof Events & string>(event: E, payload: Events[E]): void {
-    this.emitter?.emit(event, payload);
+    // mitt's own emit, without its two arrays and a closure per call (Central emits on every
+    // telemetry reading): the listeners as they were when the emit began, then the wildcard ones.
+    const all = this.emitter?.all;
+    if (!all) return;
+    const listeners = all.get(event) as Handler<unknown>[] | undefined;
+    if (listeners) {
+      if (listeners.length === 1) listeners[0]!(payload);
+      else for (const listener of listeners.slice()) listener(payload);
+    }
+    const wildcard = all.get('*') as ((type: string, payload: unknown) => void)[] | undefined;
+    if (wildcard) for (const listener of wildcard.slice()) listener(event, payload);
   }
 
   /** True when someone listens to the event (lets a hot path skip building its payload). */

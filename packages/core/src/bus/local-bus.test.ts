@@ -121,6 +121,31 @@ describe('LocalBus', () => {
     expect(got).toEqual([1, 1, 2]);
   });
 
+  it('an emit calls the handlers there were when it began: ones added or removed meanwhile count from the next', () => {
+    const bus = new LocalBus();
+    const got: string[] = [];
+    // One handler that adds another while it runs (a single handler takes a path of its own).
+    const offFirst = bus.on('test.tick', (n) => {
+      got.push(`first:${n}`);
+      if (n === 1) bus.on('test.tick', (m) => got.push(`added:${m}`));
+    });
+    bus.emit('test.tick', 1);
+    expect(got).toEqual(['first:1']);
+    // Two handlers, the first removing the second and itself: both still run this time.
+    const second = (n: number) => got.push(`second:${n}`);
+    offFirst();
+    const offThird = bus.on('test.tick', (n) => {
+      got.push(`third:${n}`);
+      bus.off('test.tick', second);
+      offThird();
+    });
+    bus.on('test.tick', second);
+    bus.emit('test.tick', 2);
+    expect(got).toEqual(['first:1', 'added:2', 'third:2', 'second:2']);
+    bus.emit('test.tick', 3);
+    expect(got).toEqual(['first:1', 'added:2', 'third:2', 'second:2', 'added:3']);
+  });
+
   it('clear() removes every handler', () => {
     const bus = new LocalBus();
     const got: number[] = [];

@@ -185,11 +185,15 @@ export function centralController(options: CentralControllerOptions = {}): Centr
     },
     async start(ctx) {
       const central = running();
+      // Loaded when Central serves HTTP, not with the package (Fastify, its Swagger plugins and the
+      // routes cost a simulation or a test that serves none a few hundred ms of start-up), and while
+      // Central restores and subscribes, so the listeners (and the monitors' control plane after
+      // them) open no later than before.
+      const httpModule = options.http ? import('./http/central-http-server.js') : undefined;
+      httpModule?.catch(() => {}); // awaited below; a failed start must not leave it unhandled
       await central.start(definitions);
-      if (options.http) {
-        // Loaded here, not with the package: Fastify, its Swagger plugins and the routes cost a
-        // simulation or a test that serves no HTTP a few hundred ms of start-up.
-        const { createCentralHttpServer } = await import('./http/central-http-server.js');
+      if (options.http && httpModule) {
+        const { createCentralHttpServer } = await httpModule;
         const dashboard = options.http.dashboard ?? {};
         http = createCentralHttpServer({
           central,

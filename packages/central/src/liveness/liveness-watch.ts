@@ -22,7 +22,6 @@ interface Watched {
   dueMs: number;
   prev: Watched | undefined;
   next: Watched | undefined;
-  listed: boolean;
 }
 
 /**
@@ -79,7 +78,8 @@ export class LivenessWatch {
   watchPresumed(entries: readonly CpEntry[]): void {
     const now = this.deps.clock.now();
     for (const entry of entries) {
-      if (!entry.monitorAlive || this.nodes.get(entry.record.cp_id)?.listed) continue;
+      const node = this.nodes.get(entry.record.cp_id);
+      if (!entry.monitorAlive || (node && this.listed(node))) continue;
       entry.lastHeartbeatMs = now;
       this.watch(entry.record.cp_id, now + this.deps.heartbeatTimeoutMs);
     }
@@ -95,24 +95,22 @@ export class LivenessWatch {
   private watch(cpId: string, dueMs: number): void {
     let node = this.nodes.get(cpId);
     if (!node) {
-      node = { cpId, dueMs, prev: undefined, next: undefined, listed: false };
+      node = { cpId, dueMs, prev: undefined, next: undefined };
       this.nodes.set(cpId, node);
-    }
-    if (node.listed) {
-      if (node === this.tail) {
-        node.dueMs = dueMs;
-        return;
-      }
+    } else if (this.listed(node)) {
       this.unlink(node);
     }
     node.dueMs = dueMs;
     node.prev = this.tail;
-    node.listed = true;
     if (this.tail) this.tail.next = node;
     else this.head = node;
     this.tail = node;
     // The list's first due time only ever moves later, so a pending timer is never late.
     if (!this.timer) this.arm(dueMs - this.deps.clock.now());
+  }
+
+  private listed(node: Watched): boolean {
+    return node.prev !== undefined || this.head === node;
   }
 
   private unlink(node: Watched): void {
@@ -122,7 +120,6 @@ export class LivenessWatch {
     else this.tail = node.prev;
     node.prev = undefined;
     node.next = undefined;
-    node.listed = false;
   }
 
   private arm(delayMs: number): void {

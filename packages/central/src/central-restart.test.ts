@@ -32,10 +32,28 @@ let commands: CentralCommand[];
 let current: Running | undefined;
 let seed = 1;
 
-async function boot(): Promise<CentralController> {
+/**
+ * What becomes of Central's commands: `lose-first` rejects the first one (the broker down when it
+ * is sent); `hang` sends none, and its handlers never finish until Central is killed (their
+ * records unacknowledged, as when Central dies before a command goes out).
+ */
+type CommandFate = 'deliver' | 'lose-first' | 'hang';
+
+async function boot(commands: CommandFate = 'deliver'): Promise<CentralController> {
   const central = centralController({ cps: [CP1, CP2], store });
   const { clock: nodeClock, kill } = killableClock(clock);
   const transport = broker.transport('central', { clock });
+  /** Commands held by `hang`: they fail once Central is gone, for its group to hand the record on. */
+  const held: ((error: Error) => void)[] = [];
+  if (commands !== 'deliver') {
+    const publish = transport.publish.bind(transport);
+    let lost = 0;
+    transport.publish = (topic, message) => {
+      if (topic !== 'central.commands') return publish(topic, message);
+      if (commands === 'hang') return new Promise((_, reject) => held.push(reject));
+      return lost++ === 0 ? Promise.reject(new Error('broker down')) : publish(topic, message);
+    };
+  }
   const node = createNode({
     id: 'central',
     transport,
@@ -50,6 +68,7 @@ async function boot(): Promise<CentralController> {
     kill: async () => {
       kill();
       await transport.close();
+      for (const reject of held) reject(new Error('Central killed'));
       current = undefined;
     },
     stop: async () => {
@@ -60,7 +79,7 @@ async function boot(): Promise<CentralController> {
   return central;
 }
 
-async function setUp(): Promise<CentralController> {
+async function setUp(commandFate: CommandFate = 'deliver'): Promise<CentralController> {
   clock = new VirtualClock();
   broker = new MemoryBroker();
   store = new MemoryCentralStore();
@@ -73,7 +92,7 @@ async function setUp(): Promise<CentralController> {
   await wire.subscribe('central.commands', { group: 'test-engines' }, (c) => {
     commands.push(c);
   });
-  return boot();
+  return boot(commandFate);
 }
 
 afterEach(async () => {
@@ -248,5 +267,49 @@ describe('Central restarted on its store', () => {
     await boot();
     await settle(clock, broker);
     expect(updatesFor('req-2').map((u) => u.status)).toEqual(['accepted']);
+  });
+
+  it('a request whose start_supply could not be sent is handled again, and its engine gets the start', async () => {
+    await setUp('lose-first');
+    await connect('CP-001');
+    await publish('driver.requests', {
+      request_id: 'req-1',
+      driver_id: 'driver-a',
+      cp_id: 'CP-001',
+      duration_s: 60,
+    });
+    await run(1000, ['CP-001']);
+    const starts = commands.filter((c) => c.cmd === 'start_supply');
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toMatchObject({ cp_id: 'CP-001', payload: { request_id: 'req-1', duration_s: 60 } });
+    expect(updatesFor('req-1')).toMatchObject([
+      { status: 'accepted', session_id: starts[0]!.payload.session_id },
+    ]);
+    expect(central().report().sessions).toMatchObject({ started: 1, open: 1 });
+  });
+
+  it('a session stored by a Central killed before its start_supply went out gets its start from the restarted Central', async () => {
+    await setUp('hang');
+    await connect('CP-001');
+    await publish('driver.requests', {
+      request_id: 'req-1',
+      driver_id: 'driver-a',
+      cp_id: 'CP-001',
+      duration_s: 60,
+    });
+    // Not settled: the handler waits for its command for ever.
+    await clock.advance(1000);
+    expect(commands).toEqual([]);
+    const [stored] = store.listSessions().items;
+    expect(stored).toMatchObject({ request_id: 'req-1', status: 'accepted' });
+    await current!.kill();
+    // The request waits in the broker, unacknowledged, for Central's group.
+    await run(2000);
+    await boot();
+    await run(1000, ['CP-001']);
+    expect(commands).toMatchObject([
+      { cmd: 'start_supply', cp_id: 'CP-001', payload: { session_id: stored!.session_id, duration_s: 60 } },
+    ]);
+    expect(updatesFor('req-1').map((u) => u.status)).toEqual(['accepted']);
   });
 });

@@ -266,9 +266,21 @@ describe('requests and sessions', () => {
     await connect('CP-001');
     await request('req-dup', 'CP-001');
     await request('req-dup', 'CP-001');
-    expect(h.commands.filter((c) => c.cmd === 'start_supply')).toHaveLength(1);
+    // Its session still waits for the engine: the same start goes again (the first may be lost),
+    // for the same session, which an engine that has it ignores.
+    const starts = h.commands.filter((c) => c.cmd === 'start_supply');
+    expect(starts).toHaveLength(2);
+    expect(starts[1]).toEqual(starts[0]);
     expect(statuses('req-dup')).toEqual(['accepted', 'accepted']);
     expect(new Set(h.updatesFor('req-dup').map((u) => u.session_id)).size).toBe(1);
+    expect(h.central.store.listSessions({ cp_id: 'CP-001' }).total).toBe(1);
+    // Once it supplies, a redelivered request sends no start.
+    const sessionId = h.updatesFor('req-dup')[0]!.session_id!;
+    await h.publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING', session_id: sessionId });
+    await h.settle();
+    await request('req-dup', 'CP-001');
+    expect(h.commands.filter((c) => c.cmd === 'start_supply')).toHaveLength(2);
+    expect(statuses('req-dup')).toEqual(['accepted', 'accepted', 'in_progress']);
 
     // A denied request stays denied, even once the reason is gone.
     await request('req-denied', 'CP-002');
@@ -276,7 +288,7 @@ describe('requests and sessions', () => {
     await request('req-denied', 'CP-002');
     expect(statuses('req-denied')).toEqual(['denied', 'denied']);
     expect(h.central.store.listSessions({ cp_id: 'CP-002' }).total).toBe(0);
-    expect(h.central.report().requests.duplicates).toBe(2);
+    expect(h.central.report().requests.duplicates).toBe(3);
   });
 
   it("starts a session only on the engine's SUPPLYING status; telemetry read first carries figures, not the start", async () => {

@@ -3,6 +3,7 @@ import {
   type DriverRequest,
   isoTime,
   type StartSupplyPayload,
+  type Tariff,
   vehicleProblems,
 } from '@evcharging/core';
 import type { CentralEventStream } from '../central-events.js';
@@ -10,7 +11,7 @@ import type { CpRegistry } from '../domain/cp-registry.js';
 import type { CentralWire } from '../messaging/central-wire.js';
 import type { SmartCharging } from '../smart-charging/smart-charging.js';
 import type { CentralStats } from '../stats/central-stats.js';
-import type { CentralStore, RequestRecord } from '../store/central-store.js';
+import type { CentralStore, RequestRecord, SessionRecord } from '../store/central-store.js';
 import { authorize } from './authorize.js';
 import { deniedUpdate, terminalUpdate, updateFor } from './driver-updates.js';
 import type { SessionBook } from './session-book.js';
@@ -44,7 +45,7 @@ export class RequestDesk {
     const known = store.getRequest(request.request_id);
     if (known) {
       stats.duplicateRequest();
-      await this.replay(known);
+      await this.replay(known, request);
       return;
     }
     const ts = isoTime(this.deps.clock.now());
@@ -70,6 +71,18 @@ export class RequestDesk {
       return;
     }
     const session = book.openFor(verdict.entry, request, ts);
+    // No await without smart charging: an extra turn would reorder same-instant messages.
+    const grant = this.deps.charging ? await this.deps.charging.admit(session, request) : undefined;
+    await this.startSupply(session, request, grant);
+    await wire.publish('driver.updates', updateFor(session, 'accepted', ts));
+  }
+
+  /** The engine's `start_supply` for an accepted session: what the driver asked for, and its site's grant. */
+  private startSupply(
+    session: SessionRecord,
+    request: DriverRequest,
+    grant: { limit_kw?: number; tariff?: Tariff } | undefined,
+  ): Promise<void> {
     const payload: StartSupplyPayload = {
       driver_id: session.driver_id,
       request_id: session.request_id,
@@ -79,25 +92,32 @@ export class RequestDesk {
     if (request.duration_s !== undefined) payload.duration_s = request.duration_s;
     if (request.vehicle !== undefined) payload.vehicle = request.vehicle;
     if (request.departure_time !== undefined) payload.departure_time = request.departure_time;
-    if (this.deps.charging) {
-      const grant = await this.deps.charging.admit(session, request);
-      if (grant.limit_kw !== undefined) payload.limit_kw = grant.limit_kw;
-      if (grant.tariff !== undefined) payload.tariff = grant.tariff;
-    }
-    await wire.command({ cmd: 'start_supply', cp_id: session.cp_id, payload });
-    await wire.publish('driver.updates', updateFor(session, 'accepted', ts));
+    if (grant?.limit_kw !== undefined) payload.limit_kw = grant.limit_kw;
+    if (grant?.tariff !== undefined) payload.tariff = grant.tariff;
+    // Not async: an extra turn would reorder same-instant messages.
+    return this.deps.wire.command({ cmd: 'start_supply', cp_id: session.cp_id, payload });
   }
 
-  /** A request decided before: the driver gets where it stands now. */
-  private async replay(request: RequestRecord): Promise<void> {
+  /**
+   * A request decided before: the driver gets where it stands now. A session still waiting for its
+   * engine gets its `start_supply` again first: the request comes back when handling it failed
+   * after the session was stored (the broker down when the command was sent, Central killed before
+   * it went out), and nothing else would send it. An engine that has the session already ignores
+   * the same start again.
+   */
+  private async replay(known: RequestRecord, request: DriverRequest): Promise<void> {
     const { wire, book } = this.deps;
     const ts = isoTime(this.deps.clock.now());
-    if (request.decision === 'denied' || !request.session_id) {
-      await wire.publish('driver.updates', deniedUpdate(request, request.reason ?? 'denied', ts));
+    if (known.decision === 'denied' || !known.session_id) {
+      await wire.publish('driver.updates', deniedUpdate(known, known.reason ?? 'denied', ts));
       return;
     }
-    const session = book.find(request.session_id);
+    const session = book.find(known.session_id);
     if (!session) return;
+    if (session.status === 'accepted') {
+      const grant = this.deps.charging ? await this.deps.charging.readmit(session, request) : undefined;
+      await this.startSupply(session, request, grant);
+    }
     const update =
       session.status === 'accepted' || session.status === 'supplying'
         ? updateFor(session, session.status === 'supplying' ? 'in_progress' : 'accepted', ts)

@@ -106,3 +106,25 @@ describe('SmartCharging: which lower limits go out', () => {
     charging.stop();
   });
 });
+
+describe('SmartCharging: a start_supply sent again', () => {
+  it('carries the first limit while the engine has confirmed none, and that limit stays committed', async () => {
+    const { sent, charging, admit } = site(80);
+    expect(await admit('A', 'CP-1')).toMatchObject({ limit_kw: 50 });
+    // B's arrival lowers A (its start never confirmed): A's first 50 kW still count as committed.
+    expect(await admit('B', 'CP-2')).toMatchObject({ limit_kw: 30 });
+    expect(sent).toEqual([{ session_id: 'A', limit_kw: 40, seq: 1 }]);
+    const again = { request_id: 'r-A', driver_id: 'd-A', cp_id: 'CP-1', vehicle: TAPERING };
+    expect(await charging.readmit({ session_id: 'A', cp_id: 'CP-1' }, again)).toEqual({ limit_kw: 50 });
+    expect(charging.report()[0]).toMatchObject({ sessions: 2 });
+    charging.stop();
+  });
+
+  it('admits a session it never saw (one restored after a restart)', async () => {
+    const { charging } = site(80);
+    const request = { request_id: 'r-C', driver_id: 'd-C', cp_id: 'CP-2', vehicle: TAPERING };
+    expect(await charging.readmit({ session_id: 'C', cp_id: 'CP-2' }, request)).toEqual({ limit_kw: 50 });
+    expect(charging.sessionLimits('S')).toMatchObject([{ session_id: 'C', limit_kw: 50 }]);
+    charging.stop();
+  });
+});

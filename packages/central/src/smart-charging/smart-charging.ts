@@ -73,6 +73,8 @@ interface Active {
   lastKw: number;
   /** The limit last sent (or put in start_supply), kW. */
   sentKw: number;
+  /** The limit put in its start_supply, kW: a start_supply sent again carries it again. */
+  startKw: number;
   /** The limit its engine last confirmed applying (telemetry's `limit_seq`), kW. */
   appliedKw: number;
   /** Limits sent and not yet confirmed, in order: the engine applies them one after another. */
@@ -226,6 +228,7 @@ export class SmartCharging {
       soc: request.vehicle?.arrival_soc,
       lastKw: 0,
       sentKw: 0,
+      startKw: 0,
       appliedKw: 0,
       pending: [],
       seq: 0,
@@ -245,10 +248,29 @@ export class SmartCharging {
       this.failed(state, error);
     }
     active.announced = true;
+    active.startKw = active.sentKw;
     active.pending.push({ seq: 0, kw: active.sentKw });
     active.committedKw = active.sentKw;
-    const grant: { limit_kw?: number; tariff?: Tariff } = { limit_kw: active.sentKw };
-    if (state.site.tariff) grant.tariff = state.site.tariff;
+    return this.grantOf(active);
+  }
+
+  /**
+   * A session's start_supply sent again (its first one may be lost: the broker down, Central killed
+   * before it went out): the grant it was admitted with, or — for a session this Central never
+   * admitted, one restored after a restart — a new admission. The first limit is still counted as
+   * committed until its engine confirms a later one, so sending it again keeps the site's limit.
+   */
+  readmit(
+    session: { session_id: string; cp_id: string },
+    request: DriverRequest,
+  ): Promise<{ limit_kw?: number; tariff?: Tariff }> {
+    const active = this.bySession.get(session.session_id);
+    return active ? Promise.resolve(this.grantOf(active)) : this.admit(session, request);
+  }
+
+  private grantOf(active: Active): { limit_kw?: number; tariff?: Tariff } {
+    const grant: { limit_kw?: number; tariff?: Tariff } = { limit_kw: active.startKw };
+    if (active.site.site.tariff) grant.tariff = active.site.site.tariff;
     return grant;
   }
 

@@ -39,8 +39,14 @@ let seed = 1;
  */
 type CommandFate = 'deliver' | 'lose-first' | 'hang';
 
-async function boot(commands: CommandFate = 'deliver'): Promise<CentralController> {
-  const central = centralController({ cps: [CP1, CP2], store });
+/** A site of CP-001 (22 kW) and CP-002 (50 kW) behind 30 kW, for the tests that want one. */
+const SITE = { site_id: 'S', limit_kw: 30, cp_ids: ['CP-001', 'CP-002'] };
+
+async function boot(
+  commands: CommandFate = 'deliver',
+  sites: (typeof SITE)[] = [],
+): Promise<CentralController> {
+  const central = centralController({ cps: [CP1, CP2], store, sites });
   const { clock: nodeClock, kill } = killableClock(clock);
   const transport = broker.transport('central', { clock });
   /** Commands held by `hang`: they fail once Central is gone, for its group to hand the record on. */
@@ -79,7 +85,10 @@ async function boot(commands: CommandFate = 'deliver'): Promise<CentralControlle
   return central;
 }
 
-async function setUp(commandFate: CommandFate = 'deliver'): Promise<CentralController> {
+async function setUp(
+  commandFate: CommandFate = 'deliver',
+  sites: (typeof SITE)[] = [],
+): Promise<CentralController> {
   clock = new VirtualClock();
   broker = new MemoryBroker();
   store = new MemoryCentralStore();
@@ -92,7 +101,7 @@ async function setUp(commandFate: CommandFate = 'deliver'): Promise<CentralContr
   await wire.subscribe('central.commands', { group: 'test-engines' }, (c) => {
     commands.push(c);
   });
-  return boot(commandFate);
+  return boot(commandFate, sites);
 }
 
 afterEach(async () => {
@@ -311,5 +320,26 @@ describe('Central restarted on its store', () => {
       { cmd: 'start_supply', cp_id: 'CP-001', payload: { session_id: stored!.session_id, duration_s: 60 } },
     ]);
     expect(updatesFor('req-1').map((u) => u.status)).toEqual(['accepted']);
+  });
+
+  it("keeps a site's limit across a restart: a restored session counts at its CP's rating until its engine is heard", async () => {
+    await setUp('deliver', [SITE]);
+    await connect('CP-001');
+    await connect('CP-002');
+    await publish('driver.requests', { request_id: 'req-1', driver_id: 'driver-a', cp_id: 'CP-001' });
+    await run(500, ['CP-001', 'CP-002']);
+    const first = commands.find((c) => c.cmd === 'start_supply');
+    expect(first?.payload).toMatchObject({ limit_kw: 22 });
+    const sessionId = first!.payload.session_id;
+    await publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING', session_id: sessionId });
+    await run(1000, ['CP-001', 'CP-002']);
+    await current!.kill();
+    await run(2000);
+    await boot('deliver', [SITE]);
+    // A request at the site's other CP before CP-001's engine is heard again: 30 - 22 kW are left.
+    await publish('driver.requests', { request_id: 'req-2', driver_id: 'driver-b', cp_id: 'CP-002' });
+    await run(500, ['CP-001', 'CP-002']);
+    const second = commands.filter((c) => c.cmd === 'start_supply')[1];
+    expect(second?.payload).toMatchObject({ request_id: 'req-2', limit_kw: 8 });
   });
 });

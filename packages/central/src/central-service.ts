@@ -241,6 +241,8 @@ export class CentralService {
       },
       definitions,
     );
+    // Before consuming: the backlog's first reading of each restored session syncs its limit.
+    const restoredAtSites = this.charging?.restore(this.book.openSessions()) ?? 0;
     const group = this.settings.groupId;
     const { engines, desk, stats } = this;
     // The engines' topics first, requests last: after a restart, what the engines said while
@@ -273,6 +275,7 @@ export class CentralService {
       {
         cps: this.registry.size,
         open_sessions: restored.openSessions,
+        ...(this.charging ? { restored_at_sites: restoredAtSites } : {}),
         presumed_alive: restored.presumedAlive,
         store: this.store.kind,
       },

@@ -58,6 +58,11 @@ export class SessionBook {
     return this.open.size;
   }
 
+  /** The open sessions, in the order they were opened (or restored). */
+  openSessions(): IterableIterator<SessionRecord> {
+    return this.open.values();
+  }
+
   isOpen(sessionId: string): boolean {
     return this.open.has(sessionId);
   }

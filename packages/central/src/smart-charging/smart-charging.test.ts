@@ -128,3 +128,42 @@ describe('SmartCharging: a start_supply sent again', () => {
     charging.stop();
   });
 });
+
+describe('SmartCharging: sessions restored after a restart', () => {
+  it('holds one at its CP rating until its first reading, then goes on from the limit and number it reports', async () => {
+    const { clock, sent, charging, admit } = site(80);
+    expect(charging.restore([{ session_id: 'A', cp_id: 'CP-1', energy_kwh: 12, target_kwh: null }])).toBe(1);
+    // A's engine may draw its CP's 50 kW: B gets what is left, and A no limit it could not apply.
+    expect(await admit('B', 'CP-2')).toMatchObject({ limit_kw: 30 });
+    await clock.advance(60_000);
+    expect(sent).toEqual([]);
+    // A's first reading: its engine honours 30 kW, limit number 3 of the Central before the restart.
+    await charging.telemetry({
+      cp_id: 'CP-1',
+      session_id: 'A',
+      kw: 30,
+      kwh: 12.5,
+      euros: 0,
+      limit_kw: 30,
+      limit_seq: 3,
+    })?.();
+    // The 20 kW it freed are shared at once: both get their 40, A's limit numbered after its 3.
+    expect(sent).toEqual([
+      { session_id: 'A', limit_kw: 40, seq: 4 },
+      { session_id: 'B', limit_kw: 40, seq: 1 },
+    ]);
+    charging.stop();
+  });
+
+  it('leaves out sessions at CPs of no site, and sessions it already has', async () => {
+    const { charging, admit } = site(80);
+    await admit('A', 'CP-1');
+    const restored = charging.restore([
+      { session_id: 'A', cp_id: 'CP-1', energy_kwh: 0, target_kwh: null },
+      { session_id: 'X', cp_id: 'CP-9', energy_kwh: 0, target_kwh: 5 },
+    ]);
+    expect(restored).toBe(0);
+    expect(charging.sessionLimits('S').map((s) => s.session_id)).toEqual(['A']);
+    charging.stop();
+  });
+});

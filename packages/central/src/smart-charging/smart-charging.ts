@@ -87,6 +87,12 @@ interface Active {
   committedKw: number;
   /** False until its start_supply (carrying its first limit) is on its way. */
   announced: boolean;
+  /**
+   * False for a session restored after a restart until its engine's first reading says the limit
+   * it honours and that limit's number: until then nothing is sent to it, and it counts at its
+   * CP's full rating.
+   */
+  synced: boolean;
 }
 
 interface SiteState {
@@ -197,6 +203,56 @@ export class SmartCharging {
   }
 
   /**
+   * Sessions open when Central last stopped, restored from its store before it consumes again. The
+   * limit each engine runs under was not stored, so each counts at its CP's full rating — the most
+   * its engine may draw — until the engine's first telemetry reading gives the limit it honours
+   * and that limit's number: no limit is sent to it before, and the site's limit holds meanwhile.
+   * What the driver asked for is known only as far as the session stored it (its target energy;
+   * not its vehicle or departure). Returns how many sessions joined a site.
+   *
+   * @example
+   * charging.restore(book.openSessions()); // before subscribing: the backlog's readings sync them
+   */
+  restore(
+    sessions: Iterable<{ session_id: string; cp_id: string; energy_kwh: number; target_kwh: number | null }>,
+  ): number {
+    const now = this.deps.clock.now();
+    let restored = 0;
+    for (const session of sessions) {
+      const state = this.byCp.get(session.cp_id);
+      const cp = this.deps.cp(session.cp_id);
+      if (!state || !cp || this.bySession.has(session.session_id)) continue;
+      const active: Active = {
+        site: state,
+        sessionId: session.session_id,
+        cpId: session.cp_id,
+        arrivedMs: now,
+        departureMs: undefined,
+        vehicle: undefined,
+        acceptance: undefined,
+        cpKw: cp.kw,
+        wantedKwh: session.target_kwh ?? Number.POSITIVE_INFINITY,
+        energyKwh: session.energy_kwh,
+        soc: undefined,
+        lastKw: 0,
+        sentKw: cp.kw,
+        startKw: cp.kw,
+        appliedKw: cp.kw,
+        pending: [],
+        seq: 0,
+        confirmedSeq: -1,
+        committedKw: cp.kw,
+        announced: true,
+        synced: false,
+      };
+      state.sessions.set(active.sessionId, active);
+      this.bySession.set(active.sessionId, active);
+      restored++;
+    }
+    return restored;
+  }
+
+  /**
    * A session opens at a site's CP: it joins the site, the site is re-allocated (the others'
    * decreases go out), and its first limit — within the site's headroom — and the site's tariff
    * come back for its `start_supply`. A CP outside every site gets nothing (no limit).
@@ -235,6 +291,7 @@ export class SmartCharging {
       confirmedSeq: -1,
       committedKw: 0,
       announced: false,
+      synced: true,
     };
     state.sessions.set(active.sessionId, active);
     this.bySession.set(active.sessionId, active);
@@ -303,6 +360,7 @@ export class SmartCharging {
     state.loadKw += telemetry.kw - active.lastKw;
     active.lastKw = telemetry.kw;
     if (state.loadKw > state.peakKw) state.peakKw = state.loadKw;
+    if (!active.synced) return this.sync(active, telemetry);
     const applied = telemetry.limit_seq;
     // Numbers are sent in order, so nothing is pending up to the last one confirmed.
     if (applied === undefined || applied <= active.confirmedSeq) return undefined;
@@ -376,6 +434,23 @@ export class SmartCharging {
     }));
   }
 
+  /**
+   * A restored session's first reading: the limit its engine honours (none: its CP's rating) and
+   * that limit's number, from which the next one sent counts on. The headroom it frees goes to a
+   * starved session at once.
+   */
+  private sync(active: Active, telemetry: CpTelemetry): (() => Promise<void> | undefined) | undefined {
+    const kw = Math.min(telemetry.limit_kw ?? active.cpKw, active.cpKw);
+    active.synced = true;
+    active.sentKw = kw;
+    active.appliedKw = kw;
+    active.committedKw = kw;
+    active.seq = telemetry.limit_seq ?? 0;
+    active.confirmedSeq = active.seq;
+    const state = active.site;
+    return state.starved && !this.pendingDecrease(state) ? () => this.reallocate(state) : undefined;
+  }
+
   // ---------------------------------------------------------------- allocation
 
   private pendingDecrease(state: SiteState): boolean {
@@ -433,7 +508,8 @@ export class SmartCharging {
     let i = 0;
     for (const a of state.sessions.values()) {
       const kw = wanted.get(a.sessionId)!;
-      if (kw < a.sentKw - 1e-9) {
+      // A restored session not yet heard from keeps its CP's rating: no limit can reach it yet.
+      if (kw < a.sentKw - 1e-9 && a.synced) {
         if (lowering) lowering.push(a);
         else lowering = [a];
         // `sessions` holds the demands in the same order as the site's sessions.
@@ -450,7 +526,7 @@ export class SmartCharging {
     state.starved = false;
     for (const [sessionId, kw] of wanted) {
       const a = state.sessions.get(sessionId)!;
-      if (!(kw > a.sentKw + 1e-9)) continue;
+      if (!(kw > a.sentKw + 1e-9) || !a.synced) continue;
       const grant = Math.min(kw, a.committedKw + Math.max(0, headroom));
       if (grant < kw - 1e-6) state.starved = true;
       if (a.announced && grant - a.sentKw < Math.max(INCREASE_STEP.kw, a.sentKw * INCREASE_STEP.share)) {

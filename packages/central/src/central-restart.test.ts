@@ -133,6 +133,17 @@ async function run(ms: number, alive: readonly string[] = []): Promise<void> {
   await settle(clock, broker);
 }
 
+/** CP-001 connected, and a request for a 60 s supply there published. */
+async function requestAtCp1(): Promise<void> {
+  await connect('CP-001');
+  await publish('driver.requests', {
+    request_id: 'req-1',
+    driver_id: 'driver-a',
+    cp_id: 'CP-001',
+    duration_s: 60,
+  });
+}
+
 describe('Central restarted on its store', () => {
   it('a session accepted before the kill keeps its full start timeout from the restart, so a late engine status keeps it', async () => {
     await setUp();
@@ -280,13 +291,7 @@ describe('Central restarted on its store', () => {
 
   it('a request whose start_supply could not be sent is handled again, and its engine gets the start', async () => {
     await setUp('lose-first');
-    await connect('CP-001');
-    await publish('driver.requests', {
-      request_id: 'req-1',
-      driver_id: 'driver-a',
-      cp_id: 'CP-001',
-      duration_s: 60,
-    });
+    await requestAtCp1();
     await run(1000, ['CP-001']);
     const starts = commands.filter((c) => c.cmd === 'start_supply');
     expect(starts).toHaveLength(1);
@@ -299,13 +304,7 @@ describe('Central restarted on its store', () => {
 
   it('a session stored by a Central killed before its start_supply went out gets its start from the restarted Central', async () => {
     await setUp('hang');
-    await connect('CP-001');
-    await publish('driver.requests', {
-      request_id: 'req-1',
-      driver_id: 'driver-a',
-      cp_id: 'CP-001',
-      duration_s: 60,
-    });
+    await requestAtCp1();
     // Not settled: the handler waits for its command for ever.
     await clock.advance(1000);
     expect(commands).toEqual([]);

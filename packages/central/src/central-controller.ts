@@ -61,6 +61,12 @@ export interface CentralControllerOptions {
    * session restored at a restart gets the whole timeout again from when Central consumes again.
    */
   startTimeoutMs?: number;
+  /**
+   * A request for a CP whose supply has just ended (its ticket read, its engine's next status not
+   * yet) waits for that status up to this long before it is decided (default 5000 ms): the CP takes
+   * requests once ACTIVATED, and the status may be read seconds after the ticket (another topic).
+   */
+  settleTimeoutMs?: number;
   /** Monitor liveness decides the state (default true, the original). False: engine-only networks. */
   requireMonitor?: boolean;
   /** Accept CPs not in the configuration, from registrations and engine messages (default true). */
@@ -134,6 +140,7 @@ export function centralController(options: CentralControllerOptions = {}): Centr
     groupId: options.groupId ?? 'central',
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5000,
     startTimeoutMs: options.startTimeoutMs ?? 10_000,
+    settleTimeoutMs: options.settleTimeoutMs ?? 5000,
     requireMonitor: options.requireMonitor ?? true,
     allowUnregisteredCps: options.allowUnregisteredCps ?? true,
     defaults: { location: 'unknown', price_eur_kwh: 0.3, kw: 22, ...options.defaults },
@@ -154,6 +161,7 @@ export function centralController(options: CentralControllerOptions = {}): Centr
   for (const [field, value] of [
     ['heartbeatTimeoutMs', settings.heartbeatTimeoutMs],
     ['startTimeoutMs', settings.startTimeoutMs],
+    ['settleTimeoutMs', settings.settleTimeoutMs],
     ['smartCharging.controlIntervalMs', settings.smartCharging.controlIntervalMs],
   ] as const) {
     if (!(value > 0)) throw new RangeError(`centralController: ${field} must be > 0, got ${value}`);

@@ -645,3 +645,86 @@ describe('report', () => {
     expect(CP1.cp_id).toBe(cp1.cp_id);
   });
 });
+
+describe('a request for a CP whose supply has just ended', () => {
+  /** CP-001's session ended with its ticket; the engine's ACTIVATED status not read yet. */
+  async function supplyEnded(): Promise<void> {
+    await start();
+    await connect('CP-001');
+    await request('req-1', 'CP-001');
+    const sessionId = sessionOf('req-1');
+    await h.publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING', session_id: sessionId });
+    await h.publish('cp.session_end', {
+      cp_id: 'CP-001',
+      driver_id: 'driver-a',
+      request_id: 'req-1',
+      session_id: sessionId,
+      start_time: '2026-01-01T00:00:00.000Z',
+      end_time: '2026-01-01T00:00:10.000Z',
+      energy_kwh: 0.0611,
+      total_cost_eur: 0.0183,
+      ended_by: 'duration',
+    });
+    await h.settle();
+    expect(statuses('req-1').at(-1)).toBe('completed');
+    expect(h.central.registry.get('CP-001')?.state).toBe('SUPPLYING');
+  }
+
+  /** Publishes a request and lets it be read, without waiting for it to be decided. */
+  async function requestWaiting(requestId: string): Promise<void> {
+    await h.publish('driver.requests', { request_id: requestId, driver_id: 'driver-b', cp_id: 'CP-001' });
+    for (let i = 0; i < 10; i++) await h.clock.advance(0);
+  }
+
+  it('waits for the engine’s next status, and is accepted once the CP is ACTIVATED', async () => {
+    await supplyEnded();
+    await requestWaiting('req-2');
+    await heartbeatsFor('CP-001', 2000);
+    expect(statuses('req-2')).toEqual([]);
+    await h.publish('cp.status', { cp_id: 'CP-001', state: 'ACTIVATED' });
+    await h.settle();
+    expect(statuses('req-2')).toEqual(['accepted']);
+    expect(h.commands.filter((c) => c.cmd === 'start_supply')).toHaveLength(2);
+  });
+
+  it('is denied as the next status says: FAULT', async () => {
+    await supplyEnded();
+    await requestWaiting('req-2');
+    expect(statuses('req-2')).toEqual([]);
+    await h.publish('cp.status', { cp_id: 'CP-001', state: 'FAULT', reason: 'overheating' });
+    await h.settle();
+    expect(h.updatesFor('req-2')).toMatchObject([
+      { status: 'denied', reason: 'CP CP-001 is not available (FAULT)' },
+    ]);
+  });
+
+  it('is denied busy when no status comes within settleTimeoutMs (5 s)', async () => {
+    await supplyEnded();
+    await requestWaiting('req-2');
+    await heartbeatsFor('CP-001', 4000);
+    await h.central.api.heartbeat({ cp_id: 'CP-001' });
+    await h.clock.advance(900);
+    expect(statuses('req-2')).toEqual([]);
+    await h.clock.advance(200);
+    await h.settle();
+    expect(h.updatesFor('req-2')).toMatchObject([{ status: 'denied', reason: 'CP CP-001 is busy' }]);
+  });
+
+  it('is denied when Central stops meanwhile, and does not hold the stop up', async () => {
+    await supplyEnded();
+    await requestWaiting('req-2');
+    await h.central.service.stop(); // resolves without advancing the clock: the request is not waited for
+    for (let i = 0; i < 10; i++) await h.clock.advance(0);
+    expect(h.updatesFor('req-2')).toMatchObject([{ status: 'denied', reason: 'Central is shutting down' }]);
+  });
+
+  it('is denied at once while the CP supplies an open session', async () => {
+    await start();
+    await connect('CP-001');
+    await request('req-1', 'CP-001');
+    await h.publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING', session_id: sessionOf('req-1') });
+    await h.settle();
+    await request('req-2', 'CP-001', 'driver-b');
+    expect(h.updatesFor('req-2')).toMatchObject([{ status: 'denied', reason: 'CP CP-001 is busy' }]);
+  });
+});

@@ -33,6 +33,7 @@ import { OperatorCommands, type OperatorResult } from './operator/operator-comma
 import { restore } from './restore/restore.js';
 import { RequestDesk } from './sessions/request-desk.js';
 import { SessionBook, type SessionView } from './sessions/session-book.js';
+import { SettlingCps } from './sessions/settling-cps.js';
 import type { Site } from './smart-charging/site.js';
 import { SmartCharging, type SmartChargingSettings } from './smart-charging/smart-charging.js';
 import { CentralStats } from './stats/central-stats.js';
@@ -52,6 +53,8 @@ export interface CentralSettings {
   heartbeatTimeoutMs: number;
   /** An accepted session whose CP has not started supplying after this long fails. */
   startTimeoutMs: number;
+  /** The longest a request waits for the next status of a CP whose supply has just ended. */
+  settleTimeoutMs: number;
   /** Monitors decide liveness (the original). Off: the engine's own state decides. */
   requireMonitor: boolean;
   /** Accept registrations and engine messages of CPs not in the configuration. */
@@ -88,6 +91,7 @@ export class CentralService {
   readonly monitors: MonitorProtocol;
   private readonly book: SessionBook;
   private readonly desk: RequestDesk;
+  private readonly settling: SettlingCps;
   private readonly watch: LivenessWatch;
   private readonly operator: OperatorCommands;
   private readonly audit: AuditTrail;
@@ -149,8 +153,11 @@ export class CentralService {
       background,
       charging,
     });
+    const settling = new SettlingCps({ clock, settleMs: settings.settleTimeoutMs });
+    this.settling = settling;
     this.desk = new RequestDesk({
       charging,
+      settling,
       book: this.book,
       registry,
       store,
@@ -183,6 +190,7 @@ export class CentralService {
     this.operator = new OperatorCommands({ registry, book: this.book, wire, audit: this.audit, clock });
     this.engines = new EngineReports({
       charging,
+      settling,
       registry,
       book: this.book,
       faults,
@@ -283,9 +291,10 @@ export class CentralService {
     );
   }
 
-  /** From now on every new request is denied ("Central is shutting down"). */
+  /** From now on every new request is denied ("Central is shutting down"), waiting ones too. */
   beginShutdown(): void {
     this.shuttingDown = true;
+    this.settling.releaseAll();
   }
 
   async stop(): Promise<void> {

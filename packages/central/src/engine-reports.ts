@@ -3,6 +3,7 @@ import { type CpDefaults, type CpEntry, type CpRegistry, newCpRecord } from './d
 import type { FaultLog } from './liveness/fault-log.js';
 import type { OperatorCommands } from './operator/operator-commands.js';
 import type { SessionBook } from './sessions/session-book.js';
+import type { SettlingCps } from './sessions/settling-cps.js';
 import type { SmartCharging } from './smart-charging/smart-charging.js';
 
 export interface EngineReportsDeps {
@@ -16,6 +17,8 @@ export interface EngineReportsDeps {
   defaults: CpDefaults;
   /** The sites' smart charging: reads every telemetry of a site's session. */
   charging?: SmartCharging | undefined;
+  /** Requests waiting for a CP's next status once its supply ended: each status ends them. */
+  settling: SettlingCps;
 }
 
 /**
@@ -56,6 +59,7 @@ export class EngineReports {
         break;
     }
     registry.save(entry, ts);
+    this.deps.settling.settled(entry.record.cp_id);
     await work;
   }
 

@@ -15,6 +15,7 @@ import type { CentralStore, RequestRecord, SessionRecord } from '../store/centra
 import { authorize } from './authorize.js';
 import { deniedUpdate, terminalUpdate, updateFor } from './driver-updates.js';
 import type { SessionBook } from './session-book.js';
+import { isSettling, type SettlingCps } from './settling-cps.js';
 
 export interface RequestDeskDeps {
   book: SessionBook;
@@ -28,20 +29,29 @@ export interface RequestDeskDeps {
   shuttingDown(): boolean;
   /** The sites' smart charging: a session at a site's CP starts with its first limit. */
   charging?: SmartCharging | undefined;
+  /** A request for a CP whose supply just ended waits here for the engine's next status. */
+  settling: SettlingCps;
 }
 
 /**
  * Drivers' requests (`driver.requests`): each is decided once, accepted (a session opens, the
  * engine gets `start_supply`, the driver `accepted`) or denied with a reason. A request id seen
  * before is not decided again: the driver gets its current status (at-least-once delivery, and a
- * restarted driver asking again).
+ * restarted driver asking again). A request for a CP whose supply has ended, but whose engine's
+ * next state Central has not read yet, waits for that state (see `SettlingCps`) before it is
+ * decided.
  */
 export class RequestDesk {
   constructor(private readonly deps: RequestDeskDeps) {}
 
-  async handle(request: DriverRequest): Promise<void> {
+  handle(request: DriverRequest): Promise<void> {
+    this.deps.stats.requestReceived();
+    return this.decide(request, true);
+  }
+
+  /** `mayWait`: a request for a settling CP waits once for its next status, then is decided. */
+  private async decide(request: DriverRequest, mayWait: boolean): Promise<void> {
     const { store, registry, stats, wire, book } = this.deps;
-    stats.requestReceived();
     const known = store.getRequest(request.request_id);
     if (known) {
       stats.duplicateRequest();
@@ -55,6 +65,11 @@ export class RequestDesk {
         ? ({ ok: false, kind: 'invalid_request', reason: problems.join('; ') } as const)
         : authorize(request.cp_id, registry, this.deps.shuttingDown());
     if (!verdict.ok) {
+      const entry = mayWait && verdict.kind === 'busy' ? registry.entry(request.cp_id) : undefined;
+      if (entry && isSettling(entry)) {
+        await this.deps.settling.wait(request.cp_id);
+        return this.decide(request, false);
+      }
       const decision: RequestRecord = {
         request_id: request.request_id,
         driver_id: request.driver_id,

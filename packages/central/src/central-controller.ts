@@ -65,8 +65,7 @@ export interface CentralControllerOptions {
    * A request for a CP whose supply has just ended (its ticket read, its engine's next status not
    * yet) waits for that status up to this long before it is decided (default 5000 ms): the CP takes
    * requests once ACTIVATED, and the status may be read seconds after the ticket (another topic).
-   * The request's handler waits meanwhile: on Kafka, keep it well below the consumer's session
-   * timeout (30 s by default), as the group is not heartbeated while a handler runs.
+   * The request's handler waits meanwhile (the Kafka transport heartbeats its group meanwhile).
    */
   settleTimeoutMs?: number;
   /** Monitor liveness decides the state (default true, the original). False: engine-only networks. */

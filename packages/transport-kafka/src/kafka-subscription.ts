@@ -295,7 +295,9 @@ export class KafkaSubscription {
       for (const message of batch.messages) {
         if (this.stopped || !isRunning()) return;
         let outcome = this.delivery.deliver(partition, message, checkpoint);
-        if (typeof outcome === 'object' && 'then' in outcome) outcome = await outcome;
+        if (typeof outcome === 'object' && 'then' in outcome) {
+          outcome = await this.waits.whileHandling(outcome, checkpoint);
+        }
         // Not done means we are stopping mid-retry: leave it unresolved, it is redelivered later.
         if (outcome === false) return;
         if (outcome !== true) {

@@ -31,6 +31,10 @@ export interface MemberWaitsDeps {
 export class MemberWaits {
   private readonly sleepers = new Set<() => void>();
   private readonly slice: number;
+  /** The checkpoints of the batches whose handler is being waited for. */
+  private readonly handling = new Set<Checkpoint>();
+  /** Checkpoints them every slice while any is pending. */
+  private watchdog: TimerHandle | undefined;
 
   constructor(private readonly deps: MemberWaitsDeps) {
     this.slice = Math.max(50, Math.floor(deps.heartbeatIntervalMs / 2));
@@ -86,9 +90,38 @@ export class MemberWaits {
     return failed;
   }
 
+  /**
+   * Waits for a handler's promise. While any handler is pending, a watchdog checkpoints its batch
+   * every slice: a handler slower than the session timeout (one that waits for another message,
+   * a slow store) keeps the group membership, where kafkajs alone would let the session expire and
+   * redeliver the record after a rebalance. A checkpoint's error (the group rebalancing) is left to
+   * the batch's own next checkpoint, which throws it up to kafkajs. Per handler: a set entry; one
+   * interval runs while handlers are pending.
+   */
+  async whileHandling<T>(work: Promise<T>, checkpoint: Checkpoint): Promise<T> {
+    this.handling.add(checkpoint);
+    this.watchdog ??= this.deps.clock.setInterval(() => this.beat(), this.slice);
+    try {
+      return await work;
+    } finally {
+      this.handling.delete(checkpoint);
+    }
+  }
+
   /** Ends every sleep of a pause at once; called after the subscription stopped. */
   wakeAll(): void {
     for (const wake of [...this.sleepers]) wake();
+    this.watchdog?.cancel();
+    this.watchdog = undefined;
+  }
+
+  private beat(): void {
+    if (this.handling.size === 0 || this.stopped) {
+      this.watchdog?.cancel();
+      this.watchdog = undefined;
+      return;
+    }
+    for (const checkpoint of this.handling) checkpoint().catch(() => undefined);
   }
 
   private sleep(ms: number): Promise<void> {

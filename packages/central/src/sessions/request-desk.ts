@@ -3,13 +3,12 @@ import {
   type DriverRequest,
   isoTime,
   type StartSupplyPayload,
-  type Tariff,
   vehicleProblems,
 } from '@evcharging/core';
 import type { CentralEventStream } from '../central-events.js';
 import type { CpRegistry } from '../domain/cp-registry.js';
 import type { CentralWire } from '../messaging/central-wire.js';
-import type { SmartCharging } from '../smart-charging/smart-charging.js';
+import type { SmartCharging, StartGrant } from '../smart-charging/smart-charging.js';
 import type { CentralStats } from '../stats/central-stats.js';
 import type { CentralStore, RequestRecord, SessionRecord } from '../store/central-store.js';
 import { authorize } from './authorize.js';
@@ -96,7 +95,7 @@ export class RequestDesk {
   private startSupply(
     session: SessionRecord,
     request: DriverRequest,
-    grant: { limit_kw?: number; tariff?: Tariff } | undefined,
+    grant: StartGrant | undefined,
   ): Promise<void> {
     const payload: StartSupplyPayload = {
       driver_id: session.driver_id,

@@ -32,13 +32,6 @@ export class SettlingCps {
 
   constructor(private readonly deps: { clock: Clock; settleMs: number }) {}
 
-  /** Requests waiting now. */
-  get waiting(): number {
-    let n = 0;
-    for (const list of this.byCp.values()) n += list.length;
-    return n;
-  }
-
   /** Resolves once the CP's next status is read, or after `settleMs`, or when Central stops. */
   wait(cpId: string): Promise<void> {
     return new Promise((resolve) => {

@@ -6,12 +6,12 @@ import {
   energyWantedKwh,
   type Logger,
   type SessionEnd,
+  type StartSupplyPayload,
   type SupplyKind,
-  type Tariff,
   type TimerHandle,
-  type Vehicle,
 } from '@evcharging/core';
 import type { CentralWire } from '../messaging/central-wire.js';
+import { type ActiveSession, activeSession, committedOf, type SiteState } from './active-session.js';
 import {
   type AllocationInput,
   type AllocationPolicy,
@@ -20,6 +20,9 @@ import {
 } from './allocation-policy.js';
 import type { Site } from './site.js';
 import { SiteFigures, type SiteReport } from './site-figures.js';
+
+/** What a session's `start_supply` gets from its site: its first limit and the site's tariff. */
+export type StartGrant = Pick<StartSupplyPayload, 'limit_kw' | 'tariff'>;
 
 /** A site's load against its limit at one instant. */
 export interface SiteLoad {
@@ -53,72 +56,11 @@ export interface SmartChargingDeps {
   cp(cpId: string): { kw: number; supply: SupplyKind } | undefined;
 }
 
-/** One active session of a site, with what Central told its engine. */
-interface Active {
-  /** Its site (the session is reached by id at every telemetry reading, then its site from it). */
-  readonly site: SiteState;
-  readonly sessionId: string;
-  readonly cpId: string;
-  readonly arrivedMs: number;
-  readonly departureMs: number | undefined;
-  readonly vehicle: Vehicle | undefined;
-  /** The vehicle's acceptance from its CP's kind of supply, read at every allocation. */
-  readonly acceptance: AcceptanceCurve | undefined;
-  /** Its CP's rating, kW (a field, not the CP's object: read at every allocation). */
-  readonly cpKw: number;
-  readonly wantedKwh: number;
-  energyKwh: number;
-  soc: number | undefined;
-  /** Power last reported by its engine, kW. */
-  lastKw: number;
-  /** The limit last sent (or put in start_supply), kW. */
-  sentKw: number;
-  /** The limit put in its start_supply, kW: a start_supply sent again carries it again. */
-  startKw: number;
-  /** The limit its engine last confirmed applying (telemetry's `limit_seq`), kW. */
-  appliedKw: number;
-  /** Limits sent and not yet confirmed, in order: the engine applies them one after another. */
-  pending: { seq: number; kw: number }[];
-  /** The number of the last limit sent (0: the one in start_supply). */
-  seq: number;
-  /** The number of the last limit its engine confirmed (-1: none yet); `pending` holds the ones after. */
-  confirmedSeq: number;
-  /** The most its engine may draw from now until every pending limit is applied, kW. */
-  committedKw: number;
-  /** False until its start_supply (carrying its first limit) is on its way. */
-  announced: boolean;
-  /**
-   * False for a session restored after a restart until its engine's first reading says the limit
-   * it honours and that limit's number: until then nothing is sent to it, and it counts at its
-   * CP's full rating.
-   */
-  synced: boolean;
-}
-
-interface SiteState {
-  readonly site: Site;
-  /** In arrival order. */
-  readonly sessions: Map<string, Active>;
-  readonly figures: SiteFigures;
-  /** The sum of its sessions' last reported power, kW, and its highest value so far. */
-  loadKw: number;
-  peakKw: number;
-  /** A session got less than its allocation for want of headroom: re-allocate once it frees. */
-  starved: boolean;
-}
-
 /** What a ticket needs to be judged after its session left the site. */
 interface Closed {
   state: SiteState;
   wantedKwh: number;
   targetSoc: number | undefined;
-}
-
-/** The most an engine may draw: its applied limit or any still on its way. */
-function committedOf(a: Active): number {
-  let kw = a.appliedKw;
-  for (const p of a.pending) if (p.kw > kw) kw = p.kw;
-  return kw;
 }
 
 /**
@@ -131,11 +73,11 @@ function committedOf(a: Active): number {
  * limit holds. `throttled` is a subsequence of `lowering`, so either keeps the sessions' order.
  */
 function toLower(
-  lowering: readonly Active[],
-  throttled: readonly Active[] | undefined,
+  lowering: readonly ActiveSession[],
+  throttled: readonly ActiveSession[] | undefined,
   starved: boolean,
   wanted: ReadonlyMap<string, number>,
-): readonly Active[] | undefined {
+): readonly ActiveSession[] | undefined {
   const lowered = starved ? lowering : throttled;
   if (lowered) for (const a of lowered) a.sentKw = wanted.get(a.sessionId)!;
   return lowered;
@@ -143,7 +85,7 @@ function toLower(
 
 const INCREASE_STEP = { kw: 0.1, share: 0.02 };
 /** No session: the list of lowered (or raised) limits when none was. */
-const NONE: readonly Active[] = [];
+const NONE: readonly ActiveSession[] = [];
 
 /**
  * Central's smart charging: for each site, at every control interval and at every arrival and
@@ -160,7 +102,7 @@ const NONE: readonly Active[] = [];
 export class SmartCharging {
   private readonly bySite = new Map<string, SiteState>();
   private readonly byCp = new Map<string, SiteState>();
-  private readonly bySession = new Map<string, Active>();
+  private readonly bySession = new Map<string, ActiveSession>();
   private readonly closed = new Map<string, Closed>();
   private timer: TimerHandle | undefined;
 
@@ -222,31 +164,22 @@ export class SmartCharging {
       const state = this.byCp.get(session.cp_id);
       const cp = this.deps.cp(session.cp_id);
       if (!state || !cp || this.bySession.has(session.session_id)) continue;
-      const active: Active = {
-        site: state,
+      // What the driver asked for is known only as far as the session stored it.
+      const active = activeSession(state, {
         sessionId: session.session_id,
         cpId: session.cp_id,
+        cpKw: cp.kw,
         arrivedMs: now,
         departureMs: undefined,
         vehicle: undefined,
         acceptance: undefined,
-        cpKw: cp.kw,
         wantedKwh: session.target_kwh ?? Number.POSITIVE_INFINITY,
         energyKwh: session.energy_kwh,
         soc: undefined,
-        lastKw: 0,
-        sentKw: cp.kw,
-        startKw: cp.kw,
-        appliedKw: cp.kw,
-        pending: [],
-        seq: 0,
-        confirmedSeq: -1,
-        committedKw: cp.kw,
-        announced: true,
-        synced: false,
-      };
-      state.sessions.set(active.sessionId, active);
-      this.bySession.set(active.sessionId, active);
+        limitKw: cp.kw,
+        restored: true,
+      });
+      this.join(active);
       restored++;
     }
     return restored;
@@ -257,10 +190,7 @@ export class SmartCharging {
    * decreases go out), and its first limit — within the site's headroom — and the site's tariff
    * come back for its `start_supply`. A CP outside every site gets nothing (no limit).
    */
-  async admit(
-    session: { session_id: string; cp_id: string },
-    request: DriverRequest,
-  ): Promise<{ limit_kw?: number; tariff?: Tariff }> {
+  async admit(session: { session_id: string; cp_id: string }, request: DriverRequest): Promise<StartGrant> {
     const state = this.byCp.get(session.cp_id);
     const cp = this.deps.cp(session.cp_id);
     if (!state || !cp) return {};
@@ -270,31 +200,21 @@ export class SmartCharging {
       request.vehicle ? energyWantedKwh(request.vehicle) : Number.POSITIVE_INFINITY,
       request.target_kwh ?? Number.POSITIVE_INFINITY,
     );
-    const active: Active = {
-      site: state,
+    const active = activeSession(state, {
       sessionId: session.session_id,
       cpId: session.cp_id,
+      cpKw: cp.kw,
       arrivedMs: now,
       departureMs: Number.isFinite(departure) ? departure : undefined,
       vehicle: request.vehicle,
       acceptance: request.vehicle ? new AcceptanceCurve(request.vehicle, cp.supply) : undefined,
-      cpKw: cp.kw,
       wantedKwh: wanted,
       energyKwh: 0,
       soc: request.vehicle?.arrival_soc,
-      lastKw: 0,
-      sentKw: 0,
-      startKw: 0,
-      appliedKw: 0,
-      pending: [],
-      seq: 0,
-      confirmedSeq: -1,
-      committedKw: 0,
-      announced: false,
-      synced: true,
-    };
-    state.sessions.set(active.sessionId, active);
-    this.bySession.set(active.sessionId, active);
+      limitKw: 0,
+      restored: false,
+    });
+    this.join(active);
     state.figures.sessions++;
     if (Number.isFinite(wanted)) state.figures.requestedKwh += wanted;
     // allocate itself, not reallocate: the .catch of reallocate would put start_supply one
@@ -317,16 +237,19 @@ export class SmartCharging {
    * admitted, one restored after a restart — a new admission. The first limit is still counted as
    * committed until its engine confirms a later one, so sending it again keeps the site's limit.
    */
-  readmit(
-    session: { session_id: string; cp_id: string },
-    request: DriverRequest,
-  ): Promise<{ limit_kw?: number; tariff?: Tariff }> {
+  readmit(session: { session_id: string; cp_id: string }, request: DriverRequest): Promise<StartGrant> {
     const active = this.bySession.get(session.session_id);
     return active ? Promise.resolve(this.grantOf(active)) : this.admit(session, request);
   }
 
-  private grantOf(active: Active): { limit_kw?: number; tariff?: Tariff } {
-    const grant: { limit_kw?: number; tariff?: Tariff } = { limit_kw: active.startKw };
+  /** A session joins its site (in arrival order) and the sessions found by id. */
+  private join(active: ActiveSession): void {
+    active.site.sessions.set(active.sessionId, active);
+    this.bySession.set(active.sessionId, active);
+  }
+
+  private grantOf(active: ActiveSession): StartGrant {
+    const grant: StartGrant = { limit_kw: active.startKw };
     if (active.site.site.tariff) grant.tariff = active.site.site.tariff;
     return grant;
   }
@@ -439,7 +362,7 @@ export class SmartCharging {
    * that limit's number, from which the next one sent counts on. The headroom it frees goes to a
    * starved session at once.
    */
-  private sync(active: Active, telemetry: CpTelemetry): (() => Promise<void> | undefined) | undefined {
+  private sync(active: ActiveSession, telemetry: CpTelemetry): (() => Promise<void> | undefined) | undefined {
     const kw = Math.min(telemetry.limit_kw ?? active.cpKw, active.cpKw);
     active.synced = true;
     active.sentKw = kw;
@@ -458,7 +381,7 @@ export class SmartCharging {
     return false;
   }
 
-  private demandOf(a: Active): SessionDemand {
+  private demandOf(a: ActiveSession): SessionDemand {
     const acceptance = a.acceptance && a.soc !== undefined ? a.acceptance.kwAt(a.soc) : a.cpKw;
     return {
       session_id: a.sessionId,
@@ -501,9 +424,9 @@ export class SmartCharging {
     };
     const wanted = checkAllocation(settings.policy.name, input, settings.policy.allocate(input));
     // Made only when a limit changes: at most control intervals none does.
-    let lowering: Active[] | undefined;
+    let lowering: ActiveSession[] | undefined;
     /** Of `lowering`, in its order, those whose lower limit throttles them (below what they can take now). */
-    let throttled: Active[] | undefined;
+    let throttled: ActiveSession[] | undefined;
     let committed = 0;
     let i = 0;
     for (const a of state.sessions.values()) {
@@ -522,7 +445,7 @@ export class SmartCharging {
       i++;
     }
     let headroom = input.available_kw - committed;
-    let raised: Active[] | undefined;
+    let raised: ActiveSession[] | undefined;
     state.starved = false;
     for (const [sessionId, kw] of wanted) {
       const a = state.sessions.get(sessionId)!;
@@ -547,8 +470,8 @@ export class SmartCharging {
   /** The decreases first, each confirmed sent before the next command, then the increases. */
   private async sendAll(
     state: SiteState,
-    lowered: readonly Active[],
-    raised: readonly Active[],
+    lowered: readonly ActiveSession[],
+    raised: readonly ActiveSession[],
   ): Promise<void> {
     for (const a of lowered) {
       // A session still waiting for its start_supply gets its limit there.
@@ -558,7 +481,7 @@ export class SmartCharging {
     for (const a of raised) if (a.announced) await this.send(state, a);
   }
 
-  private send(state: SiteState, a: Active): Promise<void> {
+  private send(state: SiteState, a: ActiveSession): Promise<void> {
     state.figures.limitCommands++;
     a.seq++;
     a.pending.push({ seq: a.seq, kw: a.sentKw });

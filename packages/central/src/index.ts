@@ -56,7 +56,12 @@ export {
   SiteDefinitionSchema,
 } from './smart-charging/site.js';
 export type { SiteReport } from './smart-charging/site-figures.js';
-export type { SiteLoad, SmartCharging, SmartChargingSettings } from './smart-charging/smart-charging.js';
+export type {
+  SiteLoad,
+  SmartCharging,
+  SmartChargingSettings,
+  StartGrant,
+} from './smart-charging/smart-charging.js';
 export type { CentralStats, CpFigures, DenialKind, FaultOrigin } from './stats/central-stats.js';
 export * from './store/central-store.js';
 export { MemoryCentralStore } from './store/memory-central-store.js';

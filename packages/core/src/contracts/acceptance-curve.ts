@@ -32,7 +32,32 @@ export class AcceptanceCurve {
    * ends) capped by the supply's limit, so an on-board charger tapers near full too; 0 when full.
    */
   kwAt(soc: number): number {
-    if (soc >= 100) return 0;
+    return soc >= 100 ? 0 : this.capped(soc);
+  }
+
+  /**
+   * The most the vehicle takes anywhere in `[fromSoc, toSoc]` %, kW: what a reader of a rounded SoC
+   * must assume, since the battery may be anywhere in the interval the figure stands for. The curve
+   * is linear between its points, so the highest value is at an end or at a point inside. A battery
+   * full over the whole interval takes nothing.
+   *
+   * @example
+   * dc.maxKwBetween(49.9995, 50.0005); // 46: the flat part ends at 50 %
+   * dc.maxKwBetween(75, 76); // 28: the taper's highest value, at 75 %
+   */
+  maxKwBetween(fromSoc: number, toSoc: number): number {
+    if (fromSoc >= 100) return 0;
+    // Below 100 % the curve is continuous up to the full battery's end: read it at 100, not 0.
+    let kw = Math.max(this.capped(fromSoc), this.capped(Math.min(toSoc, 100)));
+    const p = this.points;
+    for (let i = 0; i < p.length; i += 2) {
+      if (p[i]! > fromSoc && p[i]! < toSoc) kw = Math.max(kw, Math.min(this.capKw, p[i + 1]!));
+    }
+    return kw;
+  }
+
+  /** The curve at `soc` capped by the supply, the full battery's 0 left out. */
+  private capped(soc: number): number {
     const p = this.points;
     const end = p.length;
     if (end === 0) return this.capKw;

@@ -32,6 +32,32 @@ const scenario = fc.record({
   lagS: fc.constantFrom(0, 2, 8),
 });
 
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
+/**
+ * Cases once found failing, run every time. The first: a session given exactly the acceptance its
+ * rounded SoC gave was left unthrottled while its battery, just below the rounded figure, took
+ * 0.17 W more, and the site drew 28.00017 kW against 28.
+ */
+const FOUND: Scenario[] = [
+  {
+    seed: 7,
+    policy: 'edf',
+    cps: [22, 50, 22],
+    twoSites: false,
+    limitKw: 0,
+    curve: [
+      [10, 28],
+      [0, 34],
+    ],
+    drivers: 13,
+    telemetryS: 300,
+    controlS: 30,
+    startHour: 9,
+    lagS: 8,
+  },
+];
+
 describe('site limits (property-based, whole network)', () => {
   it('site power <= its limit at every instant; energy, SoC and requests hold', async () => {
     await fc.assert(
@@ -136,7 +162,7 @@ describe('site limits (property-based, whole network)', () => {
         }
       }),
       // SITE_LIMIT_RUNS=600 for a longer hunt (600 runs take ~40 s).
-      { numRuns: Number(process.env.SITE_LIMIT_RUNS ?? 25) },
+      { numRuns: Number(process.env.SITE_LIMIT_RUNS ?? 25), examples: FOUND.map((found) => [found]) },
     );
   }, 300_000);
 });

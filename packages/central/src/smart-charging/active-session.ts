@@ -18,6 +18,11 @@ export interface ActiveSession {
   readonly wantedKwh: number;
   energyKwh: number;
   soc: number | undefined;
+  /**
+   * How far the battery may be from `soc`, %: 0 for the vehicle's arrival figure, half a step once
+   * `soc` is telemetry's rounded one.
+   */
+  socSpread: number;
   /** Power last reported by its engine, kW. */
   lastKw: number;
   /** The limit last sent (or put in start_supply), kW. */
@@ -89,6 +94,7 @@ export function activeSession(site: SiteState, start: SessionStart): ActiveSessi
     wantedKwh: start.wantedKwh,
     energyKwh: start.energyKwh,
     soc: start.soc,
+    socSpread: 0,
     lastKw: 0,
     sentKw: kw,
     startKw: kw,

@@ -21,6 +21,9 @@ import {
 import type { Site } from './site.js';
 import { SiteFigures, type SiteReport } from './site-figures.js';
 
+/** Half the step of telemetry's `soc`, which engines publish rounded to 0.001 %. */
+const SOC_HALF_STEP = 0.0005;
+
 /** What a session's `start_supply` gets from its site: its first limit and the site's tariff. */
 export type StartGrant = Pick<StartSupplyPayload, 'limit_kw' | 'tariff'>;
 
@@ -279,7 +282,10 @@ export class SmartCharging {
     if (!active) return undefined;
     const state = active.site;
     if (telemetry.kwh !== undefined) active.energyKwh = telemetry.kwh;
-    if (telemetry.soc !== undefined) active.soc = telemetry.soc;
+    if (telemetry.soc !== undefined) {
+      active.soc = telemetry.soc;
+      active.socSpread = SOC_HALF_STEP;
+    }
     state.loadKw += telemetry.kw - active.lastKw;
     active.lastKw = telemetry.kw;
     if (state.loadKw > state.peakKw) state.peakKw = state.loadKw;
@@ -382,7 +388,12 @@ export class SmartCharging {
   }
 
   private demandOf(a: ActiveSession): SessionDemand {
-    const acceptance = a.acceptance && a.soc !== undefined ? a.acceptance.kwAt(a.soc) : a.cpKw;
+    // Telemetry's SoC is rounded: the battery may be anywhere in the interval the figure stands for,
+    // and an acceptance read too low would leave a session unthrottled drawing more than counted.
+    const acceptance =
+      a.acceptance && a.soc !== undefined
+        ? a.acceptance.maxKwBetween(a.soc - a.socSpread, a.soc + a.socSpread)
+        : a.cpKw;
     return {
       session_id: a.sessionId,
       cp_id: a.cpId,

@@ -1,4 +1,5 @@
 import type { AcceptanceCurve, Vehicle } from '@evcharging/core';
+import type { SessionDemand } from './allocation-policy.js';
 import type { Site } from './site.js';
 import type { SiteFigures } from './site-figures.js';
 
@@ -113,4 +114,31 @@ export function committedOf(a: ActiveSession): number {
   let kw = a.appliedKw;
   for (const p of a.pending) if (p.kw > kw) kw = p.kw;
   return kw;
+}
+
+/** Half the step of telemetry's `soc`, which engines publish rounded to 0.001 %. */
+const SOC_HALF_STEP = 0.0005;
+
+/** A telemetry reading's SoC: the battery may be anywhere within half a step of it. */
+export function readSoc(a: ActiveSession, soc: number): void {
+  a.soc = soc;
+  a.socSpread = SOC_HALF_STEP;
+}
+
+/** What the session can take now, for its site's policy. */
+export function demandOf(a: ActiveSession): SessionDemand {
+  // Telemetry's SoC is rounded: the battery may be anywhere in the interval the figure stands for,
+  // and an acceptance read too low would leave a session unthrottled drawing more than counted.
+  const acceptance =
+    a.acceptance && a.soc !== undefined
+      ? a.acceptance.maxKwBetween(a.soc - a.socSpread, a.soc + a.socSpread)
+      : a.cpKw;
+  return {
+    session_id: a.sessionId,
+    cp_id: a.cpId,
+    arrived_ms: a.arrivedMs,
+    departure_ms: a.departureMs,
+    max_kw: Math.min(a.cpKw, acceptance),
+    energy_needed_kwh: Math.max(0, a.wantedKwh - a.energyKwh),
+  };
 }

@@ -11,7 +11,14 @@ import {
   type TimerHandle,
 } from '@evcharging/core';
 import type { CentralWire } from '../messaging/central-wire.js';
-import { type ActiveSession, activeSession, committedOf, type SiteState } from './active-session.js';
+import {
+  type ActiveSession,
+  activeSession,
+  committedOf,
+  demandOf,
+  readSoc,
+  type SiteState,
+} from './active-session.js';
 import {
   type AllocationInput,
   type AllocationPolicy,
@@ -20,9 +27,6 @@ import {
 } from './allocation-policy.js';
 import type { Site } from './site.js';
 import { SiteFigures, type SiteReport } from './site-figures.js';
-
-/** Half the step of telemetry's `soc`, which engines publish rounded to 0.001 %. */
-const SOC_HALF_STEP = 0.0005;
 
 /** What a session's `start_supply` gets from its site: its first limit and the site's tariff. */
 export type StartGrant = Pick<StartSupplyPayload, 'limit_kw' | 'tariff'>;
@@ -282,10 +286,7 @@ export class SmartCharging {
     if (!active) return undefined;
     const state = active.site;
     if (telemetry.kwh !== undefined) active.energyKwh = telemetry.kwh;
-    if (telemetry.soc !== undefined) {
-      active.soc = telemetry.soc;
-      active.socSpread = SOC_HALF_STEP;
-    }
+    if (telemetry.soc !== undefined) readSoc(active, telemetry.soc);
     state.loadKw += telemetry.kw - active.lastKw;
     active.lastKw = telemetry.kw;
     if (state.loadKw > state.peakKw) state.peakKw = state.loadKw;
@@ -387,23 +388,6 @@ export class SmartCharging {
     return false;
   }
 
-  private demandOf(a: ActiveSession): SessionDemand {
-    // Telemetry's SoC is rounded: the battery may be anywhere in the interval the figure stands for,
-    // and an acceptance read too low would leave a session unthrottled drawing more than counted.
-    const acceptance =
-      a.acceptance && a.soc !== undefined
-        ? a.acceptance.maxKwBetween(a.soc - a.socSpread, a.soc + a.socSpread)
-        : a.cpKw;
-    return {
-      session_id: a.sessionId,
-      cp_id: a.cpId,
-      arrived_ms: a.arrivedMs,
-      departure_ms: a.departureMs,
-      max_kw: Math.min(a.cpKw, acceptance),
-      energy_needed_kwh: Math.max(0, a.wantedKwh - a.energyKwh),
-    };
-  }
-
   /**
    * {@link allocate}, a refused allocation logged and counted (the previous limits stay). A promise
    * only while limits are being sent: most control intervals change none, and this runs for every
@@ -426,7 +410,7 @@ export class SmartCharging {
     const { settings, clock } = this.deps;
     const now = clock.now();
     const sessions: SessionDemand[] = [];
-    for (const a of state.sessions.values()) sessions.push(this.demandOf(a));
+    for (const a of state.sessions.values()) sessions.push(demandOf(a));
     const input: AllocationInput = {
       site_id: state.site.id,
       now_ms: now,

@@ -35,9 +35,13 @@ let seed = 1;
 /**
  * What becomes of Central's commands: `lose-first` rejects the first one (the broker down when it
  * is sent); `hang` sends none, and its handlers never finish until Central is killed (their
- * records unacknowledged, as when Central dies before a command goes out).
+ * records unacknowledged, as when Central dies before a command goes out). `hang-outcomes` does
+ * the same to the drivers' `completed` and `failed` updates instead.
  */
-type CommandFate = 'deliver' | 'lose-first' | 'hang';
+type CommandFate = 'deliver' | 'lose-first' | 'hang' | 'hang-outcomes';
+
+const isOutcome = (topic: TopicName, message: unknown) =>
+  topic === 'driver.updates' && ['completed', 'failed'].includes((message as DriverUpdate).status);
 
 /** A site of CP-001 (22 kW) and CP-002 (50 kW) behind 30 kW, for the tests that want one. */
 const SITE = { site_id: 'S', limit_kw: 30, cp_ids: ['CP-001', 'CP-002'] };
@@ -55,6 +59,10 @@ async function boot(
     const publish = transport.publish.bind(transport);
     let lost = 0;
     transport.publish = (topic, message) => {
+      if (commands === 'hang-outcomes') {
+        if (!isOutcome(topic, message)) return publish(topic, message);
+        return new Promise((_, reject) => held.push(reject));
+      }
       if (topic !== 'central.commands') return publish(topic, message);
       if (commands === 'hang') return new Promise((_, reject) => held.push(reject));
       return lost++ === 0 ? Promise.reject(new Error('broker down')) : publish(topic, message);
@@ -319,6 +327,38 @@ describe('Central restarted on its store', () => {
       { cmd: 'start_supply', cp_id: 'CP-001', payload: { session_id: stored!.session_id, duration_s: 60 } },
     ]);
     expect(updatesFor('req-1').map((u) => u.status)).toEqual(['accepted']);
+  });
+
+  it("a ticket stored by a Central killed before the driver's outcome went out reaches the driver from the restarted Central", async () => {
+    await setUp('hang-outcomes');
+    await requestAtCp1();
+    await run(500, ['CP-001']);
+    const sessionId = updatesFor('req-1')[0]!.session_id!;
+    await publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING', session_id: sessionId });
+    await publish('cp.session_end', {
+      session_id: sessionId,
+      cp_id: 'CP-001',
+      driver_id: 'driver-a',
+      request_id: 'req-1',
+      start_time: '2026-01-01T00:00:00.000Z',
+      end_time: '2026-01-01T00:00:02.000Z',
+      energy_kwh: 0.0122,
+      total_cost_eur: 0.00367,
+    });
+    // Not settled: the ticket's handler waits for the driver's update for ever.
+    await clock.advance(500);
+    expect(store.getTicket(sessionId)).toMatchObject({ energy_kwh: 0.0122 });
+    expect(store.getSession(sessionId)).toMatchObject({ status: 'completed', ticket_received: true });
+    expect(updatesFor('req-1').map((u) => u.status)).toEqual(['accepted']);
+    await current!.kill();
+    // The ticket waits in the broker, unacknowledged, for Central's group.
+    await run(2000);
+    await boot();
+    await run(1000, ['CP-001']);
+    expect(updatesFor('req-1').slice(1)).toMatchObject([
+      { status: 'completed', session_id: sessionId, energy_kwh: 0.0122, total_cost_eur: 0.00367 },
+    ]);
+    expect(central().report().sessions).toMatchObject({ open: 0 });
   });
 
   it("keeps a site's limit across a restart: a restored session counts at its CP's rating until its engine is heard", async () => {

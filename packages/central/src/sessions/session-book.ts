@@ -188,7 +188,7 @@ export class SessionBook {
    */
   async ticket(end: SessionEnd, ts: string): Promise<void> {
     const { store, registry, stats } = this.deps;
-    if (store.getTicket(end.session_id)) return; // redelivered: already applied
+    if (store.getTicket(end.session_id)) return this.resendOutcome(end.session_id, ts);
     this.deps.charging?.ticket(end);
     const ticket: TicketRecord = {
       session_id: end.session_id,
@@ -240,6 +240,19 @@ export class SessionBook {
     this.changed(session);
     // A session that already failed (fault, disconnection) gets its final figures in a second update.
     await this.deps.wire.publish('driver.updates', terminalUpdate(session, ts));
+  }
+
+  /**
+   * A ticket that comes back was applied, but its driver update may never have gone out: Central
+   * killed between the store write and the broker's acknowledgement, so the ticket's record was
+   * not acknowledged either. The driver gets the outcome again; a driver takes the same ticket
+   * twice as once.
+   */
+  private async resendOutcome(sessionId: string, ts: string): Promise<void> {
+    const session = this.find(sessionId);
+    if (session?.ticket_received) {
+      await this.deps.wire.publish('driver.updates', terminalUpdate(session, ts));
+    }
   }
 
   // ---------------------------------------------------------------- Central's endings

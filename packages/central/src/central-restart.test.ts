@@ -152,6 +152,20 @@ async function requestAtCp1(): Promise<void> {
   });
 }
 
+/** The engine's ticket for req-1's session at CP-001: a 2 s supply, 0.0122 kWh, €0.00367. */
+async function ticketAtCp1(sessionId: string): Promise<void> {
+  await publish('cp.session_end', {
+    session_id: sessionId,
+    cp_id: 'CP-001',
+    driver_id: 'driver-a',
+    request_id: 'req-1',
+    start_time: '2026-01-01T00:00:00.000Z',
+    end_time: '2026-01-01T00:00:02.000Z',
+    energy_kwh: 0.0122,
+    total_cost_eur: 0.00367,
+  });
+}
+
 describe('Central restarted on its store', () => {
   it('a session accepted before the kill keeps its full start timeout from the restart, so a late engine status keeps it', async () => {
     await setUp();
@@ -275,16 +289,7 @@ describe('Central restarted on its store', () => {
     const sessionId = updatesFor('req-1').find((u) => u.status === 'accepted')!.session_id!;
     await publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING', session_id: sessionId });
     await run(2000, ['CP-001']);
-    await publish('cp.session_end', {
-      session_id: sessionId,
-      cp_id: 'CP-001',
-      driver_id: 'driver-a',
-      request_id: 'req-1',
-      start_time: '2026-01-01T00:00:00.000Z',
-      end_time: '2026-01-01T00:00:02.000Z',
-      energy_kwh: 0.0122,
-      total_cost_eur: 0.00367,
-    });
+    await ticketAtCp1(sessionId);
     await run(500, ['CP-001']);
     expect(updatesFor('req-1').at(-1)).toMatchObject({ status: 'completed' });
     // Killed before the engine's ACTIVATED status was read: the store keeps SUPPLYING.
@@ -335,16 +340,7 @@ describe('Central restarted on its store', () => {
     await run(500, ['CP-001']);
     const sessionId = updatesFor('req-1')[0]!.session_id!;
     await publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING', session_id: sessionId });
-    await publish('cp.session_end', {
-      session_id: sessionId,
-      cp_id: 'CP-001',
-      driver_id: 'driver-a',
-      request_id: 'req-1',
-      start_time: '2026-01-01T00:00:00.000Z',
-      end_time: '2026-01-01T00:00:02.000Z',
-      energy_kwh: 0.0122,
-      total_cost_eur: 0.00367,
-    });
+    await ticketAtCp1(sessionId);
     // Not settled: the ticket's handler waits for the driver's update for ever.
     await clock.advance(500);
     expect(store.getTicket(sessionId)).toMatchObject({ energy_kwh: 0.0122 });

@@ -184,7 +184,8 @@ export class SessionBook {
   /**
    * The engine's ticket (`cp.session_end`): the session's final figures. An open session closes,
    * failed when the ticket's `ended_by` says the supply ended against the driver's wish (unless
-   * Central itself asked for the end); a session Central had already failed gets its figures.
+   * Central itself asked for the end); a session Central had already failed gets its figures. A
+   * ticket read again changes nothing and sends the driver the outcome again.
    */
   async ticket(end: SessionEnd, ts: string): Promise<void> {
     const { store, registry, stats } = this.deps;

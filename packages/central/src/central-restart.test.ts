@@ -33,39 +33,39 @@ let current: Running | undefined;
 let seed = 1;
 
 /**
- * What becomes of Central's commands: `lose-first` rejects the first one (the broker down when it
- * is sent); `hang` sends none, and its handlers never finish until Central is killed (their
- * records unacknowledged, as when Central dies before a command goes out). `hang-outcomes` does
- * the same to the drivers' `completed` and `failed` updates instead.
+ * What becomes of Central's publishes: `lose-first` rejects its first command (the broker down
+ * when it is sent); `hang` holds every command and `hang-outcomes` every `completed` or `failed`
+ * driver update: held, their handlers never finish until Central is killed (their records
+ * unacknowledged, as when Central dies before a publish reaches the broker).
  */
-type CommandFate = 'deliver' | 'lose-first' | 'hang' | 'hang-outcomes';
+type PublishFate = 'deliver' | 'lose-first' | 'hang' | 'hang-outcomes';
 
+const isCommand = (topic: TopicName) => topic === 'central.commands';
 const isOutcome = (topic: TopicName, message: unknown) =>
   topic === 'driver.updates' && ['completed', 'failed'].includes((message as DriverUpdate).status);
+
+/** Whether a fate holds this publish until Central is killed. */
+const holds = (fate: PublishFate, topic: TopicName, message: unknown) =>
+  (fate === 'hang' && isCommand(topic)) || (fate === 'hang-outcomes' && isOutcome(topic, message));
 
 /** A site of CP-001 (22 kW) and CP-002 (50 kW) behind 30 kW, for the tests that want one. */
 const SITE = { site_id: 'S', limit_kw: 30, cp_ids: ['CP-001', 'CP-002'] };
 
-async function boot(
-  commands: CommandFate = 'deliver',
-  sites: (typeof SITE)[] = [],
-): Promise<CentralController> {
+async function boot(fate: PublishFate = 'deliver', sites: (typeof SITE)[] = []): Promise<CentralController> {
   const central = centralController({ cps: [CP1, CP2], store, sites });
   const { clock: nodeClock, kill } = killableClock(clock);
   const transport = broker.transport('central', { clock });
-  /** Commands held by `hang`: they fail once Central is gone, for its group to hand the record on. */
+  /** Publishes held by the fate: they fail once Central is gone, for its group to hand the record on. */
   const held: ((error: Error) => void)[] = [];
-  if (commands !== 'deliver') {
+  if (fate !== 'deliver') {
     const publish = transport.publish.bind(transport);
     let lost = 0;
     transport.publish = (topic, message) => {
-      if (commands === 'hang-outcomes') {
-        if (!isOutcome(topic, message)) return publish(topic, message);
-        return new Promise((_, reject) => held.push(reject));
+      if (holds(fate, topic, message)) return new Promise((_, reject) => held.push(reject));
+      if (fate === 'lose-first' && isCommand(topic) && lost++ === 0) {
+        return Promise.reject(new Error('broker down'));
       }
-      if (topic !== 'central.commands') return publish(topic, message);
-      if (commands === 'hang') return new Promise((_, reject) => held.push(reject));
-      return lost++ === 0 ? Promise.reject(new Error('broker down')) : publish(topic, message);
+      return publish(topic, message);
     };
   }
   const node = createNode({
@@ -93,10 +93,7 @@ async function boot(
   return central;
 }
 
-async function setUp(
-  commandFate: CommandFate = 'deliver',
-  sites: (typeof SITE)[] = [],
-): Promise<CentralController> {
+async function setUp(fate: PublishFate = 'deliver', sites: (typeof SITE)[] = []): Promise<CentralController> {
   clock = new VirtualClock();
   broker = new MemoryBroker();
   store = new MemoryCentralStore();
@@ -109,7 +106,7 @@ async function setUp(
   await wire.subscribe('central.commands', { group: 'test-engines' }, (c) => {
     commands.push(c);
   });
-  return boot(commandFate, sites);
+  return boot(fate, sites);
 }
 
 afterEach(async () => {

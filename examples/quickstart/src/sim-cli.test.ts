@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,4 +65,38 @@ describe('pnpm sim (the process)', () => {
     const hash = (out: string) => /event-log hash\s+([0-9a-f]{64})/.exec(out)![1];
     expect(hash(again.stdout)).toBe(hash(stdout));
   }, 120_000);
+
+  it('replays the sessions of a run with vehicles from its CSV: same arrivals, CPs and durations', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-cli-'));
+    const recorded = join(dir, 'recorded.csv');
+    const replayed = join(dir, 'replayed.csv');
+    const common = ['--cps', '6', '--drivers', '30', '--hours', '6', '--start-hour', '7', '--seed', '3'];
+    const first = await run([...common, '--vehicles', 'default', '--site-limit', '30', '--csv', recorded]);
+    expect(first.code, first.stderr).toBe(0);
+    const second = await run([...common, '--arrivals', recorded, '--csv', replayed]);
+    expect(second.code, second.stderr).toBe(0);
+    // Each session as its arrival, CP and charging time.
+    const sessions = async (file: string) =>
+      (await readFile(file, 'utf8'))
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(','))
+        .filter((f) => f[7] !== '')
+        .map((f) => `${f[5]} ${f[3]} ${(Date.parse(f[7]!) - Date.parse(f[6]!)) / 1000}`)
+        .sort();
+    const before = await sessions(recorded);
+    expect(before.length).toBeGreaterThan(5);
+    expect(second.stderr).toContain(`replaying ${before.length} arrivals from ${recorded}`);
+    expect(await sessions(replayed)).toEqual(before);
+  }, 120_000);
+
+  it('names the line of an arrivals file it cannot replay, and exits with code 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-cli-'));
+    const file = join(dir, 'arrivals.csv');
+    await writeFile(file, 'arrival,departure\n2026-01-01T08:00:00Z,2026-01-01T09:00:00Z\nsoon,later\n');
+    const { code, stderr } = await run(['--cps', '2', '--hours', '1', '--arrivals', file]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`error: ${file}:3: arrival must be an ISO 8601 time, got "soon"`);
+  });
 });

@@ -138,7 +138,11 @@ export function comparisonCsv(rows: readonly PolicyRow[]): string {
 /** The comparison as JSON: the options, the rows, the best policy. */
 export function comparisonJson(options: SimOptions, rows: readonly PolicyRow[]): string {
   return `${JSON.stringify(
-    { options: { ...options, json: undefined, csv: undefined }, best: bestPolicy(rows)?.policy, rows },
+    {
+      options: { ...options, json: undefined, csv: undefined, schedule: undefined },
+      best: bestPolicy(rows)?.policy,
+      rows,
+    },
     null,
     2,
   )}\n`;

@@ -36,6 +36,7 @@ describe('parseSimArgs', () => {
       vehicles: undefined,
       tariff: undefined,
       comparePolicies: false,
+      arrivals: undefined,
     });
     expect(parseSimArgs(['--monitor-interval', '1'])).toMatchObject({ heartbeatTimeoutS: 3 });
     expect(parseSimArgs(['--seed', 'city-a'])).toMatchObject({ seed: 'city-a' });
@@ -76,6 +77,8 @@ describe('parseSimArgs', () => {
     [['--vehicles', 'tesla:1'], '--vehicles: unknown vehicle archetype "tesla" (known: compact-52'],
     [['--tariff', '7-22=0.3'], '--tariff expects HH:MM-HH:MM=eur,..., got "7-22=0.3"'],
     [['--compare-policies'], '--compare-policies needs --site-limit'],
+    [['--arrivals', 'a.csv', '--vehicles', 'default'], '--arrivals replays requests without vehicles'],
+    [['--arrivals', ''], '--arrivals expects a file name'],
     [['--cpss', '10'], "Unknown option '--cpss'"],
     [['--cps'], "Option '--cps <value>' argument missing"],
     [['--cps', '0'], '--cps expects an integer from 1 to 100000, got "0"'],

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Tariff } from '@evcharging/core';
-import { VEHICLE_CATALOGUE } from '@evcharging/driver';
+import { type ScheduledArrival, VEHICLE_CATALOGUE } from '@evcharging/driver';
 
 /** The allocation policies `--charging-policy` and `--compare-policies` know. */
 export const CHARGING_POLICIES = ['uncontrolled', 'equal-share', 'edf', 'llf'] as const;
@@ -33,6 +33,10 @@ export interface SimOptions {
   tariff: Tariff | undefined;
   /** Run the same seed under every charging policy and compare. */
   comparePolicies: boolean;
+  /** A CSV of recorded sessions the fleet replays instead of drawing arrivals. */
+  arrivals: string | undefined;
+  /** The arrivals read from that file (filled in by the CLI before the run; not a flag). */
+  schedule?: readonly ScheduledArrival[];
 }
 
 export const USAGE = `Usage: pnpm sim -- [options]
@@ -56,6 +60,10 @@ sessions on request.
   --charging-policy <p>        uncontrolled | equal-share | edf | llf (default equal-share)
   --vehicles <mix>             drivers arrive with vehicles: "default" (the whole catalogue), or
                                archetype:weight,... e.g. compact-52:2,suv-58-800v:1 (default: none)
+  --arrivals <file.csv>        replay recorded sessions instead of drawing arrivals: columns arrival
+                               (or requested_at), then duration_s, departure, or start_time and
+                               end_time; optional cp_id, target_kwh. Another run's --csv replays as
+                               it is. Drivers come from the --drivers pool (no vehicles)
   --tariff <periods>           every site's time-of-use prices, e.g. 22:00-07:00=0.18,07:00-22:00=0.32
   --compare-policies           run the same seed under each charging policy; one table, and the
                                comparison in --json / --csv (default compare-policies.json / .csv)
@@ -133,6 +141,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | 'help' {
         vehicles: { type: 'string' },
         tariff: { type: 'string' },
         'compare-policies': { type: 'boolean' },
+        arrivals: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -148,7 +157,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | 'help' {
   const seedRaw = s('seed');
   if (seedRaw !== undefined && seedRaw.trim() === '') throw new UsageError('--seed expects a value, got ""');
   const monitorIntervalS = number('monitor-interval', s('monitor-interval'), 60, { min: 0.01 });
-  for (const flag of ['json', 'csv']) {
+  for (const flag of ['json', 'csv', 'arrivals']) {
     if (s(flag) === '') throw new UsageError(`--${flag} expects a file name`);
   }
   const chargingPolicy = s('charging-policy') ?? 'equal-share';
@@ -159,6 +168,9 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | 'help' {
   }
   const siteLimit = s('site-limit');
   const comparePolicies = values['compare-policies'] === true;
+  if (s('arrivals') !== undefined && s('vehicles') !== undefined && s('vehicles') !== 'none') {
+    throw new UsageError('--arrivals replays requests without vehicles: drop --vehicles');
+  }
   if (comparePolicies && siteLimit === undefined) {
     throw new UsageError('--compare-policies needs --site-limit (policies share a site limit)');
   }
@@ -168,6 +180,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | 'help' {
     vehicles: parseMix(s('vehicles')),
     tariff: parseTariff(s('tariff')),
     comparePolicies,
+    arrivals: s('arrivals'),
     cps: number('cps', s('cps'), 100, { integer: true, min: 1, max: 100_000 }),
     drivers: number('drivers', s('drivers'), 300, { integer: true, min: 0, max: 1_000_000 }),
     hours: number('hours', s('hours'), 24, { min: 0.001, max: 24 * 366 }),

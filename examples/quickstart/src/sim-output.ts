@@ -153,7 +153,7 @@ export function jsonReport(options: SimOptions, outcome: SimOutcome): string {
   const events = options.events > 0 ? outcome.network.sim.eventLog.entries() : undefined;
   return `${JSON.stringify(
     {
-      options: { ...options, json: undefined, csv: undefined },
+      options: { ...options, json: undefined, csv: undefined, schedule: undefined },
       run: {
         wall_ms: Math.round(outcome.wallMs),
         speedup: Math.round(outcome.speedup),

@@ -55,6 +55,7 @@ export function simNetwork(
       drivers: options.drivers,
       sessionsPerDriverPerDay: options.sessionsPerDriver,
       policy: options.policy,
+      ...(options.schedule ? { schedule: options.schedule } : {}),
       // An empty mix is the whole catalogue.
       ...(options.vehicles
         ? { vehicles: Object.keys(options.vehicles).length > 0 ? { mix: options.vehicles } : {} }

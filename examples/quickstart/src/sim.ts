@@ -2,6 +2,7 @@
 // report and sessions on request. Bad flags print the usage and exit with code 2.
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
+import { ArrivalsFileError, readArrivals } from './arrivals-file.js';
 import { comparePolicies, comparisonCsv, comparisonJson, comparisonTable } from './sim-compare.js';
 import { parseSimArgs, type SimOptions, USAGE, UsageError } from './sim-options.js';
 import { jsonReport, progressLine, sessionsCsv, summaryTable } from './sim-output.js';
@@ -20,6 +21,19 @@ if (options === 'help') {
   process.exit(0);
 }
 const opts = options;
+if (opts.arrivals !== undefined) {
+  try {
+    const { schedule, skipped } = await readArrivals(opts.arrivals);
+    opts.schedule = schedule;
+    process.stderr.write(
+      `replaying ${schedule.length} arrivals from ${opts.arrivals}${skipped > 0 ? ` (${skipped} rows without a session skipped)` : ''}\n`,
+    );
+  } catch (error) {
+    if (!(error instanceof ArrivalsFileError)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(2);
+  }
+}
 
 if (opts.comparePolicies) {
   const rows = await comparePolicies(opts, undefined, (policy) => {

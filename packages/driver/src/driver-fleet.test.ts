@@ -68,7 +68,7 @@ describe('driverFleet', () => {
       expect(session).toMatchObject({ cp_id: trip.cp_id, driver_id: trip.driver_id });
       expect(trip.energy_kwh).toBeCloseTo(session!.energy_kwh, 6);
       // Session ends at the energy target or the dwell time, whichever first.
-      expect(trip.energy_kwh!).toBeLessThanOrEqual(trip.target_kwh + 1e-3);
+      expect(trip.energy_kwh!).toBeLessThanOrEqual(trip.target_kwh! + 1e-3);
       expect(trip.energy_kwh!).toBeLessThanOrEqual((22 * trip.duration_s) / 3600 + 1e-3);
     }
     const energy = trips.reduce((sum, t) => sum + (t.energy_kwh ?? 0), 0);
@@ -207,6 +207,58 @@ describe('driverFleet', () => {
       expect.objectContaining({ status: 'completed', cp_id: 'CP-001', attempts: 2 }),
     ]);
     expect(fleet.stats()).toMatchObject({ arrivals: 1, requests: 2, denied: 1, accepted: 1 });
+  });
+
+  it('replays a schedule: each arrival at its time, at its CP when free, for its own duration', async () => {
+    const clock0 = new VirtualClock().now();
+    const { clock, fleet } = await runFleet(7, (f) => ({
+      drivers: 10,
+      catalog: f.cpViews,
+      schedule: [
+        { at: clock0 + 2 * HOUR, duration_s: 3_600, target_kwh: 5 },
+        { at: clock0 + HOUR, duration_s: 1_800, cp_id: 'CP-003' },
+        { at: clock0 + HOUR, duration_s: 900, cp_id: 'CP-003' },
+        { at: clock0 - HOUR, duration_s: 600, cp_id: 'CP-007' },
+      ],
+    }));
+    await clock.advance(12 * HOUR);
+    const trips = fleet.trips();
+    expect(trips.map((t) => [t.arrived_at, t.status, t.duration_s])).toEqual([
+      [new Date(clock0).toISOString(), 'completed', 600],
+      [new Date(clock0 + HOUR).toISOString(), 'completed', 900],
+      [new Date(clock0 + HOUR).toISOString(), 'completed', 1_800],
+      [new Date(clock0 + 2 * HOUR).toISOString(), 'completed', 3_600],
+    ]);
+    const [early, second, first, withTarget] = trips;
+    expect(early).toMatchObject({ cp_id: 'CP-007' });
+    // Its CP taken by the arrival before it, the second driver goes where the policy sends it.
+    expect(first).toMatchObject({ cp_id: 'CP-003' });
+    expect(second!.cp_id).not.toBe('CP-003');
+    // Without a target the session lasts its duration at the CP's 22 kW; with one it stops there.
+    expect(first!.target_kwh).toBeUndefined();
+    expect(first!.energy_kwh).toBeCloseTo(11, 3);
+    expect(withTarget).toMatchObject({ target_kwh: 5, energy_kwh: 5 });
+    expect(fleet.stats()).toMatchObject({ arrivals: 4, requests: 4, denied: 0 });
+  });
+
+  it('rejects a schedule it cannot replay, naming the entry and the field', () => {
+    expect(() =>
+      driverFleet({
+        schedule: [
+          { at: 0, duration_s: 60 },
+          { at: 1, duration_s: 0 },
+        ],
+      }),
+    ).toThrow('driverFleet schedule[1].duration_s must be a finite number of seconds > 0, got 0');
+    expect(() => driverFleet({ schedule: [{ at: Number.NaN, duration_s: 60 }] })).toThrow(
+      'driverFleet schedule[0].at must be a time in ms since the epoch, got NaN',
+    );
+    expect(() => driverFleet({ schedule: [{ at: 0, duration_s: 60, target_kwh: -2 }] })).toThrow(
+      'driverFleet schedule[0].target_kwh must be a finite number of kWh > 0, got -2',
+    );
+    expect(() => driverFleet({ schedule: [], vehicles: {} })).toThrow(
+      'driverFleet: schedule and vehicles do not go together',
+    );
   });
 
   it('rejects timings it cannot follow requests with, naming the option', () => {

@@ -11,6 +11,7 @@ import {
   type Vehicle,
 } from '@evcharging/core';
 import { type ArrivalModel, timeOfDayArrivals } from './arrival-model.js';
+import { checkSchedule, type ScheduledArrival } from './arrival-schedule.js';
 import { type CpChoicePolicy, type CpView, chooserFor } from './cp-choice.js';
 import { checkLogNormal, type LogNormal, sampleLogNormal } from './distribution.js';
 import { type FollowedOutcome, type OutcomeInfo, RequestFollower } from './request-follower.js';
@@ -44,6 +45,14 @@ export interface DriverFleetOptions {
    * `target_kwh` and `duration_s`. Default none: the original's requests.
    */
   vehicles?: FleetVehicleOptions;
+  /**
+   * Replays these arrivals instead of drawing them: each entry arrives at its time with its own
+   * `duration_s` (and `target_kwh`, and CP when free), so recorded sessions (real arrival data, or
+   * another run's sessions) can be driven through the network again. Replaces `arrivals`,
+   * `sessionsPerDriverPerDay`, `energyKwh` and `dwellS`; does not go with `vehicles`. Entries whose
+   * time has passed when the fleet starts arrive at once.
+   */
+  schedule?: readonly ScheduledArrival[];
   /** How a driver picks a free CP (default `random-available`). */
   policy?: CpChoicePolicy;
   /**
@@ -81,7 +90,8 @@ export interface FleetTrip {
   arrived_at: string;
   finished_at: string;
   attempts: number;
-  target_kwh: number;
+  /** Energy asked for, kWh (absent for a scheduled arrival without one). */
+  target_kwh?: number;
   duration_s: number;
   /** The vehicle's archetype and the SoC its driver wanted (fleets with vehicles). */
   vehicle_model?: string;
@@ -123,9 +133,11 @@ interface Trip {
   driverId: string;
   arrivedAt: number;
   attempt: number;
-  targetKwh: number;
+  targetKwh: number | undefined;
   durationS: number;
   vehicle?: Vehicle;
+  /** The CP a scheduled arrival goes to first, when it is free. */
+  preferredCp?: string;
   requestId?: string;
   cpId?: string;
   /** CPs already tried by this trip (a denied CP is not asked again). */
@@ -158,7 +170,15 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
     { length: population },
     (_, i) => `${prefix}${String(i + 1).padStart(width, '0')}`,
   );
-  const perDay = population * (options.sessionsPerDriverPerDay ?? 1);
+  if (options.schedule && options.vehicles) {
+    throw new RangeError(
+      'driverFleet: schedule and vehicles do not go together (a schedule replays requests without vehicles)',
+    );
+  }
+  const schedule = options.schedule ? checkSchedule(options.schedule) : undefined;
+  /** Index of the next scheduled arrival. */
+  let nextPlanned = 0;
+  const perDay = schedule ? schedule.length : population * (options.sessionsPerDriverPerDay ?? 1);
   const arrivals =
     options.arrivals ??
     timeOfDayArrivals({
@@ -231,7 +251,9 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
   const scheduleArrival = (): void => {
     if (stopped || stats.arrivals >= maxArrivals) return;
     const c = ctx!;
-    const at = arrivals.nextArrival(c.clock.now(), random!.arrivals);
+    const at = schedule
+      ? (schedule[nextPlanned]?.at ?? Number.POSITIVE_INFINITY)
+      : arrivals.nextArrival(c.clock.now(), random!.arrivals);
     if (!Number.isFinite(at)) return;
     arrivalTimer = c.clock.setTimeout(
       () => {
@@ -245,6 +267,7 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
 
   const arrive = (): void => {
     stats.arrivals++;
+    const planned = schedule?.[nextPlanned++];
     if (idle.length === 0) {
       stats.no_idle_driver++;
       return;
@@ -254,14 +277,24 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
     const driverId = idle[i]!;
     idle[i] = idle[idle.length - 1]!;
     idle.pop();
-    const trip: Trip = {
-      driverId,
-      arrivedAt: ctx!.clock.now(),
-      attempt: 0,
-      targetKwh: round(sampleLogNormal(r, energy), 3),
-      durationS: Math.round(sampleLogNormal(r, dwell)),
-      tried: [],
-    };
+    const trip: Trip = planned
+      ? {
+          driverId,
+          arrivedAt: ctx!.clock.now(),
+          attempt: 0,
+          targetKwh: planned.target_kwh,
+          durationS: planned.duration_s,
+          tried: [],
+          ...(planned.cp_id !== undefined ? { preferredCp: planned.cp_id } : {}),
+        }
+      : {
+          driverId,
+          arrivedAt: ctx!.clock.now(),
+          attempt: 0,
+          targetKwh: round(sampleLogNormal(r, energy), 3),
+          durationS: Math.round(sampleLogNormal(r, dwell)),
+          tried: [],
+        };
     if (vehicles) {
       trip.vehicle = vehicles.sample(random!.vehicles);
       trip.targetKwh = round(energyWantedKwh(trip.vehicle), 3);
@@ -288,7 +321,11 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
     trip.attempt++;
     let free = freeCps();
     if (trip.tried.length > 0) free = free.filter((cp) => !trip.tried.includes(cp.cp_id));
-    const cp = choose(free, random!.choice);
+    const preferred =
+      trip.attempt === 1 && trip.preferredCp !== undefined
+        ? free.find((view) => view.cp_id === trip.preferredCp)
+        : undefined;
+    const cp = preferred ?? choose(free, random!.choice);
     if (!cp) {
       retryLater(trip, 'unserved', 'no free CP');
       return;
@@ -303,23 +340,31 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
     try {
       await c.transport.publish(
         'driver.requests',
-        trip.vehicle
+        trip.targetKwh === undefined
           ? {
               request_id: requestId,
               driver_id: trip.driverId,
               cp_id: cp.cp_id,
               ts: isoTime(c.clock.now()),
-              vehicle: trip.vehicle,
-              departure_time: isoTime(trip.arrivedAt + trip.durationS * 1000),
-            }
-          : {
-              request_id: requestId,
-              driver_id: trip.driverId,
-              cp_id: cp.cp_id,
-              ts: isoTime(c.clock.now()),
-              target_kwh: trip.targetKwh,
               duration_s: trip.durationS,
-            },
+            }
+          : trip.vehicle
+            ? {
+                request_id: requestId,
+                driver_id: trip.driverId,
+                cp_id: cp.cp_id,
+                ts: isoTime(c.clock.now()),
+                vehicle: trip.vehicle,
+                departure_time: isoTime(trip.arrivedAt + trip.durationS * 1000),
+              }
+            : {
+                request_id: requestId,
+                driver_id: trip.driverId,
+                cp_id: cp.cp_id,
+                ts: isoTime(c.clock.now()),
+                target_kwh: trip.targetKwh,
+                duration_s: trip.durationS,
+              },
       );
     } catch (error) {
       if (stopped) return;
@@ -357,7 +402,7 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
       arrived_at: isoTime(trip.arrivedAt),
       finished_at: isoTime(c.clock.now()),
       attempts: trip.attempt,
-      target_kwh: trip.targetKwh,
+      ...(trip.targetKwh !== undefined ? { target_kwh: trip.targetKwh } : {}),
       duration_s: trip.durationS,
     };
     if (trip.vehicle) {

@@ -1,4 +1,5 @@
 export * from './arrival-model.js';
+export * from './arrival-schedule.js';
 export * from './cp-choice.js';
 export * from './distribution.js';
 export * from './driver-client.js';

@@ -158,7 +158,7 @@ describe('site limits (property-based, whole network)', () => {
         // Delivered <= requested for every driver.
         for (const trip of trips) {
           if (trip.energy_kwh !== undefined)
-            expect(trip.energy_kwh).toBeLessThanOrEqual(trip.target_kwh + 1e-3);
+            expect(trip.energy_kwh).toBeLessThanOrEqual(trip.target_kwh! + 1e-3);
         }
       }),
       // SITE_LIMIT_RUNS=600 for a longer hunt (600 runs take ~40 s).

@@ -18,6 +18,10 @@
  * pinned per core, order rotated each round), and the figure judged is each core's ratio of the
  * fastest runs: a busy neighbour only ever slows a run down, so a configuration's fastest run on
  * a core is the best estimate of its cost there, and the two cores are never mixed.
+ * With `--same-sessions`, a fourth configuration replays the sessions of the physics + smart
+ * charging day without physics and smart charging (`pnpm sim --arrivals`: the same arrivals at the
+ * same CPs, charging as long, at the CP's power), so the comparison is of the same sessions with and
+ * without the work physics and smart charging add, not of two different days.
  *
  * With `--same-core` (with `--baseline`, or `--smart --side-by-side`), the two runs of a pair share
  * one core, time-sliced, instead of one core each (the core alternates every round): the cores of a
@@ -62,6 +66,7 @@ const { values } = parseBenchArgs(import.meta.url, {
     'side-by-side': { type: 'boolean', default: false },
     'each-core': { type: 'boolean', default: false },
     'same-core': { type: 'boolean', default: false },
+    'same-sessions': { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -423,9 +428,14 @@ async function main(): Promise<void> {
   });
 }
 
-/** The three configurations `--smart` compares, on the same seed. */
-const MODES = ['off', 'physics', 'physics+smart'] as const;
+/**
+ * The configurations `--smart` compares, on the same seed; `replay` (with `--same-sessions`) is the
+ * physics + smart charging day's sessions replayed without either.
+ */
+const MODES = ['off', 'physics', 'physics+smart', 'replay'] as const;
 type Mode = (typeof MODES)[number];
+/** Replay the physics + smart charging day's sessions without them, as a fourth configuration. */
+const SAME_SESSIONS = values['same-sessions'];
 
 /**
  * Physics and smart charging off, physics alone, and both on: same seed, order rotated each round,
@@ -437,12 +447,33 @@ async function mainSmart(limitKw: string): Promise<void> {
   if (SIDE_BY_SIDE) requireTwoCores('--side-by-side');
   if (EACH_CORE) requireTwoCores('--each-core');
   const vehicles = ['--vehicles', 'default'];
-  const flags: Record<Mode, string[]> = {
-    off: [],
-    physics: vehicles,
-    'physics+smart': [...vehicles, '--site-limit', limitKw, '--charging-policy', values['policy-name']],
-  };
+  const smartFlags = [...vehicles, '--site-limit', limitKw, '--charging-policy', values['policy-name']];
+  const modes: readonly Mode[] = SAME_SESSIONS ? MODES : MODES.filter((m) => m !== 'replay');
   const budget = new TimeBudget();
+  /** The physics + smart charging day's sessions, one CSV per telemetry interval (`--same-sessions`). */
+  const recorded = new Map<number, string>();
+  const recordings = mkdtempSync(path.join(os.tmpdir(), 'city-day-sessions-'));
+  if (SAME_SESSIONS) {
+    for (const interval of INTERVALS) {
+      const csv = path.join(recordings, `sessions-${interval}s.csv`);
+      // Twelve hours longer than the day (a driver stays at most 10 h), so every session open when
+      // the day ends has its end in the file: the replayed day then runs the same sessions, all of
+      // them, and ends them where the recorded day ended them.
+      await round(interval, budget.left(), HOURS + 12, [...smartFlags, `--csv=${csv}`]);
+      recorded.set(interval, csv);
+      process.stdout.write(
+        `  telemetry ${interval} s: the physics + smart charging day's sessions recorded\n`,
+      );
+    }
+  }
+  const flagsOf = (mode: Mode, interval: number): string[] =>
+    mode === 'off'
+      ? []
+      : mode === 'physics'
+        ? vehicles
+        : mode === 'physics+smart'
+          ? smartFlags
+          : [`--arrivals=${recorded.get(interval)!}`];
   const runs: (Round & { mode: Mode; pair?: number; cpu?: number })[] = [];
   let pairs = 0;
   /**
@@ -452,12 +483,16 @@ async function mainSmart(limitKw: string): Promise<void> {
   const inTurn = async (cpu?: number) => {
     const where = cpu === undefined ? '' : `core ${cpu}, `;
     for (let r = 1; r <= ROUNDS; r++) {
-      const order = MODES.map((_, i) => MODES[(i + r + (cpu ?? 0) - 1) % MODES.length]!);
+      const order = modes.map((_, i) => modes[(i + r + (cpu ?? 0) - 1) % modes.length]!);
       for (const interval of INTERVALS) {
         for (const mode of order) {
           const left = budget.left();
           if (left <= 0) return;
-          const result = { ...(await round(interval, left, HOURS, flags[mode], pinnedTo(cpu))), mode, cpu };
+          const result = {
+            ...(await round(interval, left, HOURS, flagsOf(mode, interval), pinnedTo(cpu))),
+            mode,
+            cpu,
+          };
           runs.push(result);
           process.stdout.write(
             `  ${where}round ${r}, telemetry ${interval} s, ${mode.padEnd(13)}: ` +
@@ -468,6 +503,12 @@ async function mainSmart(limitKw: string): Promise<void> {
       }
     }
   };
+  /** Each pair: the day without physics and smart charging, and one with them. */
+  const pairings: readonly (readonly [base: Mode, other: Mode])[] = [
+    ['off', 'physics+smart'],
+    ['off', 'physics'],
+    ...(SAME_SESSIONS ? [['replay', 'physics+smart'] as const] : []),
+  ];
   /**
    * Off beside each other configuration, one per core (swapped every round): a pair sees the same
    * machine, so its ratio is what the configuration costs, whatever the machine does.
@@ -475,14 +516,20 @@ async function mainSmart(limitKw: string): Promise<void> {
   const inPairs = async () => {
     for (let r = 1; r <= ROUNDS; r++) {
       for (const interval of INTERVALS) {
-        for (const other of ['physics+smart', 'physics'] as const) {
+        for (const [base, other] of pairings) {
           const left = budget.left();
           if (left <= 0) return;
           const pair = ++pairs;
-          const [off, alt] = await sideBySide(r, interval, left, [flags.off, root], [flags[other], root]);
-          runs.push({ ...off, mode: 'off', pair }, { ...alt, mode: other, pair });
+          const [off, alt] = await sideBySide(
+            r,
+            interval,
+            left,
+            [flagsOf(base, interval), root],
+            [flagsOf(other, interval), root],
+          );
+          runs.push({ ...off, mode: base, pair }, { ...alt, mode: other, pair });
           process.stdout.write(
-            `  round ${r}, telemetry ${interval} s: off ${off.cpuSeconds.toFixed(1)} s CPU beside ${other} ` +
+            `  round ${r}, telemetry ${interval} s: ${base} ${off.cpuSeconds.toFixed(1)} s CPU beside ${other} ` +
               `${alt.cpuSeconds.toFixed(1)} s: ratio ${(alt.cpuSeconds / off.cpuSeconds).toFixed(3)}, ` +
               `${alt.messages.toLocaleString('en-US')} messages, load ${off.loadAverageBefore[0]!.toFixed(1)}\n`,
           );
@@ -499,7 +546,7 @@ async function mainSmart(limitKw: string): Promise<void> {
     const cpu = (mode: Mode) => median(mine(mode).map((x) => x.cpuSeconds));
     const perMessage = (mode: Mode) => median(mine(mode).map((x) => (x.cpuSeconds / x.messages) * 1e6));
     const label = `telemetry ${interval} s`;
-    for (const mode of MODES) {
+    for (const mode of modes) {
       rows.push(
         { name: `${label}: CPU, ${mode}`, value: cpu(mode), unit: 's' },
         { name: `${label}: CPU per message, ${mode}`, value: perMessage(mode), unit: 'µs' },
@@ -521,6 +568,15 @@ async function mainSmart(limitKw: string): Promise<void> {
         unit: '%',
       },
     );
+    if (SAME_SESSIONS) {
+      const same = cpu('physics+smart') / cpu('replay');
+      rows.push({
+        name: `${label}: extra CPU, physics + smart charging vs the same sessions without them`,
+        value: Math.round((same - 1) * 1000) / 10,
+        unit: '%',
+        ...(SIDE_BY_SIDE || EACH_CORE ? {} : { target: '<= 25', met: same <= 1.25 }),
+      });
+    }
     if (EACH_CORE) {
       const fastest = (mode: Mode, cpu: number) =>
         Math.min(
@@ -530,7 +586,7 @@ async function mainSmart(limitKw: string): Promise<void> {
         );
       const ratios = [0, 1].map((cpu) => fastest('physics+smart', cpu) / fastest('off', cpu));
       for (const cpu of [0, 1]) {
-        for (const mode of MODES) {
+        for (const mode of modes) {
           rows.push({
             name: `${label}: CPU, ${mode}, fastest run on core ${cpu}`,
             value: fastest(mode, cpu),
@@ -551,14 +607,29 @@ async function mainSmart(limitKw: string): Promise<void> {
         target: '<= 25',
         met: judged <= 1.25,
       });
+      if (SAME_SESSIONS) {
+        const same = [0, 1].map((cpu) => fastest('physics+smart', cpu) / fastest('replay', cpu));
+        const judgedSame = geometricMean(same);
+        rows.push({
+          name: `${label}: extra CPU, physics + smart charging vs the same sessions without them, fastest runs per core (geometric mean of the two cores: ${same.map((x) => `+${((x - 1) * 100).toFixed(1)} %`).join(', ')})`,
+          value: Math.round((judgedSame - 1) * 1000) / 10,
+          unit: '%',
+          target: '<= 25',
+          met: judgedSame <= 1.25,
+        });
+      }
     }
     if (SIDE_BY_SIDE) {
       // The ratio of each pair, then their geometric mean: the drift of the machine cancels within a
       // pair, and a slower core over an even number of rounds (the cores swap every round).
-      const pairRatio = (mode: Mode) =>
-        geometricMean(
-          mine(mode).map((x) => x.cpuSeconds / mine('off').find((o) => o.pair === x.pair)!.cpuSeconds),
+      const pairRatio = (mode: Mode, base: Mode = 'off') => {
+        const bases = mine(base);
+        return geometricMean(
+          mine(mode)
+            .filter((x) => bases.some((o) => o.pair === x.pair))
+            .map((x) => x.cpuSeconds / bases.find((o) => o.pair === x.pair)!.cpuSeconds),
         );
+      };
       const paired = pairRatio('physics+smart');
       rows.push(
         {
@@ -574,6 +645,16 @@ async function mainSmart(limitKw: string): Promise<void> {
           unit: '%',
         },
       );
+      if (SAME_SESSIONS) {
+        const same = pairRatio('physics+smart', 'replay');
+        rows.push({
+          name: `${label}: extra CPU, physics + smart charging vs the same sessions without them, side by side (geometric mean of pairs)`,
+          value: Math.round((same - 1) * 1000) / 10,
+          unit: '%',
+          target: '<= 25',
+          met: same <= 1.25,
+        });
+      }
     }
   }
   const loads = runs.map((x) => x.loadAverageBefore[0]!);
@@ -581,14 +662,15 @@ async function mainSmart(limitKw: string): Promise<void> {
   report('city-day-smart-charging', rows, {
     config: {
       ...RUN_CONFIG,
-      flags,
+      flags: Object.fromEntries(modes.map((mode) => [mode, flagsOf(mode, INTERVALS[0]!)])),
     },
     stoppedBecause: budget.stoppedBecause,
     hashes: Object.fromEntries(
-      MODES.map((mode) => [mode, [...new Set(runs.filter((x) => x.mode === mode).map((x) => x.hash))]]),
+      modes.map((mode) => [mode, [...new Set(runs.filter((x) => x.mode === mode).map((x) => x.hash))]]),
     ),
     runs,
   });
+  rmSync(recordings, { recursive: true, force: true });
 }
 
 /**

@@ -53,6 +53,31 @@ describe('--compare-policies', () => {
     expect(csv[0]).toMatch(/^policy,sites,sessions,max_site_peak_kw,/);
   }, 120_000);
 
+  it('names no best policy when no driver had a target', () => {
+    const row = (policy: string, unmet: number): PolicyRow => ({
+      policy,
+      sites: 1,
+      sessions: 4,
+      max_site_peak_kw: 30,
+      site_limit_kw: 30,
+      energy_requested_kwh: 0,
+      energy_delivered_kwh: 40,
+      unmet_kwh: unmet,
+      drivers_with_target: 0,
+      drivers_met_target: 0,
+      met_target_share: 0,
+      cost_eur: 12,
+      limit_commands: 3,
+      allocation_errors: 0,
+      event_log_hash: 'ab'.repeat(32),
+      wall_ms: 10,
+    });
+    const rows = [row('uncontrolled', 0), row('equal-share', 0)];
+    expect(bestPolicy(rows)).toBeUndefined();
+    expect(comparisonTable(rows)).toContain('no driver had a target');
+    expect(comparisonTable(rows)).not.toContain('most targets met');
+  });
+
   it('needs a site limit', async () => {
     await expect(comparePolicies({ ...options, siteLimitKw: undefined })).rejects.toThrow(
       'comparePolicies: options.siteLimitKw is needed',

@@ -85,6 +85,8 @@ export async function comparePolicies(
 
 /** The policy whose drivers most often left with their target SoC (ties: the least unmet energy). */
 export function bestPolicy(rows: readonly PolicyRow[]): PolicyRow | undefined {
+  // Without targets (requests without vehicles or energies) no policy meets more than another.
+  if (rows.every((row) => row.drivers_with_target === 0)) return undefined;
   return [...rows].sort((a, b) => b.met_target_share - a.met_target_share || a.unmet_kwh - b.unmet_kwh)[0];
 }
 
@@ -119,7 +121,9 @@ export function comparisonTable(rows: readonly PolicyRow[]): string {
     line(COLUMNS.map(([, title]) => title)),
     ...cells.map(line),
     '',
-    best ? `  most targets met: ${best.policy} (${(best.met_target_share * 100).toFixed(1)}%)` : '',
+    best
+      ? `  most targets met: ${best.policy} (${(best.met_target_share * 100).toFixed(1)}%)`
+      : '  no driver had a target (requests without vehicles or energies): no policy meets more',
     ...rows.map(
       (row) =>
         `  ${row.policy.padEnd(widths[0]!)}  hash ${row.event_log_hash}  ${(row.wall_ms / 1000).toFixed(1)} s`,

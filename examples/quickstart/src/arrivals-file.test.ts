@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArrivals } from './arrivals-file.js';
+import { parseArrivals, replayLine } from './arrivals-file.js';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -42,5 +42,17 @@ describe('parseArrivals', () => {
       'x.csv:2: target_kwh must be a number of kWh > 0, got "-1"',
     );
     expect(bad('arrival,duration_s\n2026-01-01T08:00:00Z,600,7\n')).toThrow(/^x\.csv: Invalid Record Length/);
+  });
+
+  it('says what a replay does with the arrivals outside the simulated window', () => {
+    const start = at('2026-01-01T06:00:00Z');
+    const schedule = ['05:00', '07:00', '09:30', '12:00'].map((hhmm) => ({
+      at: at(`2026-01-01T${hhmm}:00Z`),
+      duration_s: 600,
+    }));
+    expect(replayLine('a.csv', schedule, 2, start, 6)).toBe(
+      'replaying 4 arrivals from a.csv (2026-01-01T05:00:00.000Z to 2026-01-01T12:00:00.000Z; 2 rows without a session skipped; 1 before the start arrive at once; 1 after the end not reached)',
+    );
+    expect(replayLine('b.csv', [], 0, start, 6)).toBe('replaying 0 arrivals from b.csv');
   });
 });

@@ -101,6 +101,37 @@ export function parseArrivals(text: string, file: string): ArrivalsFile {
   return { schedule, skipped };
 }
 
+/**
+ * What a replay will do with a file's arrivals, in one line: how many, their span, and those outside
+ * the simulated window (before its start: they arrive at once; after its end: never).
+ */
+export function replayLine(
+  file: string,
+  schedule: readonly ScheduledArrival[],
+  skipped: number,
+  start: number,
+  hours: number,
+): string {
+  const end = start + hours * 3_600_000;
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  let before = 0;
+  let after = 0;
+  for (const { at } of schedule) {
+    first = Math.min(first, at);
+    last = Math.max(last, at);
+    if (at < start) before++;
+    else if (at >= end) after++;
+  }
+  const notes = [
+    ...(schedule.length > 0 ? [`${new Date(first).toISOString()} to ${new Date(last).toISOString()}`] : []),
+    ...(skipped > 0 ? [`${skipped} rows without a session skipped`] : []),
+    ...(before > 0 ? [`${before} before the start arrive at once`] : []),
+    ...(after > 0 ? [`${after} after the end not reached`] : []),
+  ];
+  return `replaying ${schedule.length} arrivals from ${file}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
+}
+
 /** Reads and parses an arrivals file ({@link parseArrivals}). */
 export async function readArrivals(file: string): Promise<ArrivalsFile> {
   let text: string;

@@ -63,7 +63,8 @@ sessions on request.
   --arrivals <file.csv>        replay recorded sessions instead of drawing arrivals: columns arrival
                                (or requested_at), then duration_s, departure, or start_time and
                                end_time; optional cp_id, target_kwh. Another run's --csv replays as
-                               it is. Drivers come from the --drivers pool (no vehicles)
+                               it is. Drivers come from the --drivers pool (no vehicles); the
+                               clock starts on the day of the first arrival
   --tariff <periods>           every site's time-of-use prices, e.g. 22:00-07:00=0.18,07:00-22:00=0.32
   --compare-policies           run the same seed under each charging policy; one table, and the
                                comparison in --json / --csv (default compare-policies.json / .csv)

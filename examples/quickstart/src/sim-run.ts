@@ -8,6 +8,22 @@ import {
 import type { SimOptions } from './sim-options.js';
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/**
+ * Where a run's clock starts: `startHour` into the day (UTC) of the first replayed arrival, so
+ * recorded sessions of any date replay on their own day; without a schedule, into the first day of
+ * {@link VIRTUAL_EPOCH}.
+ *
+ * @example
+ * simStart({ startHour: 6 }); // Date.UTC(2026, 0, 1, 6)
+ */
+export function simStart(options: Pick<SimOptions, 'startHour' | 'schedule'>): number {
+  let first = Number.POSITIVE_INFINITY;
+  for (const arrival of options.schedule ?? []) first = Math.min(first, arrival.at);
+  const day = Number.isFinite(first) ? Math.floor(first / DAY) * DAY : VIRTUAL_EPOCH;
+  return day + options.startHour * HOUR;
+}
 
 /** Where a run is, for a progress bar. */
 export interface SimProgress {
@@ -37,7 +53,7 @@ export function simNetwork(
   return createChargingNetwork({
     cps: options.cps,
     seed: options.seed,
-    clock: new VirtualClock({ start: VIRTUAL_EPOCH + options.startHour * HOUR }),
+    clock: new VirtualClock({ start: simStart(options) }),
     ...(logger ? { logger } : {}),
     // The simulation lane: one frozen message shared by every handler (no JSON copy), and every
     // delivery of an instant in one loop. Every node subscribes when it starts, before any message

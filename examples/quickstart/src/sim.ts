@@ -2,11 +2,11 @@
 // report and sessions on request. Bad flags print the usage and exit with code 2.
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
-import { ArrivalsFileError, readArrivals } from './arrivals-file.js';
+import { ArrivalsFileError, readArrivals, replayLine } from './arrivals-file.js';
 import { comparePolicies, comparisonCsv, comparisonJson, comparisonTable } from './sim-compare.js';
 import { parseSimArgs, type SimOptions, USAGE, UsageError } from './sim-options.js';
 import { jsonReport, progressLine, sessionsCsv, summaryTable } from './sim-output.js';
-import { runSimulation } from './sim-run.js';
+import { runSimulation, simStart } from './sim-run.js';
 
 let options: SimOptions | 'help';
 try {
@@ -25,9 +25,7 @@ if (opts.arrivals !== undefined) {
   try {
     const { schedule, skipped } = await readArrivals(opts.arrivals);
     opts.schedule = schedule;
-    process.stderr.write(
-      `replaying ${schedule.length} arrivals from ${opts.arrivals}${skipped > 0 ? ` (${skipped} rows without a session skipped)` : ''}\n`,
-    );
+    process.stderr.write(`${replayLine(opts.arrivals, schedule, skipped, simStart(opts), opts.hours)}\n`);
   } catch (error) {
     if (!(error instanceof ArrivalsFileError)) throw error;
     process.stderr.write(`error: ${error.message}\n`);

@@ -354,6 +354,56 @@ describe('Central restarted on its store', () => {
     expect(central().report().sessions).toMatchObject({ open: 0 });
   });
 
+  it("a start timeout's failure stored by a Central killed before it went out reaches the driver from the restarted Central", async () => {
+    await setUp('hang-outcomes');
+    await requestAtCp1();
+    await run(500, ['CP-001']);
+    const sessionId = updatesFor('req-1')[0]!.session_id!;
+    // The engine never starts: Central fails the session on its own timer, and no ticket follows.
+    await run(10_000, ['CP-001']);
+    expect(store.getSession(sessionId)).toMatchObject({ status: 'failed', ticket_received: false });
+    expect(updatesFor('req-1').map((u) => u.status)).toEqual(['accepted']);
+    await current!.kill();
+    await run(2000);
+    await boot();
+    await run(1000, ['CP-001']);
+    const failed = {
+      status: 'failed',
+      session_id: sessionId,
+      reason: 'CP did not start supplying within 10 s',
+    };
+    expect(updatesFor('req-1').slice(1)).toMatchObject([failed]);
+    // At least once: a restart soon after sends it again (the driver takes it as once) ...
+    await current!.kill();
+    await boot();
+    await run(1000, ['CP-001']);
+    expect(updatesFor('req-1').slice(1)).toMatchObject([failed, failed]);
+    // ... and not once the driver's time for it has long passed.
+    await current!.kill();
+    await run(11 * 60_000);
+    await boot();
+    await run(1000, ['CP-001']);
+    expect(updatesFor('req-1')).toHaveLength(3);
+  });
+
+  it('a late engine ticket for a session failed before the kill reaches the driver after the resent failure, so its figures stay', async () => {
+    await setUp('hang-outcomes');
+    await requestAtCp1();
+    await run(500, ['CP-001']);
+    const sessionId = updatesFor('req-1')[0]!.session_id!;
+    await run(10_000, ['CP-001']);
+    await current!.kill();
+    // The engine got its start late, supplied, and its ticket waits in the broker for Central.
+    await ticketAtCp1(sessionId);
+    await run(2000);
+    await boot();
+    await run(1000, ['CP-001']);
+    expect(updatesFor('req-1').slice(1)).toMatchObject([
+      { status: 'failed', session_id: sessionId, energy_kwh: 0 },
+      { status: 'failed', session_id: sessionId, energy_kwh: 0.0122, total_cost_eur: 0.00367 },
+    ]);
+  });
+
   it("keeps a site's limit across a restart: a restored session counts at its CP's rating until its engine is heard", async () => {
     await setUp('deliver', [SITE]);
     await connect('CP-001');

@@ -40,6 +40,13 @@ import { CentralStats } from './stats/central-stats.js';
 import type { CentralStore } from './store/central-store.js';
 import { CENTRAL_TOKENS } from './tokens.js';
 
+/**
+ * A restart sends the outcome of sessions failed this recently, with no ticket since, again: longer
+ * than a restart plus a driver's request timeout (90 s by default), so a driver still waiting hears
+ * it and one that gave up records it as late.
+ */
+const FAILURE_RESEND_WINDOW_MS = 10 * 60_000;
+
 export type { MonitorOutcome } from './liveness/monitor-protocol.js';
 export { type Actor, IN_PROCESS } from './operator/audit-trail.js';
 export type { OperatorCommand, OperatorResult } from './operator/operator-commands.js';
@@ -251,6 +258,8 @@ export class CentralService {
     );
     // Before consuming: the backlog's first reading of each restored session syncs its limit.
     const restoredAtSites = this.charging?.restore(this.book.openSessions()) ?? 0;
+    // Before consuming too: a ticket read from the backlog must reach its driver after this.
+    const failuresResent = await this.book.resendRecentFailures(FAILURE_RESEND_WINDOW_MS);
     const group = this.settings.groupId;
     const { engines, desk, stats } = this;
     // The engines' topics first, requests last: after a restart, what the engines said while
@@ -285,6 +294,7 @@ export class CentralService {
         open_sessions: restored.openSessions,
         ...(this.charging ? { restored_at_sites: restoredAtSites } : {}),
         presumed_alive: restored.presumedAlive,
+        ...(failuresResent > 0 ? { failures_resent: failuresResent } : {}),
         store: this.store.kind,
       },
       'central started',

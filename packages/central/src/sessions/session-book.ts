@@ -40,6 +40,9 @@ export interface SessionBookDeps {
 
 const isOpen = (s: SessionRecord) => s.status === 'accepted' || s.status === 'supplying';
 
+/** How far back a restart looks for failures it sends again (see `resendRecentFailures`). */
+const FAILURE_LOOKBACK_MS = 2 * 24 * 3_600_000;
+
 /**
  * Central's sessions, from acceptance to ticket: the open ones, their start timers, the engine's
  * reports that move them (supplying, telemetry, ticket) and Central's own endings (fault, lost
@@ -317,6 +320,49 @@ export class SessionBook {
         this.deps.stats.supplyStarted(session.cp_id, now);
       }
     }
+  }
+
+  /**
+   * Sends their outcome again to the drivers of sessions Central failed on its own (no start, a
+   * fault, a lost monitor) within the last `windowMs` and that no ticket has reached since. Such an
+   * outcome is stored before it is sent, and no engine record comes back to send it again as a
+   * ticket does, so a Central killed in between left the driver to its request timeout. Call it at
+   * start, before consuming: a ticket read afterwards is forwarded after this update, so the
+   * ticket's figures stay the last the driver hears. At least once: a driver may get the same
+   * outcome twice and takes it as once. A publish that fails is logged, not thrown.
+   *
+   * @returns the sessions whose outcome was sent again.
+   */
+  async resendRecentFailures(windowMs: number): Promise<number> {
+    const { store, clock, wire, logger } = this.deps;
+    const now = clock.now();
+    const since = isoTime(now - windowMs);
+    const failed: SessionRecord[] = [];
+    const query = { status: 'failed', from: isoTime(now - FAILURE_LOOKBACK_MS), limit: 500 } as const;
+    for (let offset = 0; ; ) {
+      const page = store.listSessions({ ...query, offset });
+      for (const session of page.items) {
+        if (!session.ticket_received && session.end_time !== null && session.end_time >= since) {
+          failed.push(session);
+        }
+      }
+      offset += page.items.length;
+      if (page.items.length === 0 || offset >= page.total) break;
+    }
+    const ts = isoTime(now);
+    let sent = 0;
+    for (const session of failed) {
+      try {
+        await wire.publish('driver.updates', terminalUpdate(session, ts));
+        sent++;
+      } catch (error) {
+        logger.warn(
+          { session_id: session.session_id, driver_id: session.driver_id, err: error },
+          "could not send a failed session's outcome again after the restart",
+        );
+      }
+    }
+    return sent;
   }
 
   /** Each restored session still waiting for its engine gets the whole start timeout from now. */

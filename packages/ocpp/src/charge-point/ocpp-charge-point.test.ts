@@ -236,6 +236,11 @@ describe('simulated OCPP 1.6 charge point against an independent strict CSMS', (
     expect(under.cp.figures().queued).toBeGreaterThanOrEqual(2); // meter values + StopTransaction
     await server.start(); // back on the same port
     await until('StopTransaction replayed', () => server.callsOf('StopTransaction').length === 1, 10_000);
+    // The CSMS logs a call when it arrives; the charge point counts it sent when the answer is back.
+    await until('every queued message answered', () => {
+      const { queued, sent, discarded } = under.cp.metrics.figures().transactionMessages;
+      return sent + discarded === queued;
+    });
 
     const replay = server.calls.filter(
       (c) => c.action !== 'StatusNotification' && c.action !== 'BootNotification',

@@ -163,6 +163,27 @@ async function ticketAtCp1(sessionId: string): Promise<void> {
   });
 }
 
+/** Kills Central, keeps it down `downMs`, starts it again and runs 1 s with CP-001's monitor alive. */
+async function killAndRestart(downMs = 2000): Promise<void> {
+  await current!.kill();
+  await run(downMs);
+  await boot();
+  await run(1000, ['CP-001']);
+}
+
+/**
+ * req-1's session at CP-001, failed by Central's start timeout (the engine never starts), its
+ * `failed` update held until Central is killed.
+ */
+async function failedByStartTimeout(): Promise<string> {
+  await setUp('hang-outcomes');
+  await requestAtCp1();
+  await run(500, ['CP-001']);
+  const sessionId = updatesFor('req-1')[0]!.session_id!;
+  await run(10_000, ['CP-001']);
+  return sessionId;
+}
+
 describe('Central restarted on its store', () => {
   it('a session accepted before the kill keeps its full start timeout from the restart, so a late engine status keeps it', async () => {
     await setUp();
@@ -343,11 +364,8 @@ describe('Central restarted on its store', () => {
     expect(store.getTicket(sessionId)).toMatchObject({ energy_kwh: 0.0122 });
     expect(store.getSession(sessionId)).toMatchObject({ status: 'completed', ticket_received: true });
     expect(updatesFor('req-1').map((u) => u.status)).toEqual(['accepted']);
-    await current!.kill();
     // The ticket waits in the broker, unacknowledged, for Central's group.
-    await run(2000);
-    await boot();
-    await run(1000, ['CP-001']);
+    await killAndRestart();
     expect(updatesFor('req-1').slice(1)).toMatchObject([
       { status: 'completed', session_id: sessionId, energy_kwh: 0.0122, total_cost_eur: 0.00367 },
     ]);
@@ -355,18 +373,10 @@ describe('Central restarted on its store', () => {
   });
 
   it("a start timeout's failure stored by a Central killed before it went out reaches the driver from the restarted Central", async () => {
-    await setUp('hang-outcomes');
-    await requestAtCp1();
-    await run(500, ['CP-001']);
-    const sessionId = updatesFor('req-1')[0]!.session_id!;
-    // The engine never starts: Central fails the session on its own timer, and no ticket follows.
-    await run(10_000, ['CP-001']);
+    const sessionId = await failedByStartTimeout();
     expect(store.getSession(sessionId)).toMatchObject({ status: 'failed', ticket_received: false });
     expect(updatesFor('req-1').map((u) => u.status)).toEqual(['accepted']);
-    await current!.kill();
-    await run(2000);
-    await boot();
-    await run(1000, ['CP-001']);
+    await killAndRestart();
     const failed = {
       status: 'failed',
       session_id: sessionId,
@@ -374,24 +384,15 @@ describe('Central restarted on its store', () => {
     };
     expect(updatesFor('req-1').slice(1)).toMatchObject([failed]);
     // At least once: a restart soon after sends it again (the driver takes it as once) ...
-    await current!.kill();
-    await boot();
-    await run(1000, ['CP-001']);
+    await killAndRestart(0);
     expect(updatesFor('req-1').slice(1)).toMatchObject([failed, failed]);
     // ... and not once the driver's time for it has long passed.
-    await current!.kill();
-    await run(11 * 60_000);
-    await boot();
-    await run(1000, ['CP-001']);
+    await killAndRestart(11 * 60_000);
     expect(updatesFor('req-1')).toHaveLength(3);
   });
 
   it('a late engine ticket for a session failed before the kill reaches the driver after the resent failure, so its figures stay', async () => {
-    await setUp('hang-outcomes');
-    await requestAtCp1();
-    await run(500, ['CP-001']);
-    const sessionId = updatesFor('req-1')[0]!.session_id!;
-    await run(10_000, ['CP-001']);
+    const sessionId = await failedByStartTimeout();
     await current!.kill();
     // The engine got its start late, supplied, and its ticket waits in the broker for Central.
     await ticketAtCp1(sessionId);

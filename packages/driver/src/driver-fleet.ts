@@ -277,24 +277,16 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
     const driverId = idle[i]!;
     idle[i] = idle[idle.length - 1]!;
     idle.pop();
-    const trip: Trip = planned
-      ? {
-          driverId,
-          arrivedAt: ctx!.clock.now(),
-          attempt: 0,
-          targetKwh: planned.target_kwh,
-          durationS: planned.duration_s,
-          tried: [],
-          ...(planned.cp_id !== undefined ? { preferredCp: planned.cp_id } : {}),
-        }
-      : {
-          driverId,
-          arrivedAt: ctx!.clock.now(),
-          attempt: 0,
-          targetKwh: round(sampleLogNormal(r, energy), 3),
-          durationS: Math.round(sampleLogNormal(r, dwell)),
-          tried: [],
-        };
+    // A scheduled arrival brings its own energy and stay; a drawn one draws them, energy first.
+    const trip: Trip = {
+      driverId,
+      arrivedAt: ctx!.clock.now(),
+      attempt: 0,
+      targetKwh: planned ? planned.target_kwh : round(sampleLogNormal(r, energy), 3),
+      durationS: planned ? planned.duration_s : Math.round(sampleLogNormal(r, dwell)),
+      tried: [],
+    };
+    if (planned?.cp_id !== undefined) trip.preferredCp = planned.cp_id;
     if (vehicles) {
       trip.vehicle = vehicles.sample(random!.vehicles);
       trip.targetKwh = round(energyWantedKwh(trip.vehicle), 3);
@@ -340,31 +332,24 @@ export function driverFleet(options: DriverFleetOptions = {}): DriverFleet {
     try {
       await c.transport.publish(
         'driver.requests',
-        trip.targetKwh === undefined
+        trip.vehicle
           ? {
               request_id: requestId,
               driver_id: trip.driverId,
               cp_id: cp.cp_id,
               ts: isoTime(c.clock.now()),
-              duration_s: trip.durationS,
+              vehicle: trip.vehicle,
+              departure_time: isoTime(trip.arrivedAt + trip.durationS * 1000),
             }
-          : trip.vehicle
-            ? {
-                request_id: requestId,
-                driver_id: trip.driverId,
-                cp_id: cp.cp_id,
-                ts: isoTime(c.clock.now()),
-                vehicle: trip.vehicle,
-                departure_time: isoTime(trip.arrivedAt + trip.durationS * 1000),
-              }
-            : {
-                request_id: requestId,
-                driver_id: trip.driverId,
-                cp_id: cp.cp_id,
-                ts: isoTime(c.clock.now()),
-                target_kwh: trip.targetKwh,
-                duration_s: trip.durationS,
-              },
+          : {
+              request_id: requestId,
+              driver_id: trip.driverId,
+              cp_id: cp.cp_id,
+              ts: isoTime(c.clock.now()),
+              // A scheduled arrival may have no energy target: its session lasts `duration_s`.
+              ...(trip.targetKwh !== undefined ? { target_kwh: trip.targetKwh } : {}),
+              duration_s: trip.durationS,
+            },
       );
     } catch (error) {
       if (stopped) return;

@@ -33,12 +33,19 @@ type Row = Record<string, string>;
  */
 export function parseArrivals(text: string, file: string): ArrivalsFile {
   let rows: { record: Row; info: { lines: number } }[];
+  /** The header as csv-parse read it (also when no row follows). */
+  let header: string[] = [];
   try {
-    rows = parse(text, { columns: true, skip_empty_lines: true, trim: true, info: true });
+    rows = parse(text, {
+      columns: (names: string[]) => (header = names),
+      skip_empty_lines: true,
+      trim: true,
+      info: true,
+    });
   } catch (error) {
     throw new ArrivalsFileError(`${file}: ${(error as Error).message}`);
   }
-  const columns = new Set(rows.length > 0 ? Object.keys(rows[0]!.record) : headerOf(text));
+  const columns = new Set(header);
   const arrivalColumn = ['arrival', 'requested_at'].find((c) => columns.has(c));
   const stay = columns.has('duration_s')
     ? 'duration_s'
@@ -141,9 +148,4 @@ export async function readArrivals(file: string): Promise<ArrivalsFile> {
     throw new ArrivalsFileError(`${file}: cannot read: ${(error as Error).message}`);
   }
   return parseArrivals(text, file);
-}
-
-function headerOf(text: string): string[] {
-  const first = text.split(/\r?\n/, 1)[0] ?? '';
-  return first === '' ? [] : first.split(',').map((c) => c.trim());
 }

@@ -1,4 +1,4 @@
-import type { CentralStore, SessionRecord, SiteReport } from '@evcharging/central';
+import { type CentralStore, listAll, type SessionRecord, type SiteReport } from '@evcharging/central';
 import type { NetworkReport } from '@evcharging/network';
 import type { SimOptions } from './sim-options.js';
 import type { SimOutcome, SimProgress } from './sim-run.js';
@@ -127,13 +127,7 @@ function csvField(value: unknown): string {
 
 /** Every session Central knows, oldest request first, as CSV with a header. */
 export function sessionsCsv(store: CentralStore): string {
-  const sessions: SessionRecord[] = [];
-  for (let offset = 0; ; ) {
-    const page = store.listSessions({ limit: 500, offset });
-    sessions.push(...page.items);
-    offset += page.items.length;
-    if (page.items.length === 0 || offset >= page.total) break;
-  }
+  const sessions = listAll((page) => store.listSessions(page));
   sessions.sort((a, b) =>
     a.requested_at !== b.requested_at
       ? a.requested_at < b.requested_at

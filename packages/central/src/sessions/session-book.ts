@@ -13,7 +13,13 @@ import type { CpEntry, CpRegistry } from '../domain/cp-registry.js';
 import type { CentralWire } from '../messaging/central-wire.js';
 import type { SmartCharging } from '../smart-charging/smart-charging.js';
 import type { CentralStats } from '../stats/central-stats.js';
-import type { CentralStore, SessionRecord, TelemetrySnapshot, TicketRecord } from '../store/central-store.js';
+import {
+  type CentralStore,
+  listAll,
+  type SessionRecord,
+  type TelemetrySnapshot,
+  type TicketRecord,
+} from '../store/central-store.js';
 import { inProgressUpdate, terminalUpdate } from './driver-updates.js';
 
 /** A session with its engine ticket, when it has arrived. */
@@ -337,18 +343,10 @@ export class SessionBook {
     const { store, clock, wire, logger } = this.deps;
     const now = clock.now();
     const since = isoTime(now - windowMs);
-    const failed: SessionRecord[] = [];
-    const query = { status: 'failed', from: isoTime(now - FAILURE_LOOKBACK_MS), limit: 500 } as const;
-    for (let offset = 0; ; ) {
-      const page = store.listSessions({ ...query, offset });
-      for (const session of page.items) {
-        if (!session.ticket_received && session.end_time !== null && session.end_time >= since) {
-          failed.push(session);
-        }
-      }
-      offset += page.items.length;
-      if (page.items.length === 0 || offset >= page.total) break;
-    }
+    const from = isoTime(now - FAILURE_LOOKBACK_MS);
+    const failed = listAll((page) => store.listSessions({ ...page, status: 'failed', from })).filter(
+      (session) => !session.ticket_received && session.end_time !== null && session.end_time >= since,
+    );
     const ts = isoTime(now);
     let sent = 0;
     for (const session of failed) {

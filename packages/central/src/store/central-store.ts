@@ -180,6 +180,22 @@ export function pageBounds(query: PageQuery): { limit: number; offset: number } 
 }
 
 /**
+ * Every item of a paged listing: asks `list` for one full page after another until the last.
+ *
+ * @example
+ * const failed = listAll((page) => store.listSessions({ ...page, status: 'failed' }));
+ */
+export function listAll<T>(list: (page: PageQuery) => Page<T>): T[] {
+  const items: T[] = [];
+  for (let offset = 0; ; ) {
+    const page = list({ limit: MAX_PAGE_LIMIT, offset });
+    items.push(...page.items);
+    offset += page.items.length;
+    if (page.items.length === 0 || offset >= page.total) return items;
+  }
+}
+
+/**
  * Central's durable state. Both implementations are synchronous on purpose: better-sqlite3 is
  * synchronous, and a message handler that changes the registry and writes it in one turn of the
  * event loop needs no locks to stay consistent when messages are redelivered.

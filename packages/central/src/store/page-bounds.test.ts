@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_PAGE_LIMIT, MAX_PAGE_OFFSET, pageBounds } from './central-store.js';
+import { listAll, MAX_PAGE_LIMIT, MAX_PAGE_OFFSET, pageBounds } from './central-store.js';
 import { MemoryCentralStore } from './memory-central-store.js';
 import { SqliteCentralStore } from './sqlite-central-store.js';
 
@@ -37,5 +37,22 @@ describe('page bounds', () => {
       sqlite.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('listAll reads every page of the largest size, and stops at the total or an empty page', () => {
+    const items = Array.from({ length: 2 * MAX_PAGE_LIMIT + 7 }, (_, i) => i);
+    const asked: { limit?: number; offset?: number }[] = [];
+    const all = listAll((page) => {
+      asked.push(page);
+      const { limit, offset } = pageBounds(page);
+      return { items: items.slice(offset, offset + limit), total: items.length, limit, offset };
+    });
+    expect(all).toEqual(items);
+    expect(asked.map((p) => p.offset)).toEqual([0, MAX_PAGE_LIMIT, 2 * MAX_PAGE_LIMIT]);
+    expect(asked.every((p) => p.limit === MAX_PAGE_LIMIT)).toBe(true);
+    // A total that says more than the listing has (rows removed meanwhile) ends at the empty page.
+    expect(
+      listAll(({ offset = 0 }) => ({ items: offset === 0 ? ['a'] : [], total: 5, limit: 1, offset })),
+    ).toEqual(['a']);
   });
 });

@@ -447,19 +447,35 @@ async function mainSmart(limitKw: string): Promise<void> {
   if (SIDE_BY_SIDE) requireTwoCores('--side-by-side');
   if (EACH_CORE) requireTwoCores('--each-core');
   const vehicles = ['--vehicles', 'default'];
-  const smartFlags = [...vehicles, '--site-limit', limitKw, '--charging-policy', values['policy-name']];
+  const flags: Record<Exclude<Mode, 'replay'>, string[]> = {
+    off: [],
+    physics: vehicles,
+    'physics+smart': [...vehicles, '--site-limit', limitKw, '--charging-policy', values['policy-name']],
+  };
+  const recordings = SAME_SESSIONS ? mkdtempSync(path.join(os.tmpdir(), 'city-day-sessions-')) : '';
+  try {
+    await measureSmart(flags, recordings);
+  } finally {
+    if (recordings) rmSync(recordings, { recursive: true, force: true });
+  }
+}
+
+/** `--smart`'s runs and report, the recorded sessions (with `--same-sessions`) in `recordings`. */
+async function measureSmart(
+  flags: Record<Exclude<Mode, 'replay'>, string[]>,
+  recordings: string,
+): Promise<void> {
   const modes: readonly Mode[] = SAME_SESSIONS ? MODES : MODES.filter((m) => m !== 'replay');
   const budget = new TimeBudget();
   /** The physics + smart charging day's sessions, one CSV per telemetry interval (`--same-sessions`). */
   const recorded = new Map<number, string>();
-  const recordings = mkdtempSync(path.join(os.tmpdir(), 'city-day-sessions-'));
   if (SAME_SESSIONS) {
     for (const interval of INTERVALS) {
       const csv = path.join(recordings, `sessions-${interval}s.csv`);
       // Twelve hours longer than the day (a driver stays at most 10 h), so every session open when
       // the day ends has its end in the file: the replayed day then runs the same sessions, all of
       // them, and ends them where the recorded day ended them.
-      await round(interval, budget.left(), HOURS + 12, [...smartFlags, `--csv=${csv}`]);
+      await round(interval, budget.left(), HOURS + 12, [...flags['physics+smart'], `--csv=${csv}`]);
       recorded.set(interval, csv);
       process.stdout.write(
         `  telemetry ${interval} s: the physics + smart charging day's sessions recorded\n`,
@@ -467,13 +483,7 @@ async function mainSmart(limitKw: string): Promise<void> {
     }
   }
   const flagsOf = (mode: Mode, interval: number): string[] =>
-    mode === 'off'
-      ? []
-      : mode === 'physics'
-        ? vehicles
-        : mode === 'physics+smart'
-          ? smartFlags
-          : [`--arrivals=${recorded.get(interval)!}`];
+    mode === 'replay' ? [`--arrivals=${recorded.get(interval)!}`] : flags[mode];
   const runs: (Round & { mode: Mode; pair?: number; cpu?: number })[] = [];
   let pairs = 0;
   /**
@@ -623,11 +633,9 @@ async function mainSmart(limitKw: string): Promise<void> {
       // The ratio of each pair, then their geometric mean: the drift of the machine cancels within a
       // pair, and a slower core over an even number of rounds (the cores swap every round).
       const pairRatio = (mode: Mode, base: Mode = 'off') => {
-        const bases = mine(base);
+        const baseCpu = new Map(mine(base).map((o) => [o.pair, o.cpuSeconds]));
         return geometricMean(
-          mine(mode)
-            .filter((x) => bases.some((o) => o.pair === x.pair))
-            .map((x) => x.cpuSeconds / bases.find((o) => o.pair === x.pair)!.cpuSeconds),
+          mine(mode).flatMap((x) => (baseCpu.has(x.pair) ? [x.cpuSeconds / baseCpu.get(x.pair)!] : [])),
         );
       };
       const paired = pairRatio('physics+smart');
@@ -670,7 +678,6 @@ async function mainSmart(limitKw: string): Promise<void> {
     ),
     runs,
   });
-  rmSync(recordings, { recursive: true, force: true });
 }
 
 /**

@@ -41,6 +41,37 @@ describe('Central events', () => {
     expect(seen).toContainEqual(['cp.changed', 'CP-002 DISCONNECTED']);
   });
 
+  it('a telemetry reading is a cp.reading with its figures, not a cp.changed', async () => {
+    h = await startCentral();
+    await h.central.api.register({ cp_id: 'CP-001', cp_e_host: 'engine', cp_e_port: 8001 });
+    await h.publish('cp.status', { cp_id: 'CP-001', state: 'ACTIVATED' });
+    await h.publish('driver.requests', { request_id: 'req-1', driver_id: 'd', cp_id: 'CP-001' });
+    await h.settle();
+    const session = h.updatesFor('req-1')[0]!.session_id!;
+    await h.publish('cp.status', { cp_id: 'CP-001', state: 'SUPPLYING', session_id: session });
+    await h.settle();
+    const seen = record();
+    const readings: string[] = [];
+    h.central.events.on('cp.reading', (e) =>
+      readings.push(`${e.cp_id} ${e.telemetry.kw} ${e.telemetry.kwh}`),
+    );
+    for (const kwh of [0.5, 1]) {
+      await h.publish('cp.telemetry', {
+        cp_id: 'CP-001',
+        kw: 11,
+        kwh,
+        euros: kwh * 0.3,
+        session_id: session,
+        driver_id: 'd',
+      });
+    }
+    await h.settle();
+    expect(readings).toEqual(['CP-001 11 0.5', 'CP-001 11 1']);
+    expect(seen.filter(([kind]) => kind === 'cp.changed')).toEqual([]);
+    // The dashboard shows the figures the reading brought.
+    expect(h.central.registry.get('CP-001')?.telemetry).toMatchObject({ kw: 11, kwh: 1 });
+  });
+
   it('a redelivered request is not decided again', async () => {
     h = await startCentral();
     const seen = record();

@@ -1,11 +1,21 @@
 import type { CpState, EventStream } from '@evcharging/core';
-import type { AuditEntry, RequestRecord, SessionStatus } from './store/central-store.js';
+import type { AuditEntry, RequestRecord, SessionStatus, TelemetrySnapshot } from './store/central-store.js';
 
-/** A CP's registry entry changed (state, telemetry, liveness, operator stop). */
+/**
+ * A CP's registry entry changed: its state, session, liveness, operator stop or registration. A
+ * telemetry reading alone is a `cp.reading` instead, so a listener that follows states is not called
+ * once per reading (a city's day at 1 s telemetry has millions of them).
+ */
 export interface CpChangedEvent {
   cp_id: string;
   /** The state shown for it now. */
   state: CpState;
+}
+
+/** A CP's telemetry reading was applied: its figures as Central stores them now (a copy). */
+export interface CpReadingEvent {
+  cp_id: string;
+  telemetry: TelemetrySnapshot;
 }
 
 /** A session was created or changed status. */
@@ -26,6 +36,8 @@ export interface SessionChangedEvent {
  */
 export interface CentralEvents {
   'cp.changed': CpChangedEvent;
+  /** Built only while someone listens: Central sends one per telemetry message. */
+  'cp.reading': CpReadingEvent;
   'session.changed': SessionChangedEvent;
   /** A driver request was decided, accepted or denied (a redelivered one is not decided again). */
   'request.decided': RequestRecord;

@@ -9,6 +9,7 @@ export type {
   CentralEventStream,
   CentralEvents,
   CpChangedEvent,
+  CpReadingEvent,
   SessionChangedEvent,
 } from './central-events.js';
 export {

@@ -1,5 +1,5 @@
 import { type Clock, type CpState, isoTime } from '@evcharging/core';
-import type { CpChangedEvent, SessionChangedEvent } from '../central-events.js';
+import type { CpChangedEvent, CpReadingEvent, SessionChangedEvent } from '../central-events.js';
 import type { CentralService } from '../central-service.js';
 import type { CpView } from '../domain/cp-registry.js';
 import type { AuditEntry, RequestRecord } from '../store/central-store.js';
@@ -48,6 +48,7 @@ export class CentralDashboardSource implements DashboardSource {
     const { events } = options.central;
     this.unsubscribers.push(
       events.on('cp.changed', (event) => this.onCpChanged(event)),
+      events.on('cp.reading', (event) => this.onCpChanged(event)),
       events.on('session.changed', (event) => this.onSessionChanged(event)),
       events.on('request.decided', (record) => this.onRequestDecided(record)),
       events.on('audit', (entry) => this.onAudit(entry)),
@@ -120,7 +121,7 @@ export class CentralDashboardSource implements DashboardSource {
     return start;
   }
 
-  private onCpChanged(event: CpChangedEvent): void {
+  private onCpChanged(event: CpChangedEvent | CpReadingEvent): void {
     const view = this.options.central.cps.get(event.cp_id);
     if (!view) {
       this.states.delete(event.cp_id);

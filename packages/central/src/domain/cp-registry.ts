@@ -100,6 +100,7 @@ export class CpRegistry implements CpRegistryView {
     private readonly store: CentralStore,
     private readonly requireMonitor: boolean,
     private readonly onChange: (entry: CpEntry) => void = () => {},
+    private readonly onReading: (entry: CpEntry) => void = () => {},
   ) {}
 
   get size(): number {
@@ -132,6 +133,13 @@ export class CpRegistry implements CpRegistryView {
     entry.record.updated_at = updatedAt;
     this.store.upsertCp(entry.record);
     this.onChange(entry);
+  }
+
+  /** Persists an entry whose telemetry reading alone changed, and tells the readings' listeners. */
+  saveReading(entry: CpEntry, updatedAt: string): void {
+    entry.record.updated_at = updatedAt;
+    this.store.upsertCp(entry.record);
+    this.onReading(entry);
   }
 
   stateOf(entry: CpEntry): CpState {

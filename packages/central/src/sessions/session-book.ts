@@ -176,7 +176,7 @@ export class SessionBook {
     const sessionId = telemetry.session_id ?? record.current_session_id;
     const session = sessionId ? this.open.get(sessionId) : undefined;
     if (!session || session.cp_id !== telemetry.cp_id) {
-      registry.save(entry, ts);
+      registry.saveReading(entry, ts);
       return undefined;
     }
     session.kw = telemetry.kw;
@@ -185,7 +185,7 @@ export class SessionBook {
     session.updated_at = ts;
     store.transaction(() => {
       store.saveSession(session);
-      registry.save(entry, ts);
+      registry.saveReading(entry, ts);
     });
     return this.deps.wire.publish('driver.updates', inProgressUpdate(session, telemetry, kwh, ts));
   }

@@ -1,64 +1,80 @@
-/** One scheduled entry of a {@link TimerQueue}. */
-export interface ScheduledTimer {
-  time: number;
-  seq: number;
-  callback: () => void;
-  /** Repeat period for intervals, 0 for one-shot timers. */
-  period: number;
-  cancelled: boolean;
-}
+import { PeriodList } from './period-list.js';
+import { type ScheduledTimer, TimerHeap } from './timer-heap.js';
+
+export type { ScheduledTimer } from './timer-heap.js';
 
 /**
- * Binary min-heap ordered by (time, insertion sequence): equal times fire in insertion order,
- * which keeps virtual-time runs deterministic. The keys sit in two typed arrays beside the heap of
- * timers, so sifting compares contiguous numbers instead of loading timer objects scattered over
- * the heap (a city simulation sifts through a thousand or more timers per fired timer).
+ * Lists kept for distinct interval periods; intervals of any further period go to the heap, so
+ * choosing the next timer compares at most this many list heads besides the heap's top.
+ */
+const MAX_PERIOD_LISTS = 8;
+
+/**
+ * The virtual clock's timers, in firing order (time, then insertion sequence). One-shot timers sit
+ * in a {@link TimerHeap}; intervals in a {@link PeriodList} per period, where re-arming is an
+ * append instead of a sift through the heap (a city's day at 1 s telemetry re-arms millions of
+ * them). The next timer is the earliest of the heap's top and the lists' heads, so the order is
+ * exactly the one a single heap gives.
  */
 export class TimerQueue {
-  private items: (ScheduledTimer | undefined)[] = [];
-  private times = new Float64Array(64);
-  private seqs = new Float64Array(64);
-  private length = 0;
+  private readonly heap = new TimerHeap();
+  private readonly lists: PeriodList[] = [];
   private live = 0;
+  /** Where the timer {@link peek} returned sits: a list, or undefined for the heap. */
+  private peekedList: PeriodList | undefined;
 
   get size(): number {
     return this.live;
   }
 
   push(timer: ScheduledTimer): void {
-    if (this.length === this.times.length) this.grow();
     this.live++;
-    this.siftUp(this.length++, timer);
+    this.place(timer);
   }
 
   /** The earliest live timer, without removing it. */
   peek(): ScheduledTimer | undefined {
-    this.dropCancelled();
-    return this.length > 0 ? this.items[0] : undefined;
+    for (;;) {
+      const top = this.heap.peek();
+      let bestTime = top ? this.heap.topTime : Number.POSITIVE_INFINITY;
+      let bestSeq = top ? this.heap.topSeq : 0;
+      let bestList: PeriodList | undefined;
+      for (const list of this.lists) {
+        const t = list.headTime;
+        if (t < bestTime || (t === bestTime && list.headSeq < bestSeq)) {
+          bestTime = t;
+          bestSeq = list.headSeq;
+          bestList = list;
+        }
+      }
+      this.peekedList = bestList;
+      if (!bestList) return top;
+      const head = bestList.head()!;
+      if (!head.cancelled) return head;
+      // Cancelled intervals stay in their list until they come first; drop this one and look again.
+      bestList.shift();
+    }
   }
 
-  pop(): ScheduledTimer | undefined {
-    this.dropCancelled();
-    const top = this.removeTop();
-    if (top) this.live--;
-    return top;
-  }
-
-  /**
-   * Removes the top timer, the one {@link peek} just returned (no cancelled timer is above it).
-   */
+  /** Removes the timer {@link peek} just returned (a one-shot timer that fires). */
   removePeeked(): void {
-    this.removeTop();
+    if (this.peekedList) this.peekedList.shift();
+    else this.heap.removePeeked();
     this.live--;
   }
 
   /**
-   * Moves the top timer, the one {@link peek} just returned, to its new (later) place after its
-   * time and sequence were raised: one sift instead of a pop and a push (an interval re-arming).
+   * Moves the timer {@link peek} just returned to its new place after its time and sequence were
+   * raised (an interval re-arming at the instant it fired plus its period).
    */
   reschedulePeeked(): void {
-    const top = this.items[0]!;
-    this.siftDown(0, top);
+    const list = this.peekedList;
+    if (!list) {
+      this.heap.reschedulePeeked();
+      return;
+    }
+    const timer = list.shift()!;
+    this.place(timer);
   }
 
   markCancelled(timer: ScheduledTimer): void {
@@ -67,77 +83,18 @@ export class TimerQueue {
     this.live--;
   }
 
-  private dropCancelled(): void {
-    while (this.length > 0 && this.items[0]!.cancelled) this.removeTop();
+  private place(timer: ScheduledTimer): void {
+    const list = timer.period > 0 ? this.listFor(timer.period) : undefined;
+    if (list?.accepts(timer)) list.push(timer);
+    else this.heap.push(timer);
   }
 
-  private removeTop(): ScheduledTimer | undefined {
-    if (this.length === 0) return undefined;
-    const top = this.items[0];
-    const n = --this.length;
-    const last = this.items[n]!;
-    this.items[n] = undefined;
-    if (n > 0) this.siftDown(0, last);
-    return top;
-  }
-
-  /** Places `timer` at `i` or above, moving earlier-ordered parents down. */
-  private siftUp(start: number, timer: ScheduledTimer): void {
-    const { items, times, seqs } = this;
-    const time = timer.time;
-    const seq = timer.seq;
-    let i = start;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const pt = times[parent]!;
-      if (pt < time || (pt === time && seqs[parent]! < seq)) break;
-      items[i] = items[parent];
-      times[i] = pt;
-      seqs[i] = seqs[parent]!;
-      i = parent;
-    }
-    items[i] = timer;
-    times[i] = time;
-    seqs[i] = seq;
-  }
-
-  /** Places `timer` at `i` or below, moving earlier-ordered children up. */
-  private siftDown(start: number, timer: ScheduledTimer): void {
-    const { items, times, seqs } = this;
-    const n = this.length;
-    const time = timer.time;
-    const seq = timer.seq;
-    let i = start;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      let m = l;
-      let mt = times[l]!;
-      const r = l + 1;
-      if (r < n) {
-        const rt = times[r]!;
-        if (rt < mt || (rt === mt && seqs[r]! < seqs[l]!)) {
-          m = r;
-          mt = rt;
-        }
-      }
-      if (time < mt || (time === mt && seq < seqs[m]!)) break;
-      items[i] = items[m];
-      times[i] = mt;
-      seqs[i] = seqs[m]!;
-      i = m;
-    }
-    items[i] = timer;
-    times[i] = time;
-    seqs[i] = seq;
-  }
-
-  private grow(): void {
-    const times = new Float64Array(this.times.length * 2);
-    times.set(this.times);
-    this.times = times;
-    const seqs = new Float64Array(this.seqs.length * 2);
-    seqs.set(this.seqs);
-    this.seqs = seqs;
+  private listFor(period: number): PeriodList | undefined {
+    const lists = this.lists;
+    for (let i = 0; i < lists.length; i++) if (lists[i]!.period === period) return lists[i];
+    if (lists.length >= MAX_PERIOD_LISTS) return undefined;
+    const list = new PeriodList(period);
+    lists.push(list);
+    return list;
   }
 }

@@ -59,6 +59,7 @@ describe('FifoQueue', () => {
       }
       expect(q.length).toBe(ref.length);
       expect(q.peek()).toBe(ref[0]);
+      expect(q.last()).toBe(ref[ref.length - 1]);
     }
     const rest: number[] = [];
     q.forEach((n) => {

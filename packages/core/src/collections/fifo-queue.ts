@@ -30,6 +30,11 @@ export class FifoQueue<T> {
     return this.count > 0 ? this.items[this.head] : undefined;
   }
 
+  /** The newest item, without removing it. */
+  last(): T | undefined {
+    return this.count > 0 ? this.items[(this.head + this.count - 1) & (this.items.length - 1)] : undefined;
+  }
+
   shift(): T | undefined {
     if (this.count === 0) return undefined;
     const item = this.items[this.head];

@@ -138,7 +138,9 @@ export class CpRegistry implements CpRegistryView {
   /** Persists an entry whose telemetry reading alone changed, and tells the readings' listeners. */
   saveReading(entry: CpEntry, updatedAt: string): void {
     entry.record.updated_at = updatedAt;
-    this.store.upsertCp(entry.record);
+    const { store } = this;
+    if (store.saveReading) store.saveReading(entry.record);
+    else store.upsertCp(entry.record);
     this.onReading(entry);
   }
 

@@ -138,9 +138,7 @@ export class CpRegistry implements CpRegistryView {
   /** Persists an entry whose telemetry reading alone changed, and tells the readings' listeners. */
   saveReading(entry: CpEntry, updatedAt: string): void {
     entry.record.updated_at = updatedAt;
-    const { store } = this;
-    if (store.saveReading) store.saveReading(entry.record);
-    else store.upsertCp(entry.record);
+    this.store.upsertCp(entry.record);
     this.onReading(entry);
   }
 

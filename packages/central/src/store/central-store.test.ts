@@ -133,25 +133,6 @@ describe.each(factories)('%s', (_name, make) => {
     expect(store.openSessions()).toEqual([]);
   });
 
-  it('saves a reading: the telemetry and its time, nothing else; a CP it does not have, whole', () => {
-    const store = make();
-    store.upsertCp(cp('CP-001', { engine_state: 'SUPPLYING' }));
-    const record = cp('CP-001', {
-      engine_state: 'FAULT',
-      last_telemetry: { kw: 11, kwh: 2, euros: 0.6, ts: 't2', session_id: 's-1' },
-      updated_at: '2026-01-01T00:00:02.000Z',
-    });
-    store.saveReading!(record);
-    record.last_telemetry!.kwh = 99;
-    const read = store.getCp('CP-001')!;
-    expect(read.engine_state).toBe('SUPPLYING');
-    expect(read.last_telemetry).toEqual({ kw: 11, kwh: 2, euros: 0.6, ts: 't2', session_id: 's-1' });
-    expect(read.updated_at).toBe('2026-01-01T00:00:02.000Z');
-    store.saveReading!(cp('CP-002', { last_telemetry: { kw: 7, kwh: 1, euros: 0.3, ts: 't' } }));
-    expect(store.getCp('CP-002')).toMatchObject({ location: 'Main St', last_telemetry: { kw: 7 } });
-    store.close();
-  });
-
   it('keeps request decisions, sessions and open sessions', () => {
     const store = make();
     store.saveRequest({

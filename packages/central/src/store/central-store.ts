@@ -208,13 +208,6 @@ export interface CentralStore {
   /** `memory` or `sqlite`. */
   readonly kind: string;
   upsertCp(cp: CpRecord): void;
-  /**
-   * Saves a CP whose telemetry reading alone changed since its last {@link upsertCp}: only
-   * `last_telemetry` and `updated_at` need writing (Central calls this on every telemetry message).
-   * Optional: a store without it gets an `upsertCp` instead. A CP the store does not have yet is
-   * saved whole.
-   */
-  saveReading?(cp: CpRecord): void;
   getCp(cpId: string): CpRecord | undefined;
   listCps(): CpRecord[];
 

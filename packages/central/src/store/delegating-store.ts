@@ -11,7 +11,6 @@ export function delegatingStore(store: CentralStore, overrides: Partial<CentralS
   return {
     kind: store.kind,
     upsertCp: (cp) => store.upsertCp(cp),
-    saveReading: (cp) => (store.saveReading ? store.saveReading(cp) : store.upsertCp(cp)),
     getCp: (cpId) => store.getCp(cpId),
     listCps: () => store.listCps(),
     saveRequest: (record) => store.saveRequest(record),

@@ -74,19 +74,6 @@ export class MemoryCentralStore implements CentralStore {
       : null;
   }
 
-  saveReading(cp: CpRecord): void {
-    this.check();
-    const stored = this.cps.get(cp.cp_id);
-    if (!stored) {
-      this.upsertCp(cp);
-      return;
-    }
-    stored.last_telemetry = cp.last_telemetry
-      ? copySnapshotInto(stored.last_telemetry, cp.last_telemetry)
-      : null;
-    stored.updated_at = cp.updated_at;
-  }
-
   getCp(cpId: string): CpRecord | undefined {
     const cp = this.cps.get(cpId);
     return cp ? copyCp(cp) : undefined;

@@ -201,18 +201,6 @@ export class SqliteCentralStore implements CentralStore {
     });
   }
 
-  saveReading(cp: CpRecord): void {
-    const { changes } = this.stmt(
-      'saveReading',
-      'UPDATE cps SET last_telemetry = @last_telemetry, updated_at = @updated_at WHERE cp_id = @cp_id',
-    ).run({
-      cp_id: cp.cp_id,
-      last_telemetry: cp.last_telemetry ? JSON.stringify(cp.last_telemetry) : null,
-      updated_at: cp.updated_at,
-    });
-    if (changes === 0) this.upsertCp(cp);
-  }
-
   getCp(cpId: string): CpRecord | undefined {
     const row = this.stmt('getCp', 'SELECT * FROM cps WHERE cp_id = ?').get(cpId) as Row | undefined;
     return row ? cpFromRow(row) : undefined;

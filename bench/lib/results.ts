@@ -43,7 +43,13 @@ export function report(name: string, rows: BenchRow[], extra: Record<string, unk
   const width = Math.max(...rows.map((r) => r.name.length), 10);
   process.stdout.write(`\n${name} (${date}, node ${process.version})\n`);
   for (const r of rows) {
-    const value = Number.isInteger(r.value) ? r.value.toLocaleString('en-US') : r.value.toFixed(3);
+    // A figure a run could not measure (no sample at all: a percentile of nothing) prints as n/a,
+    // and the table and the result file still come out.
+    const value = !Number.isFinite(r.value)
+      ? 'n/a'
+      : Number.isInteger(r.value)
+        ? r.value.toLocaleString('en-US')
+        : r.value.toFixed(3);
     const target = r.target
       ? `  target ${r.target} ${r.met === undefined ? '' : r.met ? 'met' : 'MISSED'}`
       : '';

@@ -59,6 +59,10 @@ describe('CentralDashboardSource (real Central, engines and monitors, virtual ti
     expect(second.kwh).toBeGreaterThan(first.kwh);
     expect(second.euros).toBeGreaterThan(first.euros);
     expect(second.session_started_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // Every reading is pushed to the page as it arrives (Central's cp.reading), not only read on demand.
+    const pushed = changes.flatMap((c) => (c.type === 'cp' && c.cp.cp_id === id ? [c.cp.kwh] : []));
+    expect(pushed.at(-1)).toBe(second.kwh);
+    expect(new Set(pushed).size).toBeGreaterThan(5);
 
     await network.central.central.stopCp(id);
     await advanceUntil(clock, () => events().some((e) => e.kind === 'ticket'), { timeoutMs: 5000 });

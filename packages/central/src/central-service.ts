@@ -121,18 +121,16 @@ export class CentralService {
   ) {
     const events = new EventStream<CentralEvents>(logger, 'central events');
     this.events = events;
-    const registry = new CpRegistry(
-      store,
-      settings.requireMonitor,
-      (entry) => {
+    const registry = new CpRegistry(store, settings.requireMonitor, {
+      changed(entry) {
         events.emit('cp.changed', { cp_id: entry.record.cp_id, state: registry.stateOf(entry) });
       },
-      (entry) => {
+      reading(entry) {
         const telemetry = entry.record.last_telemetry;
         if (telemetry && events.has('cp.reading'))
           events.emit('cp.reading', { cp_id: entry.record.cp_id, telemetry: { ...telemetry } });
       },
-    );
+    });
     this.registry = registry;
     const { stats } = this;
     const wire = new CentralWire(transport, clock, stats);

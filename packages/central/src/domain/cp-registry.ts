@@ -88,6 +88,14 @@ export function newCpRecord(
   };
 }
 
+/** Who hears of saved entries: every change but a telemetry reading, and the readings. */
+export interface CpRegistryListener {
+  changed(entry: CpEntry): void;
+  reading(entry: CpEntry): void;
+}
+
+const NOBODY: CpRegistryListener = { changed() {}, reading() {} };
+
 /**
  * Central's read model of every CP, kept in memory and written through to the store. Entries are
  * mutated by Central's handlers, which call {@link CpRegistry.save} after each change.
@@ -99,8 +107,7 @@ export class CpRegistry implements CpRegistryView {
   constructor(
     private readonly store: CentralStore,
     private readonly requireMonitor: boolean,
-    private readonly onChange: (entry: CpEntry) => void = () => {},
-    private readonly onReading: (entry: CpEntry) => void = () => {},
+    private readonly listener: CpRegistryListener = NOBODY,
   ) {}
 
   get size(): number {
@@ -132,14 +139,14 @@ export class CpRegistry implements CpRegistryView {
   save(entry: CpEntry, updatedAt: string): void {
     entry.record.updated_at = updatedAt;
     this.store.upsertCp(entry.record);
-    this.onChange(entry);
+    this.listener.changed(entry);
   }
 
   /** Persists an entry whose telemetry reading alone changed, and tells the readings' listeners. */
   saveReading(entry: CpEntry, updatedAt: string): void {
     entry.record.updated_at = updatedAt;
     this.store.upsertCp(entry.record);
-    this.onReading(entry);
+    this.listener.reading(entry);
   }
 
   stateOf(entry: CpEntry): CpState {

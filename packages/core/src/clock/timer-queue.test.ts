@@ -26,6 +26,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('fire' as const), count: fc.integer({ min: 1, max: 6 }) }),
 );
 
+/** A scheduled timer as VirtualClock makes one (period 0: a timeout). */
+const timer = (time: number, seq: number, period: number): ScheduledTimer => ({
+  time,
+  seq,
+  callback: () => {},
+  period,
+  cancelled: false,
+});
+
 /** Drives a queue the way VirtualClock does and returns the fired sequence of timer ids. */
 function drive(ops: readonly Op[]): { fired: number[]; expected: number[] } {
   const queue = new TimerQueue();
@@ -35,16 +44,9 @@ function drive(ops: readonly Op[]): { fired: number[]; expected: number[] } {
   const fired: number[] = [];
   const expected: number[] = [];
   const add = (delay: number, period: number) => {
-    const timer = {
-      id: timers.length,
-      time: now + delay,
-      seq: seq++,
-      callback: () => {},
-      period,
-      cancelled: false,
-    };
-    timers.push(timer);
-    queue.push(timer);
+    const added = { ...timer(now + delay, seq++, period), id: timers.length };
+    timers.push(added);
+    queue.push(added);
   };
   const reference = () =>
     timers.filter((t) => !t.cancelled).sort((a, b) => a.time - b.time || a.seq - b.seq)[0];
@@ -91,8 +93,8 @@ describe('TimerQueue', () => {
 
   it('orders an interval and a timeout due at the same instant by when they were scheduled', () => {
     const queue = new TimerQueue();
-    const interval = { time: 10, seq: 0, callback: () => {}, period: 10, cancelled: false };
-    const timeout = { time: 10, seq: 1, callback: () => {}, period: 0, cancelled: false };
+    const interval = timer(10, 0, 10);
+    const timeout = timer(10, 1, 0);
     queue.push(timeout);
     queue.push(interval);
     expect(queue.peek()).toBe(interval);
@@ -104,8 +106,8 @@ describe('TimerQueue', () => {
 
   it('keeps the order when an interval comes earlier than the last of its list (it goes to the heap)', () => {
     const queue = new TimerQueue();
-    const later = { time: 20, seq: 0, callback: () => {}, period: 10, cancelled: false };
-    const earlier = { time: 15, seq: 1, callback: () => {}, period: 10, cancelled: false };
+    const later = timer(20, 0, 10);
+    const earlier = timer(15, 1, 10);
     queue.push(later);
     queue.push(earlier);
     expect(queue.peek()).toBe(earlier);

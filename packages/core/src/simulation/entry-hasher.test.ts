@@ -1,11 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EntryHasher } from './entry-hasher.js';
+import { type StringMemo, StringMemos } from './string-memo.js';
+
+const code = (h: EntryHasher): string => `${h.high().toString(16)}:${h.low().toString(16)}`;
 
 const digest = (value: unknown): string => {
   const h = new EntryHasher();
   h.value(value);
-  return `${h.high().toString(16)}:${h.low().toString(16)}`;
+  return code(h);
 };
 
 describe('EntryHasher', () => {
@@ -99,5 +102,55 @@ describe('EntryHasher', () => {
     };
     expect(digest(big)).toBe(digest(JSON.parse(JSON.stringify(big))));
     expect(digest({ wide: `${'ā'.repeat(49_999)}b` })).not.toBe(digest({ wide: 'ā'.repeat(50_000) }));
+  });
+
+  it('digests alike with a stream memo, without one, and whatever the memo saw before', () => {
+    const values = fc.array(fc.jsonValue({ maxDepth: 3 }), { minLength: 1, maxLength: 8 });
+    fc.assert(
+      fc.property(values, (list) => {
+        const memo: StringMemo = [];
+        const h = new EntryHasher();
+        for (const value of list) {
+          h.reset(memo);
+          h.value(value);
+          expect(code(h)).toBe(digest(value));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads a repeated string from the memo only when it is the same string at the same place', () => {
+    // Equal lengths share a slot of the recent-strings cache; equal places share a memo slot.
+    const sequence = [
+      { cp_id: 'CP-1', ts: '2026-01-01T00:00:01.000Z', kw: 22 },
+      { cp_id: 'CP-2', ts: '2026-01-01T00:00:01.000Z', kw: 22 },
+      { cp_id: 'CP-2', ts: '2026-01-01T00:00:02.000Z', kw: 11 },
+      { ts: 'CP-2', cp_id: '2026-01-01T00:00:02.000Z', kw: 11 },
+      { cp_id: 'CP-1', ts: '2026-01-01T00:00:01.000Z', kw: 22 },
+      ['CP-1', 'CP-1', 'CP-2', 'CP-1'],
+    ];
+    const memo: StringMemo = [];
+    const h = new EntryHasher();
+    const codes = sequence.map((value) => {
+      h.reset(memo);
+      h.value(value);
+      return code(h);
+    });
+    expect(codes).toEqual(sequence.map(digest));
+    expect(new Set(codes).size).toBe(sequence.length - 1); // the first and fifth are equal
+    expect(codes[4]).toBe(codes[0]);
+  });
+});
+
+describe('StringMemos', () => {
+  it('keeps one memo per key, and starts again empty past 65,536 keys', () => {
+    const memos = new StringMemos();
+    const first = memos.of('k0');
+    expect(memos.of('k0')).toBe(first);
+    for (let i = 1; i < 65_536; i++) memos.of(`k${i}`);
+    expect(memos.of('k0')).toBe(first);
+    memos.of('k65536');
+    expect(memos.of('k0')).not.toBe(first);
   });
 });

@@ -5,18 +5,25 @@
  * about 2^-64. It is no cryptographic hash (nobody forges simulation messages); the event log feeds
  * the digests to SHA-256.
  *
- * The value is read as JSON reads it: a tag word per value, strings as their length then two UTF-16
- * code units per word, numbers as the two words of their float64 (-0 as 0), NaN and ±Infinity as
- * null, `undefined`, functions and symbols skipped in objects and null in arrays, `toJSON` honoured.
- * Each word goes into two 32-bit lanes, each step a bijection of its lane (xor or add the word,
- * multiply by an odd constant, xorshift), so two entries whose words differ in just one word
- * never collide.
+ * The value is read as JSON reads it: a tag word per value but strings, numbers as their tag and
+ * the two words of their float64 (-0 as 0), strings (keys too) as the two words of their own 64-bit
+ * digest (of their length then two UTF-16 code units per word), NaN and ±Infinity as null,
+ * `undefined`, functions and symbols skipped in objects and null in arrays, `toJSON` honoured. The
+ * entry runs in two 32-bit lanes: a tag goes into both, a pair of words one into each; each step
+ * is a bijection of its lane (xor or add the word, multiply by an odd constant, xorshift), so two
+ * entries that differ in just one word never collide.
+ *
+ * A string's digest is read from a memo where the previous entry of the same message key had the
+ * same string at the same position (`StringMemo`), or where the last string of its length digested
+ * was the same: a key's messages repeat most of their strings, and reading characters was most of
+ * a digest's cost. Neither changes a digest, only how soon it is known.
  */
+import { STRIDE, type StringMemo } from './string-memo.js';
+
 const TAG_NULL = 0x6e75_6c6c;
 const TAG_TRUE = 0x7472_7565;
 const TAG_FALSE = 0x6661_6c73;
 const TAG_NUMBER = 0x6e75_6d62;
-const TAG_STRING = 0x7374_7269;
 const TAG_OBJECT = 0x6f62_6a65;
 const TAG_OBJECT_END = 0x6f62_6a7d;
 const TAG_ARRAY = 0x6172_7261;
@@ -27,6 +34,13 @@ const SEED_B = 0x2545_f491;
 const MUL_A = 0x0100_0193;
 const MUL_B = 0x5bd1_e995;
 
+/** Strings longer than this are not memoised (long texts rarely repeat; a memo would keep them alive). */
+const MEMO_MAX_LENGTH = 256;
+/** Positions of an entry memoised per key: its first 64 strings. */
+const MEMO_SLOTS = 64;
+/** The last string of each length digested is kept by length modulo 16. */
+const RECENT_MASK = 15;
+
 /** Nesting deeper than this is treated as a cycle (JSON.stringify throws on one). */
 const MAX_DEPTH = 256;
 
@@ -36,19 +50,32 @@ export class EntryHasher {
   /** Reads a float64 as two words, little-endian on any machine (so hashes agree across machines). */
   private readonly view = new DataView(new ArrayBuffer(8));
 
-  /** Starts a new entry. */
-  reset(): void {
+  /** The memo of the entry's key, if any, and where the entry's next string goes in it. */
+  private memo: StringMemo | undefined;
+  private slot = 0;
+  /** The last string of each length (modulo 16) digested, with its digest. */
+  private readonly recentStrings: (string | undefined)[] = new Array(RECENT_MASK + 1).fill(undefined);
+  private readonly recentHigh: number[] = new Array(RECENT_MASK + 1).fill(0);
+  private readonly recentLow: number[] = new Array(RECENT_MASK + 1).fill(0);
+
+  /**
+   * Starts a new entry; `memo` (that of the entry's message key: see `StringMemos`) makes the
+   * strings it repeats from the key's last entry cheaper, without changing the digest.
+   */
+  reset(memo?: StringMemo): void {
     this.a = SEED_A;
     this.b = SEED_B;
+    this.memo = memo;
+    this.slot = 0;
   }
 
   /** The entry's digest so far, high word: call {@link low} too. */
   high(): number {
-    return fmix(this.a ^ Math.imul(this.b, 0x9e37_79b1)) >>> 0;
+    return finalHigh(this.a, this.b) >>> 0;
   }
 
   low(): number {
-    return fmix(this.b ^ Math.imul(this.a, 0x85eb_ca77)) >>> 0;
+    return finalLow(this.a, this.b) >>> 0;
   }
 
   number(value: number): void {
@@ -58,32 +85,61 @@ export class EntryHasher {
     }
     this.view.setFloat64(0, value === 0 ? 0 : value, true);
     this.word(TAG_NUMBER);
-    this.word(this.view.getUint32(0, true));
-    this.word(this.view.getUint32(4, true));
+    this.pair(this.view.getUint32(0, true), this.view.getUint32(4, true));
   }
 
+  /**
+   * A string: its own 64-bit digest (of its length and characters, two UTF-16 code units per word),
+   * a word in each lane, read from the key's memo when the string at this position was equal last
+   * time, else from the last string of its length digested, else computed.
+   */
   string(value: string): void {
+    const memo = this.memo;
+    const at = this.slot;
+    this.slot = at + STRIDE;
+    if (memo !== undefined && memo[at] === value) this.pair(memo[at + 1] as number, memo[at + 2] as number);
+    else this.unmemoised(value, memo, at);
+  }
+
+  /** A string the key's memo does not have at this position (kept apart so `string` inlines). */
+  private unmemoised(value: string, memo: StringMemo | undefined, at: number): void {
     const n = value.length;
-    let a = this.a;
-    let b = this.b;
-    // The tag and the length first, so no two strings (or string sequences) read alike.
-    a = mixA(a, TAG_STRING);
-    b = mixB(b, TAG_STRING);
-    a = mixA(a, n);
-    b = mixB(b, n);
-    let i = 0;
-    for (; i + 1 < n; i += 2) {
-      const w = value.charCodeAt(i) | (value.charCodeAt(i + 1) << 16);
-      a = mixA(a, w);
-      b = mixB(b, w);
+    let high: number;
+    let low: number;
+    const recent = n & RECENT_MASK;
+    if (this.recentStrings[recent] === value) {
+      high = this.recentHigh[recent]!;
+      low = this.recentLow[recent]!;
+    } else {
+      let a = mixA(SEED_A, n);
+      let b = mixB(SEED_B, n);
+      let i = 0;
+      for (; i + 1 < n; i += 2) {
+        const w = value.charCodeAt(i) | (value.charCodeAt(i + 1) << 16);
+        a = mixA(a, w);
+        b = mixB(b, w);
+      }
+      if (i < n) {
+        const w = value.charCodeAt(i);
+        a = mixA(a, w);
+        b = mixB(b, w);
+      }
+      high = finalHigh(a, b);
+      low = finalLow(a, b);
+      if (n <= MEMO_MAX_LENGTH) {
+        this.recentStrings[recent] = value;
+        this.recentHigh[recent] = high;
+        this.recentLow[recent] = low;
+      }
     }
-    if (i < n) {
-      const w = value.charCodeAt(i);
-      a = mixA(a, w);
-      b = mixB(b, w);
+    if (memo !== undefined && at <= memo.length && at < STRIDE * MEMO_SLOTS) {
+      // A long string keeps its place with a number, which no string equals.
+      const kept = n <= MEMO_MAX_LENGTH;
+      memo[at] = kept ? value : 0;
+      memo[at + 1] = kept ? high : 0;
+      memo[at + 2] = kept ? low : 0;
     }
-    this.a = a;
-    this.b = b;
+    this.pair(high, low);
   }
 
   /** Any JSON-like value. Throws a TypeError where JSON.stringify would (cycles, BigInt). */
@@ -149,9 +205,16 @@ export class EntryHasher {
     this.word(TAG_ARRAY_END);
   }
 
+  /** A word into both lanes (a tag). */
   private word(w: number): void {
     this.a = mixA(this.a, w);
     this.b = mixB(this.b, w);
+  }
+
+  /** Two words, one per lane: a string's digest, a number's float64. */
+  private pair(forA: number, forB: number): void {
+    this.a = mixA(this.a, forA);
+    this.b = mixB(this.b, forB);
   }
 }
 
@@ -165,6 +228,16 @@ function mixA(h: number, w: number): number {
 function mixB(h: number, w: number): number {
   const m = Math.imul((h + w) | 0, MUL_B);
   return m ^ (m >>> 13);
+}
+
+/** The high word of a digest from its two lanes. */
+function finalHigh(a: number, b: number): number {
+  return fmix(a ^ Math.imul(b, 0x9e37_79b1));
+}
+
+/** The low word of a digest from its two lanes. */
+function finalLow(a: number, b: number): number {
+  return fmix(b ^ Math.imul(a, 0x85eb_ca77));
 }
 
 /** Murmur3's finalizer: every input bit reaches every output bit. */

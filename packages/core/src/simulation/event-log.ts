@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { TopicName } from '../contracts/topics.js';
 import { EntryHasher } from './entry-hasher.js';
+import { StringMemos } from './string-memo.js';
 
 /** One published message, as the event log saw it. */
 export interface EventLogEntry {
@@ -64,7 +65,8 @@ const HASH_BATCH = 8192;
  * for equal JSON texts, different otherwise but for a chance of about 2^-64), and the SHA-256 runs
  * over those digests, so recording a message builds no text and copies no bytes. Full entries are
  * kept only for the most recent `keep` messages, so a city-scale run costs eight hashed bytes per
- * message, not its memory.
+ * message, not its memory, plus a memo of each message key's last strings (`StringMemos`: a few
+ * hundred bytes per key, up to 65,536 keys), from which a repeated string's digest is read.
  *
  * @example
  * sim.eventLog.hash(); // '9f2c…' — equal for equal seeds
@@ -73,6 +75,7 @@ const HASH_BATCH = 8192;
 export class EventLog {
   private readonly sha: Hash = createHash('sha256');
   private readonly hasher = new EntryHasher();
+  private readonly memos = new StringMemos();
   private readonly batch = new Uint8Array(8 * HASH_BATCH);
   /** Writes the digests little-endian on any machine, so hashes agree across machines. */
   private readonly batchView = new DataView(this.batch.buffer);
@@ -165,7 +168,7 @@ export class EventLog {
 
   private digest(time: number, node: string, topic: TopicName, key: string, value: unknown): void {
     const h = this.hasher;
-    h.reset();
+    h.reset(this.memos.of(key));
     h.number(time);
     h.string(node);
     h.string(topic);

@@ -144,13 +144,16 @@ describe('EntryHasher', () => {
 });
 
 describe('StringMemos', () => {
-  it('keeps one memo per key, and starts again empty past 65,536 keys', () => {
+  it('keeps one memo per key from its second message, and starts again empty past 65,536 keys', () => {
     const memos = new StringMemos();
+    expect(memos.of('k0')).toBeUndefined();
     const first = memos.of('k0');
+    expect(first).toEqual([]);
     expect(memos.of('k0')).toBe(first);
     for (let i = 1; i < 65_536; i++) memos.of(`k${i}`);
     expect(memos.of('k0')).toBe(first);
     memos.of('k65536');
+    expect(memos.of('k0')).toBeUndefined();
     expect(memos.of('k0')).not.toBe(first);
   });
 });

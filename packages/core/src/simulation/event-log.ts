@@ -66,7 +66,8 @@ const HASH_BATCH = 8192;
  * over those digests, so recording a message builds no text and copies no bytes. Full entries are
  * kept only for the most recent `keep` messages, so a city-scale run costs eight hashed bytes per
  * message, not its memory, plus a memo of each message key's last strings (`StringMemos`: a few
- * hundred bytes per key, up to 65,536 keys), from which a repeated string's digest is read.
+ * hundred bytes per key heard from twice, up to 65,536 keys), from which a repeated string's digest
+ * is read.
  *
  * @example
  * sim.eventLog.hash(); // '9f2c…' — equal for equal seeds

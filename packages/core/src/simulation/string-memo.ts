@@ -19,26 +19,31 @@ export const STRIDE = 3;
 const MAX_KEYS = 65_536;
 
 /**
- * One {@link StringMemo} per message key, at most 65,536 at a time: past that (a run keying its
- * messages by ever new ids), every memo is dropped and the next ones start empty. Messages of
- * several topics under one key share its memo: they only make each other's strings miss it while
- * they alternate.
+ * One {@link StringMemo} per message key, made at the key's second message (a key heard from once,
+ * such as an idle CP's first status, costs its map entry only), at most 65,536 at a time: past that
+ * (a run keying its messages by ever new ids), every memo is dropped and the next ones start empty.
+ * Messages of several topics under one key share its memo: they only make each other's strings miss
+ * it while they alternate.
  *
  * @example
  * const memos = new StringMemos();
- * hasher.reset(memos.of('CP-001'));
+ * hasher.reset(memos.of('CP-001')); // undefined the first time: nothing to repeat yet
  */
 export class StringMemos {
-  private readonly byKey = new Map<string, StringMemo>();
+  /** A key's memo, or null while the key was seen once. */
+  private readonly byKey = new Map<string, StringMemo | null>();
 
-  /** The memo of the messages keyed `key`. */
-  of(key: string): StringMemo {
-    let memo = this.byKey.get(key);
-    if (memo === undefined) {
-      if (this.byKey.size === MAX_KEYS) this.byKey.clear();
-      memo = [];
-      this.byKey.set(key, memo);
+  /** The memo of the messages keyed `key`; undefined at the key's first message. */
+  of(key: string): StringMemo | undefined {
+    const memo = this.byKey.get(key);
+    if (memo) return memo;
+    if (memo === null) {
+      const made: StringMemo = [];
+      this.byKey.set(key, made);
+      return made;
     }
-    return memo;
+    if (this.byKey.size === MAX_KEYS) this.byKey.clear();
+    this.byKey.set(key, null);
+    return undefined;
   }
 }

@@ -236,6 +236,25 @@ describe.each([
       expect(got).toEqual([3, 4]);
     });
 
+    it('with retention 0 keeps no log: a late group starts empty, a subscribed one still gets all', async () => {
+      const { broker, transport } = setup({ partitions: 1, retention: 0 });
+      const t = transport('central');
+      const early: number[] = [];
+      await t.subscribe('cp.telemetry', { group: 'early' }, (v) => {
+        early.push(v.euros);
+      });
+      for (let i = 0; i < 3; i++) await t.publish('cp.telemetry', telemetry('CP-001', i));
+      const late: number[] = [];
+      await t.subscribe('cp.telemetry', { group: 'late', fromBeginning: true }, (v) => {
+        late.push(v.euros);
+      });
+      await t.publish('cp.telemetry', telemetry('CP-001', 3));
+      await broker.drain();
+      expect(early).toEqual([0, 1, 2, 3]);
+      expect(late).toEqual([3]);
+      expect(broker.stats().byTopic).toEqual({ 'cp.telemetry': 4 });
+    });
+
     it('a live member is never overtaken, however far behind it is', async () => {
       const { clock, broker, transport } = setup({ partitions: 1, retention: 2 });
       const t = transport('central');

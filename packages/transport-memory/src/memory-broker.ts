@@ -86,6 +86,7 @@ export interface MemoryBrokerStats {
   dropped: number;
   duplicated: number;
   retentionDropped: number;
+  /** Messages published per topic (topics none was published to are left out). */
   byTopic: Record<string, number>;
 }
 
@@ -99,6 +100,8 @@ interface TopicState {
   /** Key-filtered groups by key, so a keyed message reaches its subscribers in O(1). */
   readonly keyed: Map<string, Map<string, ConsumerGroup>>;
   readonly byId: Map<string, ConsumerGroup>;
+  /** Messages published to this topic (counted here, not by name: one field store per message). */
+  published: number;
 }
 
 /**
@@ -128,14 +131,13 @@ export class MemoryBroker implements GroupHost {
   private readonly waiters = new Set<() => void>();
   private readonly clocks = new Set<Clock>();
   private readonly logger: Logger;
-  private readonly counters: MemoryBrokerStats = {
+  private readonly counters: Omit<MemoryBrokerStats, 'byTopic'> = {
     published: 0,
     delivered: 0,
     deadLettered: 0,
     dropped: 0,
     duplicated: 0,
     retentionDropped: 0,
-    byTopic: {},
   };
 
   constructor(options: MemoryBrokerOptions = {}) {
@@ -180,7 +182,9 @@ export class MemoryBroker implements GroupHost {
   }
 
   stats(): MemoryBrokerStats {
-    return { ...this.counters, byTopic: { ...this.counters.byTopic } };
+    const byTopic: Record<string, number> = {};
+    for (const state of this.topics.values()) if (state.published > 0) byTopic[state.name] = state.published;
+    return { ...this.counters, byTopic };
   }
 
   /**
@@ -229,11 +233,13 @@ export class MemoryBroker implements GroupHost {
     }
     const offset = state.offsets[partition]!++;
     const stored: StoredMessage = { topic, partition, offset, key, payload, ts, headers, deliverAt };
-    const log = state.logs[partition]!;
-    log.push(stored);
-    log.trim(this.retention);
+    if (this.retention > 0) {
+      const log = state.logs[partition]!;
+      log.push(stored);
+      log.trim(this.retention);
+    }
     this.counters.published++;
-    this.counters.byTopic[topic] = (this.counters.byTopic[topic] ?? 0) + 1;
+    state.published++;
     for (let c = 0; c < copies; c++) {
       const groups = state.groups;
       for (let g = 0; g < groups.length; g++) this.enqueue(groups[g]!, stored);
@@ -387,6 +393,7 @@ export class MemoryBroker implements GroupHost {
         groups: [],
         keyed: new Map(),
         byId: new Map(),
+        published: 0,
       };
       this.topics.set(name, state);
     }

@@ -22,7 +22,7 @@ import { InstantDispatcher } from './instant-dispatcher.js';
 import { MemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
 import { freezeMessage } from './message-freeze.js';
 import { partitionFor } from './partitioner.js';
-import type { DeadLetter, StoredMessage } from './stored-message.js';
+import { type DeadLetter, NO_HEADERS, type StoredMessage } from './stored-message.js';
 
 /** Seeded faults for one topic, to test code against an unreliable network. */
 export interface TopicFaults {
@@ -212,12 +212,12 @@ export class MemoryBroker implements GroupHost {
       const reason = freezeMessage(message);
       if (reason !== undefined)
         throw new ContractViolationError(topic, [reason.startsWith(':') ? `/${reason}` : reason]);
-      if (!Object.isFrozen(headers)) headers = Object.freeze({ ...headers });
+      if (headers !== NO_HEADERS && !Object.isFrozen(headers)) headers = Object.freeze({ ...headers });
     }
     const payload: unknown = this.jsonRoundTrip ? JSON.stringify(message) : message;
     const key = keyOf(topic, message);
     const partition = partitionFor(key, this.partitions);
-    const faults = this.faults[topic];
+    const faults = this.random ? this.faults[topic] : undefined;
     let deliverAt = ts;
     let copies = 1;
     if (faults && this.random) {

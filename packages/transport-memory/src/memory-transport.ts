@@ -18,6 +18,7 @@ import {
 } from '@evcharging/core';
 import type { ConsumerGroup, GroupMember } from './consumer-group.js';
 import type { MemoryBroker } from './memory-broker.js';
+import { NO_HEADERS } from './stored-message.js';
 
 export interface MemoryTransportOptions {
   broker: MemoryBroker;
@@ -34,7 +35,6 @@ export interface MemoryTransportOptions {
 let memberIds = 0;
 
 const PUBLISHED: Promise<void> = Promise.resolve();
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * One node's connection to a {@link MemoryBroker}. Publishing validates the message, serializes it

@@ -17,6 +17,9 @@ export interface StoredMessage {
   readonly deliverAt: number;
 }
 
+/** The headers of a message published without any: one frozen object for all of them. */
+export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** A message given up on after its handler kept failing. */
 export interface DeadLetter {
   readonly topic: TopicName;

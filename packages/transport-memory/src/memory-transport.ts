@@ -3,12 +3,12 @@ import {
   type ConsumerBacklog,
   count,
   type EventLog,
-  emptyStats,
   type MessageHandler,
   type PublishOptions,
   RealClock,
   type SubscribeOptions,
   type Subscription,
+  TopicCounts,
   type TopicMessage,
   type TopicName,
   type Transport,
@@ -52,19 +52,26 @@ export class MemoryTransport implements Transport {
   private readonly broker: MemoryBroker;
   private readonly eventLog: EventLog | undefined;
   private readonly members = new Set<MemorySubscription>();
-  /** Made at the first count: an idle CP's transports in a large fleet never publish (5 objects). */
-  private countersMade: TransportStats | undefined;
+  /**
+   * Made at the first count: an idle CP's transports in a large fleet never publish. Published and
+   * delivered messages are counted on every message (`TopicCounts`), rejections and dead letters
+   * by topic name at once.
+   */
+  private publishedCounts: TopicCounts | undefined;
+  private deliveredCounts: TopicCounts | undefined;
+  private failureCounts: Pick<TransportStats, 'rejected' | 'deadLettered'> | undefined;
   private closed = false;
   /** Shared by every subscription of this transport (not two closures per subscription). */
   private readonly onDelivered = (t: TopicName): void => {
-    count(this.counters.delivered, t);
+    this.deliveredCounts ??= new TopicCounts();
+    this.deliveredCounts.add(t);
     this.broker.delivered();
   };
-  private readonly onDeadLetter = (t: TopicName): void => count(this.counters.deadLettered, t);
+  private readonly onDeadLetter = (t: TopicName): void => count(this.failures.deadLettered, t);
 
-  private get counters(): TransportStats {
-    this.countersMade ??= emptyStats();
-    return this.countersMade;
+  private get failures(): Pick<TransportStats, 'rejected' | 'deadLettered'> {
+    this.failureCounts ??= { rejected: {}, deadLettered: {} };
+    return this.failureCounts;
   }
 
   constructor(options: MemoryTransportOptions) {
@@ -102,10 +109,11 @@ export class MemoryTransport implements Transport {
     try {
       key = this.broker.append(topic, message, now, options?.headers ?? NO_HEADERS);
     } catch (error) {
-      count(this.counters.rejected, topic);
+      count(this.failures.rejected, topic);
       return Promise.reject(error);
     }
-    count(this.counters.published, topic);
+    this.publishedCounts ??= new TopicCounts();
+    this.publishedCounts.add(topic);
     if (this.eventLog) {
       try {
         this.eventLog.record(now, this.nodeId, topic, key, message, this.broker.simulationLane);
@@ -141,10 +149,10 @@ export class MemoryTransport implements Transport {
 
   stats(): TransportStats {
     return {
-      published: { ...this.counters.published },
-      delivered: { ...this.counters.delivered },
-      rejected: { ...this.counters.rejected },
-      deadLettered: { ...this.counters.deadLettered },
+      published: this.publishedCounts?.snapshot() ?? {},
+      delivered: this.deliveredCounts?.snapshot() ?? {},
+      rejected: { ...this.failureCounts?.rejected },
+      deadLettered: { ...this.failureCounts?.deadLettered },
       backlog: this.backlog(),
     };
   }

@@ -1,4 +1,4 @@
-import { isoTime } from '@evcharging/core';
+import { isoTime, TopicCounts } from '@evcharging/core';
 import type { CentralReport, CpReport } from '../domain/central-report.js';
 import type { CpRegistry } from '../domain/cp-registry.js';
 
@@ -68,7 +68,8 @@ export class CentralStats {
   energyKwh = 0;
   revenueEur = 0;
   readonly faultsBy: Record<FaultOrigin, number> = { engine: 0, monitor: 0, disconnected: 0 };
-  readonly messages = { in: {} as Record<string, number>, out: {} as Record<string, number> };
+  /** Messages Central handled (in) and sent (out), by topic (counted by `TopicCounts`). */
+  private readonly counted = { in: new TopicCounts(), out: new TopicCounts() };
   private readonly perCp = new Map<string, CpFigures>();
 
   /** A CP's figures (zero until something happens to it). */
@@ -136,11 +137,16 @@ export class CentralStats {
   }
 
   messageIn(topic: string): void {
-    this.messages.in[topic] = (this.messages.in[topic] ?? 0) + 1;
+    this.counted.in.add(topic);
   }
 
   messageOut(topic: string): void {
-    this.messages.out[topic] = (this.messages.out[topic] ?? 0) + 1;
+    this.counted.out.add(topic);
+  }
+
+  /** Messages Central handled (in) and sent (out) so far, by topic: copies. */
+  get messages(): { in: Record<string, number>; out: Record<string, number> } {
+    return { in: this.counted.in.snapshot(), out: this.counted.out.snapshot() };
   }
 
   /**
@@ -172,8 +178,7 @@ export class CentralStats {
       faults: this.faults,
       disconnections: this.faultsBy.disconnected,
       messages: {
-        in: { ...this.messages.in },
-        out: { ...this.messages.out },
+        ...this.messages,
         rejected: { ...input.rejected },
       },
       cps: registry.entriesInOrder().map((entry): CpReport => {

@@ -1,1 +1,2 @@
+export * from './topic-counts.js';
 export * from './transport.js';

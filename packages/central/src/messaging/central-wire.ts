@@ -28,9 +28,17 @@ export class CentralWire {
     private readonly stats: CentralStats,
   ) {}
 
-  async publish<T extends TopicName>(topic: T, message: TopicMessage<T>): Promise<void> {
-    await this.transport.publish(topic, message);
-    this.stats.messageOut(topic);
+  /** Publishes `message`, counted once published. */
+  publish<T extends TopicName>(topic: T, message: TopicMessage<T>): Promise<void> {
+    // Not async: a reaction on the transport's promise is one promise per message, where an async
+    // function made two (its own and the one its await hands the transport's promise).
+    let published: Promise<void>;
+    try {
+      published = this.transport.publish(topic, message);
+    } catch (error) {
+      return Promise.reject(error); // a transport that throws instead of rejecting: still a rejection
+    }
+    return published.then(() => this.stats.messageOut(topic));
   }
 
   command(draft: CommandDraft): Promise<void> {

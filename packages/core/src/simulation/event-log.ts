@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { TopicName } from '../contracts/topics.js';
+import { TopicCounts } from '../transport/topic-counts.js';
 import { EntryHasher } from './entry-hasher.js';
 import { StringMemos } from './string-memo.js';
 
@@ -87,7 +88,7 @@ export class EventLog {
   private readonly ring: (StoredEntry | undefined)[];
   private head = 0;
   private total = 0;
-  private readonly topics: Record<string, number> = {};
+  private readonly topics = new TopicCounts();
 
   constructor(private readonly options: EventLogOptions = {}) {
     this.keep = Math.max(0, Math.floor(options.keep ?? 10_000));
@@ -107,7 +108,7 @@ export class EventLog {
 
   /** Messages recorded per topic. */
   byTopic(): Record<string, number> {
-    return { ...this.topics };
+    return this.topics.snapshot();
   }
 
   /** Hex SHA-256 of every entry so far (time, node, topic, key, value). */
@@ -188,7 +189,7 @@ export class EventLog {
     value: unknown,
   ): void {
     const seq = this.total++;
-    this.topics[topic] = (this.topics[topic] ?? 0) + 1;
+    this.topics.add(topic);
     const at = 8 * this.batched;
     this.batchView.setUint32(at, high, true);
     this.batchView.setUint32(at + 4, low, true);

@@ -4,9 +4,12 @@ import { TopicCounts } from './topic-counts.js';
 
 describe('TopicCounts', () => {
   it('counts every message by topic, in the order topics first came, however they alternate', () => {
-    const topics = fc.array(fc.constantFrom('cp.telemetry', 'cp.status', 'driver.updates'), {
-      maxLength: 60,
-    });
+    const topics = fc.array(
+      fc.constantFrom('cp.telemetry', 'cp.status', 'driver.updates', 'central.commands'),
+      {
+        maxLength: 60,
+      },
+    );
     fc.assert(
       fc.property(topics, fc.integer({ min: 0, max: 60 }), (list, readAt) => {
         const counts = new TopicCounts();

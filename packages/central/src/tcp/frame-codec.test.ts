@@ -17,6 +17,12 @@ describe('encodeFrame', () => {
 });
 
 describe('FrameDecoder', () => {
+  it('keeps a leading byte order mark: the frame carries the text as sent', () => {
+    const decoder = new FrameDecoder();
+    const texts = ['\ufeff', '\ufeff{"a":1}', 'x\ufeff'];
+    expect(frames(decoder.push(Buffer.concat(texts.map((t) => encodeFrame(t)))))).toEqual(texts);
+  });
+
   it('decodes frames split byte by byte and several frames in one chunk', () => {
     const decoder = new FrameDecoder();
     const bytes = Buffer.concat([encodeFrame('STATUS#CP-001#KO#engine silent'), encodeFrame('LIST')]);

@@ -45,7 +45,9 @@ export interface FrameDecoderOptions {
   acceptReplies?: boolean;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a frame's text is the sender's text, a leading U+FEFF included (TextDecoder strips it
+// by default, so a frame of just a BOM arrived empty).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const GARBAGE: DecodedItem = Object.freeze({ type: 'error', problem: 'garbage' });
 const ACK_ITEM: DecodedItem = Object.freeze({ type: 'ack' });
 const NACK_ITEM: DecodedItem = Object.freeze({ type: 'nack' });

@@ -1,4 +1,11 @@
-import { type Clock, type CpStatus, type CpTelemetry, isoTime, type SessionEnd } from '@evcharging/core';
+import {
+  type Clock,
+  type CpStatus,
+  type CpTelemetry,
+  isDone,
+  isoTime,
+  type SessionEnd,
+} from '@evcharging/core';
 import { type CpDefaults, type CpEntry, type CpRegistry, newCpRecord } from './domain/cp-registry.js';
 import type { FaultLog } from './liveness/fault-log.js';
 import type { OperatorCommands } from './operator/operator-commands.js';
@@ -74,7 +81,7 @@ export class EngineReports {
     const reallocation = this.deps.charging?.telemetry(telemetry);
     const sent = this.deps.book.telemetry(entry, telemetry, isoTime(this.deps.clock.now()));
     if (!reallocation) return sent;
-    return sent ? sent.then(reallocation) : reallocation();
+    return sent && !isDone(sent) ? sent.then(reallocation) : reallocation();
   }
 
   ticket(end: SessionEnd): Promise<void> {

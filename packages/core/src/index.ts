@@ -1,3 +1,4 @@
+export * from './async/index.js';
 export * from './bus/index.js';
 export * from './clock/index.js';
 export * from './collections/index.js';

@@ -2,6 +2,7 @@ import {
   type Clock,
   type Envelope,
   FifoQueue,
+  isDone,
   microtask,
   type TopicName,
   VirtualClock,
@@ -131,7 +132,7 @@ export class Lane {
         if (this.failed(owner, message, envelope.value, error)) continue;
         break;
       }
-      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      if (result !== undefined && !isDone(result) && typeof (result as Promise<void>).then === 'function') {
         // Only this lane waits for the promise; the dispatcher goes on with the others.
         this.handling = owner;
         this.settled ??= [() => this.resume(undefined, false), (error) => this.resume(error, true)];
@@ -179,7 +180,7 @@ export class Lane {
         const envelope = envelopeOf(message, value, this.attempt);
         try {
           const result = owner.handler(envelope.value, envelope);
-          if (result && typeof (result as Promise<void>).then === 'function') await result;
+          if (result && !isDone(result) && typeof (result as Promise<void>).then === 'function') await result;
         } catch (error) {
           if (this.failed(owner, message, value, error)) continue;
           return;

@@ -1,6 +1,7 @@
 import {
   ContractViolationError,
   type CpTelemetry,
+  DONE,
   type Envelope,
   EventLog,
   RealClock,
@@ -189,6 +190,30 @@ describe('the simulation lane', () => {
     await broker.drain();
     expect(log.slice(4)).toEqual(['slow 0 end', 'slow 1 start', 'slow 1 end', 'slow 2 start', 'slow 2 end']);
     expect(t.stats().delivered).toEqual({ 'cp.telemetry': 6 });
+  });
+
+  it('takes a handler returning DONE as handled at once: its lane goes on in the same loop', async () => {
+    const deliveries = async (handled: () => Promise<void>) => {
+      const { broker, transport } = lane({ partitions: 1 });
+      const t = transport('central');
+      const log: string[] = [];
+      await t.subscribe('cp.telemetry', { group: 'g' }, (v) => {
+        log.push(`handled ${v.euros}`);
+        queueMicrotask(() => log.push(`after ${v.euros}`));
+        return handled();
+      });
+      for (let i = 0; i < 2; i++) void t.publish('cp.telemetry', telemetry('CP-001', i));
+      await broker.drain();
+      return log;
+    };
+    expect(await deliveries(() => DONE)).toEqual(['handled 0', 'handled 1', 'after 0', 'after 1']);
+    // Any other promise, even one already resolved, holds the lane until its reaction runs.
+    expect(await deliveries(() => Promise.resolve())).toEqual([
+      'handled 0',
+      'after 0',
+      'handled 1',
+      'after 1',
+    ]);
   });
 
   it('runs only on a VirtualClock, and never with the JSON round trip', () => {

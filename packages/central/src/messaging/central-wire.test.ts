@@ -1,4 +1,4 @@
-import { type Transport, VirtualClock } from '@evcharging/core';
+import { isDone, type Transport, VirtualClock } from '@evcharging/core';
 import { MemoryBroker } from '@evcharging/transport-memory';
 import { describe, expect, it } from 'vitest';
 import { CentralStats } from '../stats/central-stats.js';
@@ -13,6 +13,14 @@ describe('CentralWire', () => {
     const wire = new CentralWire(new MemoryBroker().transport('central', { clock }), clock, stats);
     await wire.publish('driver.updates', update);
     await expect(wire.publish('driver.updates', { ...update, cp_id: '' })).rejects.toThrow(/driver.updates/);
+    expect(stats.messages.out).toEqual({ 'driver.updates': 1 });
+  });
+
+  it('counts a synchronous publish at once and hands on its DONE, so a handler returning it waits for nothing', () => {
+    const clock = new VirtualClock({ start: 0 });
+    const stats = new CentralStats();
+    const wire = new CentralWire(new MemoryBroker().transport('central', { clock }), clock, stats);
+    expect(isDone(wire.publish('driver.updates', update))).toBe(true);
     expect(stats.messages.out).toEqual({ 'driver.updates': 1 });
   });
 

@@ -2,6 +2,7 @@ import {
   type Clock,
   type CommandName,
   type CommandOf,
+  isDone,
   isoTime,
   type TopicMessage,
   type TopicName,
@@ -30,13 +31,18 @@ export class CentralWire {
 
   /** Publishes `message`, counted once published. */
   publish<T extends TopicName>(topic: T, message: TopicMessage<T>): Promise<void> {
-    // Not async: a reaction on the transport's promise is one promise per message, where an async
-    // function made two (its own and the one its await hands the transport's promise).
+    // Not async: a transport that published synchronously (core's DONE) is counted at once and its
+    // DONE handed on, so a handler returning it costs the simulation lane no microtask turn; any
+    // other promise gets one reaction (an async function made two promises).
     let published: Promise<void>;
     try {
       published = this.transport.publish(topic, message);
     } catch (error) {
       return Promise.reject(error); // a transport that throws instead of rejecting: still a rejection
+    }
+    if (isDone(published)) {
+      this.stats.messageOut(topic);
+      return published;
     }
     return published.then(() => this.stats.messageOut(topic));
   }

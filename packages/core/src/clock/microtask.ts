@@ -1,4 +1,4 @@
-const SETTLED: Promise<void> = Promise.resolve();
+import { DONE } from '../async/done.js';
 
 /**
  * Queues `callback` as a microtask, in the same queue and order as `queueMicrotask`, at a quarter of
@@ -12,5 +12,5 @@ const SETTLED: Promise<void> = Promise.resolve();
  * microtask(() => console.log('after the current synchronous code, before any timer'));
  */
 export function microtask(callback: () => void): void {
-  void SETTLED.then(callback);
+  void DONE.then(callback);
 }

@@ -26,6 +26,10 @@ export interface SubscribeOptions {
   key?: string;
 }
 
+/**
+ * Handles one delivered message. A promise makes the transport wait for it (a rejection is a failed
+ * delivery, retried); core's `DONE` counts as handled at once, as `undefined` does.
+ */
 export type MessageHandler<T extends TopicName> = (
   value: TopicMessage<T>,
   envelope: Envelope<T>,
@@ -79,7 +83,11 @@ export interface Transport {
   connect(): Promise<void>;
   /** Stops delivery and releases resources; later `publish` calls fail with TransportClosedError. */
   close(): Promise<void>;
-  /** Validates the message against its topic's contract and sends it keyed by the contract's key. */
+  /**
+   * Validates the message against its topic's contract and sends it keyed by the contract's key.
+   * A transport that sent it synchronously may return core's `DONE` (the memory transport does),
+   * which hot paths recognise with `isDone` and need not wait for.
+   */
   publish<T extends TopicName>(topic: T, message: TopicMessage<T>, options?: PublishOptions): Promise<void>;
   /** Resolves once messages will arrive (for Kafka: after the group join). */
   subscribe<T extends TopicName>(

@@ -175,6 +175,35 @@ describe('engine crash recovery', () => {
     expect(engine.engine.stats.ticketsPublished).toBe(1);
   });
 
+  it('saves the supply in progress at every tick, also when the telemetry could not be published', async () => {
+    const w = await world();
+    const outbox = new MemoryOutbox();
+    let failing = false;
+    const flaky = (inner: Transport): Transport =>
+      Object.assign(Object.create(inner) as Transport, {
+        publish: ((topic, message, options) => {
+          if (failing && topic === 'cp.telemetry') return Promise.reject(new Error('broker unreachable'));
+          return inner.publish(topic, message, options);
+        }) as Transport['publish'],
+      });
+    const engine = await w.boot(outbox, flaky);
+    await w.start('session-0000d00d');
+    await w.settle();
+    const startedAt = w.clock.now();
+    await w.clock.advance(2_000);
+    await w.settle();
+    expect(engine.engine.stats.telemetrySent).toBe(2);
+    failing = true;
+    await w.clock.advance(3_000);
+    await w.settle();
+    expect(engine.engine.stats.telemetrySent).toBe(2);
+    expect(engine.engine.stats.publishFailures).toBe(3);
+    expect(outbox.inflightSession).toMatchObject({
+      session_id: 'session-0000d00d',
+      updated_ms: startedAt + 5_000,
+    });
+  });
+
   it('handles commands queued for it while it was down once it is connected again', async () => {
     const w = await world();
     const outbox = new MemoryOutbox();

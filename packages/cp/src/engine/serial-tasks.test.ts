@@ -1,3 +1,4 @@
+import { DONE } from '@evcharging/core';
 import { describe, expect, it } from 'vitest';
 import { SerialTasks } from './serial-tasks.js';
 
@@ -26,6 +27,25 @@ describe('SerialTasks', () => {
     release();
     await tasks.idle();
     expect(log).toEqual(['a start', 'a end', 'b']);
+  });
+
+  it('runs the next task at once after one that returned DONE, and waits after any other promise', async () => {
+    const log: string[] = [];
+    const tasks = new SerialTasks(() => {});
+    tasks.run(() => {
+      log.push('a');
+      return DONE;
+    });
+    tasks.run(() => {
+      log.push('b');
+      return Promise.resolve();
+    });
+    tasks.run(() => {
+      log.push('c');
+    });
+    expect(log).toEqual(['a', 'b']);
+    await tasks.idle();
+    expect(log).toEqual(['a', 'b', 'c']);
   });
 
   it('reports a throwing or rejecting task and runs the next', async () => {

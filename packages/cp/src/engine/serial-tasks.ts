@@ -1,9 +1,10 @@
-import { FifoQueue } from '@evcharging/core';
+import { DONE, FifoQueue, isDone } from '@evcharging/core';
 
-/** A unit of the engine's ordered work: a publish, an outbox write (async or not). */
+/**
+ * A unit of the engine's ordered work: a publish, an outbox write (async or not). One that completed
+ * synchronously returns nothing or core's `DONE`; the next task then runs without a microtask turn.
+ */
 export type SerialTask = () => Promise<void> | void;
-
-const DONE: Promise<void> = Promise.resolve();
 
 /**
  * Runs tasks one at a time, in the order they were queued, each after the previous one settled: the
@@ -61,7 +62,7 @@ export class SerialTasks {
         this.report(error);
         result = undefined;
       }
-      if (result !== undefined && typeof result.then === 'function') {
+      if (result !== undefined && !isDone(result) && typeof result.then === 'function') {
         // Closures per async task rather than bound once per queue: they die young, while fields
         // would cost every idle CP of a large fleet their bytes.
         result.then(

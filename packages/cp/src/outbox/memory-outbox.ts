@@ -1,8 +1,5 @@
-import type { SessionEnd } from '@evcharging/core';
+import { DONE, type SessionEnd } from '@evcharging/core';
 import type { InflightSession, OutboxContents, TicketOutbox } from './ticket-outbox.js';
-
-/** What every save resolves with: nothing is written anywhere, so nothing is waited for. */
-const SAVED: Promise<void> = Promise.resolve();
 
 /** Whether two in-flight copies of one session carry the same optional fields. */
 function sameOptionalFields(a: InflightSession, b: InflightSession): boolean {
@@ -63,10 +60,10 @@ export class MemoryOutbox implements TicketOutbox {
       current.price_eur_kwh = session.price_eur_kwh;
       if (session.cost_eur !== undefined) current.cost_eur = session.cost_eur;
       if (session.soc !== undefined) current.soc = session.soc;
-      return SAVED;
+      return DONE;
     }
     this.inflight = session ? { ...session } : undefined;
-    return SAVED;
+    return DONE;
   }
 
   /** A copy of the saved in-flight session, for tests and reports. */

@@ -44,6 +44,9 @@ export interface TicketOutbox {
   remove(sessionId: string): Promise<void>;
   /** Tickets not yet published, oldest first. */
   pending(): readonly SessionEnd[];
-  /** Saves (or clears, with undefined) the supply in progress. */
+  /**
+   * Saves (or clears, with undefined) the supply in progress: on every telemetry tick. An outbox
+   * that saved synchronously returns core's `DONE`, so the engine's tick waits for nothing.
+   */
   saveInflight(session: InflightSession | undefined): Promise<void>;
 }

@@ -1,0 +1,1 @@
+export { DONE, isDone } from './done.js';

@@ -18,6 +18,17 @@ import type { TicketOutbox } from '../outbox/ticket-outbox.js';
 import { chargingPointEngine } from './charging-point-engine.js';
 import { fixedDuration, manualStop } from './session-policy.js';
 
+/** A transport whose publishes to `topic` reject while `failing()` holds (a broker out of reach). */
+const failingOn =
+  (failedTopic: string, failing: () => boolean) =>
+  (inner: Transport): Transport =>
+    Object.assign(Object.create(inner) as Transport, {
+      publish: ((topic, message, options) => {
+        if (failing() && topic === failedTopic) return Promise.reject(new Error('broker unreachable'));
+        return inner.publish(topic, message, options);
+      }) as Transport['publish'],
+    });
+
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -148,14 +159,10 @@ describe('engine crash recovery', () => {
     const w = await world();
     const outbox = new MemoryOutbox();
     let failing = true;
-    const flaky = (inner: Transport): Transport =>
-      Object.assign(Object.create(inner) as Transport, {
-        publish: ((topic, message, options) => {
-          if (failing && topic === 'cp.session_end') return Promise.reject(new Error('broker unreachable'));
-          return inner.publish(topic, message, options);
-        }) as Transport['publish'],
-      });
-    const engine = await w.boot(outbox, flaky);
+    const engine = await w.boot(
+      outbox,
+      failingOn('cp.session_end', () => failing),
+    );
     await w.start('session-0000f00d');
     await w.settle();
     await w.clock.advance(10_000);
@@ -179,14 +186,10 @@ describe('engine crash recovery', () => {
     const w = await world();
     const outbox = new MemoryOutbox();
     let failing = false;
-    const flaky = (inner: Transport): Transport =>
-      Object.assign(Object.create(inner) as Transport, {
-        publish: ((topic, message, options) => {
-          if (failing && topic === 'cp.telemetry') return Promise.reject(new Error('broker unreachable'));
-          return inner.publish(topic, message, options);
-        }) as Transport['publish'],
-      });
-    const engine = await w.boot(outbox, flaky);
+    const engine = await w.boot(
+      outbox,
+      failingOn('cp.telemetry', () => failing),
+    );
     await w.start('session-0000d00d');
     await w.settle();
     const startedAt = w.clock.now();

@@ -2,8 +2,8 @@ import {
   type Clock,
   type CpStatus,
   type CpTelemetry,
-  isDone,
   isoTime,
+  isPending,
   type SessionEnd,
 } from '@evcharging/core';
 import { type CpDefaults, type CpEntry, type CpRegistry, newCpRecord } from './domain/cp-registry.js';
@@ -81,7 +81,7 @@ export class EngineReports {
     const reallocation = this.deps.charging?.telemetry(telemetry);
     const sent = this.deps.book.telemetry(entry, telemetry, isoTime(this.deps.clock.now()));
     if (!reallocation) return sent;
-    return sent && !isDone(sent) ? sent.then(reallocation) : reallocation();
+    return isPending(sent) ? sent.then(reallocation) : reallocation();
   }
 
   ticket(end: SessionEnd): Promise<void> {

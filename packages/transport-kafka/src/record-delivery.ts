@@ -1,6 +1,7 @@
 import {
   count,
   type Envelope,
+  isPending,
   keyOf,
   type Logger,
   type MessageHandler,
@@ -85,7 +86,7 @@ export class RecordDelivery {
     } catch (error) {
       return this.retry(envelope, message, raw, error, checkpoint);
     }
-    if (result && typeof result.then === 'function') {
+    if (isPending(result)) {
       return result.then(
         () => this.delivered(),
         (error: unknown) => this.retry(envelope, message, raw, error, checkpoint),

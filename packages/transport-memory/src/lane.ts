@@ -2,7 +2,7 @@ import {
   type Clock,
   type Envelope,
   FifoQueue,
-  isDone,
+  isPending,
   microtask,
   type TopicName,
   VirtualClock,
@@ -132,11 +132,11 @@ export class Lane {
         if (this.failed(owner, message, envelope.value, error)) continue;
         break;
       }
-      if (result !== undefined && !isDone(result) && typeof (result as Promise<void>).then === 'function') {
+      if (isPending(result)) {
         // Only this lane waits for the promise; the dispatcher goes on with the others.
         this.handling = owner;
         this.settled ??= [() => this.resume(undefined, false), (error) => this.resume(error, true)];
-        (result as Promise<void>).then(this.settled[0], this.settled[1]);
+        result.then(this.settled[0], this.settled[1]);
         return;
       }
       this.handled(owner, message);
@@ -180,7 +180,7 @@ export class Lane {
         const envelope = envelopeOf(message, value, this.attempt);
         try {
           const result = owner.handler(envelope.value, envelope);
-          if (result && !isDone(result) && typeof (result as Promise<void>).then === 'function') await result;
+          if (isPending(result)) await result;
         } catch (error) {
           if (this.failed(owner, message, value, error)) continue;
           return;

@@ -16,3 +16,21 @@ export const DONE: Promise<void> = Promise.resolve();
 export function isDone(result: unknown): boolean {
   return result === DONE;
 }
+
+/**
+ * Whether a call's result is a promise still to wait for: a thenable that is not {@link DONE}.
+ * `undefined` (a synchronous handler or task) and `DONE` are work already done. Where a result may
+ * be either, this is the one test to make before `await` or `then`.
+ *
+ * @example
+ * const result = handler(value);
+ * if (isPending(result)) await result;
+ */
+export function isPending(result: unknown): result is PromiseLike<void> {
+  return (
+    result !== undefined &&
+    result !== null &&
+    result !== DONE &&
+    typeof (result as { then?: unknown }).then === 'function'
+  );
+}

@@ -1,1 +1,1 @@
-export { DONE, isDone } from './done.js';
+export { DONE, isDone, isPending } from './done.js';

@@ -1,4 +1,4 @@
-import { DONE, FifoQueue, isDone } from '@evcharging/core';
+import { DONE, FifoQueue, isPending } from '@evcharging/core';
 
 /**
  * A unit of the engine's ordered work: a publish, an outbox write (async or not). One that completed
@@ -62,7 +62,7 @@ export class SerialTasks {
         this.report(error);
         result = undefined;
       }
-      if (result !== undefined && !isDone(result) && typeof result.then === 'function') {
+      if (isPending(result)) {
         // Closures per async task rather than bound once per queue: they die young, while fields
         // would cost every idle CP of a large fleet their bytes.
         result.then(

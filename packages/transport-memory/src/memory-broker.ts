@@ -90,6 +90,12 @@ export interface MemoryBrokerStats {
   byTopic: Record<string, number>;
 }
 
+/** A recording transport's event log and node, for the simulation lane to record what it appends. */
+export interface AppendRecorder {
+  readonly eventLog: EventLog;
+  readonly node: string;
+}
+
 interface TopicState {
   readonly name: TopicName;
   readonly check: ContractCheck<TopicName>;
@@ -189,13 +195,16 @@ export class MemoryBroker implements GroupHost {
 
   /**
    * @internal Appends a message to its partition and hands it to every interested group; returns
-   * its key. Throws a ContractViolationError for a message its topic's contract rejects.
+   * its key. Throws a ContractViolationError for a message its topic's contract rejects. In the
+   * simulation lane, `recorder` records the message in its event log in the walk that freezes it;
+   * in the standard mode the transport records it once this returned.
    */
   append<T extends TopicName>(
     topic: T,
     message: TopicMessage<T>,
     ts: number,
     headers: Readonly<Record<string, string>>,
+    recorder?: AppendRecorder,
   ): string {
     const state = this.topic(topic);
     // The schemas reject what JSON would change (NaN, Infinity, Dates), so checking the value
@@ -207,15 +216,17 @@ export class MemoryBroker implements GroupHost {
         result.ok ? ['value does not match the schema'] : result.reasons,
       );
     }
+    const key = keyOf(topic, message);
     if (this.dispatcher) {
       // Fields the contract does not know are checked here, as serializing them would.
-      const reason = freezeMessage(message);
+      const reason = recorder
+        ? recorder.eventLog.recordFrozen(ts, recorder.node, topic, key, message, freezeMessage)
+        : freezeMessage(message);
       if (reason !== undefined)
         throw new ContractViolationError(topic, [reason.startsWith(':') ? `/${reason}` : reason]);
       if (headers !== NO_HEADERS && !Object.isFrozen(headers)) headers = Object.freeze({ ...headers });
     }
     const payload: unknown = this.jsonRoundTrip ? JSON.stringify(message) : message;
-    const key = keyOf(topic, message);
     const partition = partitionFor(key, this.partitions);
     const faults = this.random ? this.faults[topic] : undefined;
     let deliverAt = ts;

@@ -18,7 +18,7 @@ import {
   VirtualClock,
 } from '@evcharging/core';
 import type { ConsumerGroup, GroupMember } from './consumer-group.js';
-import type { MemoryBroker } from './memory-broker.js';
+import type { AppendRecorder, MemoryBroker } from './memory-broker.js';
 import { NO_HEADERS } from './stored-message.js';
 
 export interface MemoryTransportOptions {
@@ -50,6 +50,8 @@ export class MemoryTransport implements Transport {
   readonly nodeId: string;
   private readonly broker: MemoryBroker;
   private readonly eventLog: EventLog | undefined;
+  /** The simulation lane records at append, in the walk that freezes the message. */
+  private readonly recorder: AppendRecorder | undefined;
   private readonly members = new Set<MemorySubscription>();
   /**
    * Made at the first count: an idle CP's transports in a large fleet never publish. Published and
@@ -79,6 +81,10 @@ export class MemoryTransport implements Transport {
     this.name = `memory:${options.nodeId}`;
     this.clock = options.clock ?? new RealClock();
     this.eventLog = options.eventLog;
+    this.recorder =
+      options.eventLog && this.broker.simulationLane
+        ? { eventLog: options.eventLog, node: options.nodeId }
+        : undefined;
     if (this.broker.simulationLane && !(this.clock instanceof VirtualClock)) {
       throw new Error(
         `MemoryBroker: the simulation lane runs on a VirtualClock; node "${options.nodeId}" has ${options.clock ? 'another clock' : 'none (a RealClock by default)'}`,
@@ -106,16 +112,16 @@ export class MemoryTransport implements Transport {
     const now = this.clock.now();
     let key: string;
     try {
-      key = this.broker.append(topic, message, now, options?.headers ?? NO_HEADERS);
+      key = this.broker.append(topic, message, now, options?.headers ?? NO_HEADERS, this.recorder);
     } catch (error) {
       count(this.failures.rejected, topic);
       return Promise.reject(error);
     }
     this.publishedCounts ??= new TopicCounts();
     this.publishedCounts.add(topic);
-    if (this.eventLog) {
+    if (this.eventLog && !this.recorder) {
       try {
-        this.eventLog.record(now, this.nodeId, topic, key, message, this.broker.simulationLane);
+        this.eventLog.record(now, this.nodeId, topic, key, message);
       } catch (error) {
         // Only a message JSON could not carry (a cycle, a BigInt), which just the shared mode lets by.
         return Promise.reject(error);

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InstantDispatcher } from './instant-dispatcher.js';
 import { Lane } from './lane.js';
 import { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js';
+import type { MemoryTransport } from './memory-transport.js';
 
 const telemetry = (cpId: string, seq: number): CpTelemetry => ({ cp_id: cpId, kw: 22, euros: seq });
 
@@ -100,39 +101,48 @@ describe('the simulation lane', () => {
     expect(first).toMatchObject({ topic: 'cp.telemetry', key: 'CP-001', offset: 0, ts: 0 });
   });
 
-  it("rejects at publish, naming the field, what Kafka's JSON would not carry as it is", async () => {
-    const { broker, transport } = lane();
-    const t = transport('cp');
-    const got: unknown[] = [];
-    await t.subscribe('cp.telemetry', { group: 'central' }, (v) => {
-      got.push(v);
-    });
-    const cyclic: Record<string, unknown> = {};
-    cyclic.self = cyclic;
-    const cases: [extra: Record<string, unknown>, reason: RegExp][] = [
-      [{ when: new Date(0) }, /^\/when: a Date is not plain JSON data/],
-      [{ meter: { reading: 10n } }, /^\/meter\/reading: a bigint is not a JSON value/],
-      [{ hook: () => 1 }, /^\/hook: a function is not a JSON value/],
-      [{ ratio: Number.NaN }, /^\/ratio: NaN is not a JSON number/],
-      [{ peak: Number.POSITIVE_INFINITY }, /^\/peak: Infinity is not a JSON number/],
-      [{ seen: new Map() }, /^\/seen: a Map is not plain JSON data/],
-      [{ list: [1, undefined] }, /^\/list\/1: undefined in an array/],
-      [{ loop: cyclic }, /^\/loop(\/self)+: nested deeper than/],
-    ];
-    for (const [extra, reason] of cases) {
-      const error = await t.publish('cp.telemetry', { ...telemetry('CP-001', 1), ...extra }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error, JSON.stringify(Object.keys(extra))).toBeInstanceOf(ContractViolationError);
-      expect((error as ContractViolationError).reasons[0]).toMatch(reason);
-    }
-    // A field left undefined is fine: JSON drops it, and a reader sees undefined either way.
-    await t.publish('cp.telemetry', { ...telemetry('CP-001', 2), session_id: undefined });
-    await broker.drain();
-    expect(got).toHaveLength(1);
-    expect(t.stats().rejected).toEqual({ 'cp.telemetry': cases.length });
-  });
+  it.each([
+    ['a transport', false],
+    ['a recording transport (one walk freezes and records)', true],
+  ])(
+    "rejects at publish, naming the field, what Kafka's JSON would not carry as it is: %s",
+    async (_, recording) => {
+      const { broker, clock, transport } = lane();
+      const log = new EventLog();
+      const t = recording ? broker.recordingTransport('cp', { clock, eventLog: log }) : transport('cp');
+      const got: unknown[] = [];
+      await t.subscribe('cp.telemetry', { group: 'central' }, (v) => {
+        got.push(v);
+      });
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      const cases: [extra: Record<string, unknown>, reason: RegExp][] = [
+        [{ when: new Date(0) }, /^\/when: a Date is not plain JSON data/],
+        [{ meter: { reading: 10n } }, /^\/meter\/reading: a bigint is not a JSON value/],
+        [{ hook: () => 1 }, /^\/hook: a function is not a JSON value/],
+        [{ ratio: Number.NaN }, /^\/ratio: NaN is not a JSON number/],
+        [{ peak: Number.POSITIVE_INFINITY }, /^\/peak: Infinity is not a JSON number/],
+        [{ seen: new Map() }, /^\/seen: a Map is not plain JSON data/],
+        [{ list: [1, undefined] }, /^\/list\/1: undefined in an array/],
+        [{ loop: cyclic }, /^\/loop(\/self)+: nested deeper than/],
+      ];
+      for (const [extra, reason] of cases) {
+        const error = await t.publish('cp.telemetry', { ...telemetry('CP-001', 1), ...extra }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error, JSON.stringify(Object.keys(extra))).toBeInstanceOf(ContractViolationError);
+        expect((error as ContractViolationError).reasons[0]).toMatch(reason);
+      }
+      // A field left undefined is fine: JSON drops it, and a reader sees undefined either way.
+      await t.publish('cp.telemetry', { ...telemetry('CP-001', 2), session_id: undefined });
+      await broker.drain();
+      expect(got).toHaveLength(1);
+      expect(Object.isFrozen(got[0])).toBe(true);
+      expect(t.stats().rejected).toEqual({ 'cp.telemetry': cases.length });
+      expect(log.count).toBe(recording ? 1 : 0);
+    },
+  );
 
   it('runs every delivery due at an instant in one loop: one microtask for many messages, groups and follow-ups', async () => {
     const count = async (options: MemoryBrokerOptions) => {
@@ -226,6 +236,36 @@ describe('the simulation lane', () => {
       'excludes jsonRoundTrip',
     );
     expect(new MemoryBroker({ simulationLane: true }).jsonRoundTrip).toBe(false);
+  });
+
+  it('a recording transport freezes what it records all the way down, to the hash the standard mode gives', async () => {
+    const messages = async (t: MemoryTransport) => {
+      const sent = [
+        telemetry('CP-001', 1),
+        {
+          cmd: 'start_supply' as const,
+          cp_id: 'CP-001',
+          payload: { driver_id: 'driver-1', request_id: 'req-1', session_id: 'session-1' },
+        },
+      ];
+      await t.publish('cp.telemetry', sent[0] as CpTelemetry);
+      await t.publish('central.commands', sent[1] as never);
+      return sent;
+    };
+    const shared = lane();
+    const sharedLog = new EventLog();
+    const sent = await messages(
+      shared.broker.recordingTransport('n', { clock: shared.clock, eventLog: sharedLog }),
+    );
+    expect(sent.every((m) => Object.isFrozen(m))).toBe(true);
+    expect(Object.isFrozen((sent[1] as { payload: object }).payload)).toBe(true);
+    const standard = new MemoryBroker({ partitions: 4 });
+    const standardLog = new EventLog();
+    await messages(
+      standard.recordingTransport('n', { clock: new VirtualClock({ start: 0 }), eventLog: standardLog }),
+    );
+    expect(sharedLog.count).toBe(2);
+    expect(sharedLog.hash()).toBe(standardLog.hash());
   });
 
   it('a recording transport logs each message it published, once, with its key, and no rejected one', async () => {

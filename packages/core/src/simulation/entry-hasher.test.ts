@@ -143,6 +143,110 @@ describe('EntryHasher', () => {
   });
 });
 
+/** A flat field value: what the one-loop walk takes, and the odd numbers JSON turns into null. */
+const flatField = fc.oneof(
+  fc.string(),
+  fc.double(),
+  fc.constantFrom(-0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(undefined),
+);
+const flatValue = fc.dictionary(fc.constantFrom('cp_id', 'kw', 'ts', 'a', 'b', 'é', ''), flatField);
+
+/** An entry's digest by the general walk, field after field. */
+const walked = (
+  memo: StringMemo | undefined,
+  time: number,
+  node: string,
+  topic: string,
+  key: string,
+  value: unknown,
+) => {
+  const h = new EntryHasher();
+  h.reset(memo);
+  h.number(time);
+  h.string(node);
+  h.string(topic);
+  h.string(key);
+  h.value(value);
+  return code(h);
+};
+
+describe('EntryHasher.entry', () => {
+  it('digests a flat entry in one loop exactly as the general walk does, with or without a memo', () => {
+    const entries = fc.array(
+      fc.record({ time: fc.double(), key: fc.constantFrom('CP-1', 'CP-2', 'é'), value: flatValue }),
+      { minLength: 1, maxLength: 12 },
+    );
+    fc.assert(
+      fc.property(entries, (list) => {
+        const memos = new StringMemos();
+        const h = new EntryHasher();
+        for (const { time, key, value } of list) {
+          h.entry(memos.of(key), time, 'node', 'cp.telemetry', key, value);
+          expect(code(h)).toBe(walked(undefined, time, 'node', 'cp.telemetry', key, value));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('takes the general walk for any other value, to the same digest', () => {
+    const others: unknown[] = [
+      { a: { b: 1 } },
+      { a: [1, 2] },
+      [1, 'a'],
+      'text',
+      7,
+      null,
+      { when: new Date(0) },
+      { f: () => 1, a: 1 },
+      Object.assign(Object.create({ hidden: 1 }) as object, { own: 2 }),
+    ];
+    const h = new EntryHasher();
+    for (const value of others) {
+      h.entry(undefined, 1, 'n', 'cp.status', 'CP-1', value);
+      expect(code(h), JSON.stringify(value)).toBe(walked(undefined, 1, 'n', 'cp.status', 'CP-1', value));
+    }
+  });
+});
+
+describe('EntryHasher.frozenEntry', () => {
+  it('freezes a flat plain object in the walk that digests it, to the digest entry() gives', () => {
+    fc.assert(
+      fc.property(flatValue, (value) => {
+        const finite = Object.values(value).every((v) => typeof v !== 'number' || Number.isFinite(v));
+        const h = new EntryHasher();
+        expect(h.frozenEntry(undefined, 5, 'n', 'cp.telemetry', 'CP-1', value)).toBe(finite);
+        expect(Object.isFrozen(value)).toBe(finite);
+        if (finite) expect(code(h)).toBe(walked(undefined, 5, 'n', 'cp.telemetry', 'CP-1', value));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('leaves any other value unfrozen and undigested, for the caller to check', () => {
+    const others: Record<string, unknown>[] = [
+      { kw: Number.NaN },
+      { kw: Number.NEGATIVE_INFINITY },
+      { nested: { a: 1 } },
+      { list: [1] },
+      { f: () => 1 },
+      { n: 10n },
+    ];
+    const h = new EntryHasher();
+    for (const value of others) {
+      expect(h.frozenEntry(undefined, 5, 'n', 'cp.telemetry', 'CP-1', value), Object.keys(value)[0]).toBe(
+        false,
+      );
+      expect(Object.isFrozen(value)).toBe(false);
+    }
+    expect(h.frozenEntry(undefined, 5, 'n', 'cp.telemetry', 'CP-1', [1])).toBe(false);
+    expect(h.frozenEntry(undefined, 5, 'n', 'cp.telemetry', 'CP-1', new Date(0))).toBe(false);
+  });
+});
+
 describe('StringMemos', () => {
   it('keeps one memo per key from its second message, and starts again empty past 65,536 keys', () => {
     const memos = new StringMemos();

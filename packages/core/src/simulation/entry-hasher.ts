@@ -17,6 +17,11 @@
  * same string at the same position (`StringMemo`), or where the last string of its length digested
  * was the same: a key's messages repeat most of their strings, and reading characters was most of
  * a digest's cost. Neither changes a digest, only how soon it is known.
+ *
+ * A whole entry whose value is a flat plain object (fields of strings, numbers, booleans, null or
+ * undefined: every telemetry reading, every in-progress update) is digested in one loop that keeps
+ * the two lanes in local variables ({@link EntryHasher.entry}); as fields, most lane words would be
+ * boxed doubles, converted at every step. Any other value takes the general walk, to the same digest.
  */
 import { STRIDE, type StringMemo } from './string-memo.js';
 
@@ -49,6 +54,8 @@ export class EntryHasher {
   private b = SEED_B;
   /** Reads a float64 as two words, little-endian on any machine (so hashes agree across machines). */
   private readonly view = new DataView(new ArrayBuffer(8));
+  /** The digest of the last string looked up ({@link stringWords}): high word, low word. */
+  private readonly words = new Int32Array(2);
 
   /** The memo of the entry's key, if any, and where the entry's next string goes in it. */
   private memo: StringMemo | undefined;
@@ -94,14 +101,127 @@ export class EntryHasher {
    * time, else from the last string of its length digested, else computed.
    */
   string(value: string): void {
-    const memo = this.memo;
     const at = this.slot;
     this.slot = at + STRIDE;
-    if (memo !== undefined && memo[at] === value) this.pair(memo[at + 1] as number, memo[at + 2] as number);
-    else this.unmemoised(value, memo, at);
+    this.stringWords(value, at);
+    this.pair(this.words[0]!, this.words[1]!);
   }
 
-  /** A string the key's memo does not have at this position (kept apart so `string` inlines). */
+  /**
+   * Digests one whole entry: the same digest as `reset(memo)`, `number(time)`, `string(node)`,
+   * `string(topic)`, `string(key)`, `value(value)`, in one loop when `value` is a flat plain object.
+   */
+  entry(
+    memo: StringMemo | undefined,
+    time: number,
+    node: string,
+    topic: string,
+    key: string,
+    value: unknown,
+  ): void {
+    if (this.flatEntry(memo, time, node, topic, key, value, false)) return;
+    this.reset(memo);
+    this.number(time);
+    this.string(node);
+    this.string(topic);
+    this.string(key);
+    this.value(value);
+  }
+
+  /**
+   * As {@link entry}, for a value that is to be shared frozen (the memory transport's simulation
+   * lane), and only when it is a flat plain object whose fields JSON carries as they are (no NaN or
+   * ±Infinity): the same walk then also freezes it. Returns false, having frozen and digested
+   * nothing, for any other value; the caller then freezes and checks it its own way, and calls
+   * {@link entry}.
+   */
+  frozenEntry(
+    memo: StringMemo | undefined,
+    time: number,
+    node: string,
+    topic: string,
+    key: string,
+    value: unknown,
+  ): boolean {
+    return this.flatEntry(memo, time, node, topic, key, value, true);
+  }
+
+  /** {@link entry}'s loop for a flat plain object; false (nothing digested) for any other value. */
+  private flatEntry(
+    memo: StringMemo | undefined,
+    time: number,
+    node: string,
+    topic: string,
+    key: string,
+    value: unknown,
+    freeze: boolean,
+  ): boolean {
+    if (typeof value !== 'object' || value === null || !Number.isFinite(time)) return false;
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) return false; // an array, a Date, a class instance
+    const record = value as Record<string, unknown>;
+    const words = this.words;
+    const view = this.view;
+    this.memo = memo;
+    view.setFloat64(0, time === 0 ? 0 : time, true);
+    let a = mixA(mixA(SEED_A, TAG_NUMBER), view.getUint32(0, true));
+    let b = mixB(mixB(SEED_B, TAG_NUMBER), view.getUint32(4, true));
+    this.stringWords(node, 0);
+    a = mixA(a, words[0]!);
+    b = mixB(b, words[1]!);
+    this.stringWords(topic, STRIDE);
+    a = mixA(a, words[0]!);
+    b = mixB(b, words[1]!);
+    this.stringWords(key, 2 * STRIDE);
+    a = mixA(mixA(a, words[0]!), TAG_OBJECT);
+    b = mixB(mixB(b, words[1]!), TAG_OBJECT);
+    let at = 3 * STRIDE;
+    for (const name in record) {
+      const v = record[name];
+      const type = typeof v;
+      if (type === 'undefined') continue; // JSON drops the field
+      if (type === 'object' ? v !== null : type !== 'string' && type !== 'number' && type !== 'boolean')
+        return false; // nested, or no JSON value: the general walk
+      this.stringWords(name, at);
+      at += STRIDE;
+      a = mixA(a, words[0]!);
+      b = mixB(b, words[1]!);
+      if (type === 'string') {
+        this.stringWords(v as string, at);
+        at += STRIDE;
+        a = mixA(a, words[0]!);
+        b = mixB(b, words[1]!);
+      } else if (type === 'number' && Number.isFinite(v)) {
+        view.setFloat64(0, v === 0 ? 0 : (v as number), true);
+        a = mixA(mixA(a, TAG_NUMBER), view.getUint32(0, true));
+        b = mixB(mixB(b, TAG_NUMBER), view.getUint32(4, true));
+      } else {
+        if (type === 'number' && freeze) return false; // JSON would make it null
+        const tag = v === null || type === 'number' ? TAG_NULL : v ? TAG_TRUE : TAG_FALSE;
+        a = mixA(a, tag);
+        b = mixB(b, tag);
+      }
+    }
+    this.a = mixA(a, TAG_OBJECT_END);
+    this.b = mixB(b, TAG_OBJECT_END);
+    if (freeze) Object.freeze(record);
+    return true;
+  }
+
+  /**
+   * Puts the digest of `value`, the entry's string at memo position `at`, in {@link words}: read
+   * from the key's memo when the string at this position was equal last time, else from the last
+   * string of its length digested, else computed (and memoised).
+   */
+  private stringWords(value: string, at: number): void {
+    const memo = this.memo;
+    if (memo !== undefined && memo[at] === value) {
+      this.words[0] = memo[at + 1] as number;
+      this.words[1] = memo[at + 2] as number;
+    } else this.unmemoised(value, memo, at);
+  }
+
+  /** A string the key's memo does not have at this position (kept apart so `stringWords` inlines). */
   private unmemoised(value: string, memo: StringMemo | undefined, at: number): void {
     const n = value.length;
     let high: number;
@@ -139,7 +259,8 @@ export class EntryHasher {
       memo[at + 1] = kept ? high : 0;
       memo[at + 2] = kept ? low : 0;
     }
-    this.pair(high, low);
+    this.words[0] = high;
+    this.words[1] = low;
   }
 
   /** Any JSON-like value. Throws a TypeError where JSON.stringify would (cycles, BigInt). */

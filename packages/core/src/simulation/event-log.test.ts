@@ -69,6 +69,37 @@ describe('EventLog', () => {
     expect(b.entries()[0]!.value).toEqual(status('ACTIVATED'));
   });
 
+  it('recordFrozen: records and freezes a message in one walk, to the hash record gives', () => {
+    const freezeDeep = (value: unknown): string | undefined => {
+      const command = value as { payload?: object };
+      if (command.payload) Object.freeze(command.payload);
+      Object.freeze(value);
+      return undefined;
+    };
+    const flat = status('ACTIVATED');
+    const nested = { cmd: 'stop_supply', cp_id: 'CP-1', payload: { session_id: 's-1' } };
+    const sealed = new EventLog();
+    expect(sealed.recordFrozen(1, 'n', 'cp.status', 'CP-1', flat, freezeDeep)).toBeUndefined();
+    expect(sealed.recordFrozen(2, 'n', 'central.commands', 'CP-1', nested, freezeDeep)).toBeUndefined();
+    const plain = new EventLog();
+    plain.record(1, 'n', 'cp.status', 'CP-1', status('ACTIVATED'));
+    plain.record(2, 'n', 'central.commands', 'CP-1', structuredClone(nested));
+    expect(sealed.hash()).toBe(plain.hash());
+    expect(Object.isFrozen(flat) && Object.isFrozen(nested) && Object.isFrozen(nested.payload)).toBe(true);
+    expect(sealed.entries()[0]!.value).toBe(flat); // kept as it is, not as a JSON copy
+  });
+
+  it("recordFrozen: records nothing when the value's own check refuses it", () => {
+    const log = new EventLog();
+    const refuse = (): string => '/ratio: NaN is not a JSON number';
+    const reading = { ...status('ACTIVATED'), ratio: Number.NaN };
+    expect(log.recordFrozen(1, 'n', 'cp.status', 'CP-1', reading, refuse)).toBe(
+      '/ratio: NaN is not a JSON number',
+    );
+    expect(log.count).toBe(0);
+    expect(log.hash()).toBe(new EventLog().hash());
+  });
+
   it('hashes in batches without losing or reordering an entry across a batch boundary', () => {
     const one = new EventLog({ keep: 0 });
     const other = new EventLog({ keep: 0 });

@@ -149,6 +149,33 @@ export class EventLog {
     this.append(h.high(), h.low(), time, node, topic, key, json, frozen ? value : undefined);
   }
 
+  /**
+   * Records a message that is to be shared frozen (the memory transport's simulation lane) and
+   * freezes it: a flat message (every telemetry reading) in the same walk as its digest, any other
+   * with `freeze`, which must freeze a value all the way down and return why JSON would not carry
+   * it as it is (undefined when it would). Kept entries hold the value itself.
+   *
+   * @returns undefined once recorded; else `freeze`'s reason, and nothing is recorded.
+   */
+  recordFrozen(
+    time: number,
+    node: string,
+    topic: TopicName,
+    key: string,
+    value: unknown,
+    freeze: (value: unknown) => string | undefined,
+  ): string | undefined {
+    const h = this.hasher;
+    const memo = this.memos.of(key);
+    if (!h.frozenEntry(memo, time, node, topic, key, value)) {
+      const reason = freeze(value);
+      if (reason !== undefined) return reason;
+      h.entry(memo, time, node, topic, key, value);
+    }
+    this.append(h.high(), h.low(), time, node, topic, key, undefined, value);
+    return undefined;
+  }
+
   /** The kept entries, oldest first. */
   entries(): EventLogEntry[] {
     const out: EventLogEntry[] = [];
@@ -169,13 +196,7 @@ export class EventLog {
   }
 
   private digest(time: number, node: string, topic: TopicName, key: string, value: unknown): void {
-    const h = this.hasher;
-    h.reset(this.memos.of(key));
-    h.number(time);
-    h.string(node);
-    h.string(topic);
-    h.string(key);
-    h.value(value);
+    this.hasher.entry(this.memos.of(key), time, node, topic, key, value);
   }
 
   private append(

@@ -201,6 +201,49 @@ describe('chargingPointMonitor', () => {
     expect(central.calls).toHaveLength(calls);
   });
 
+  it('an in-process engine link answers alike at once and by promise: OK, KO, unreachable, throwing', async () => {
+    const answers = ['OK:ACTIVATED', 'KO:key pressed'];
+    const links = [
+      ...answers.map((answer) => inProcessEngineLink({ probe: () => answer })),
+      inProcessEngineLink(() => undefined),
+      inProcessEngineLink({
+        probe: () => {
+          throw new Error('engine stopped');
+        },
+      }),
+    ];
+    for (const link of links) expect(link.probeNow!()).toEqual(await link.probe());
+    expect(links.map((link) => link.probeNow!())).toEqual([
+      { ok: true, state: 'ACTIVATED' },
+      { ok: false, reason: 'key pressed' },
+      { ok: false, reason: 'engine unreachable' },
+      { ok: false, reason: 'probe failed: engine stopped' },
+    ]);
+  });
+
+  it("takes an in-process link's immediate answer (probeNow) instead of its promise", async () => {
+    const link = scriptedLink();
+    const asked = { probe: 0, probeNow: 0 };
+    const { clock, central, monitor } = await setup(
+      {},
+      {
+        ...link,
+        probe: () => {
+          asked.probe++;
+          return link.probe();
+        },
+        probeNow: () => {
+          asked.probeNow++;
+          return { ok: false, reason: 'no answer' };
+        },
+      },
+    );
+    await clock.advance(3_000);
+    expect(asked).toEqual({ probe: 0, probeNow: 3 });
+    expect(monitor.verdict).toBe('FAULT');
+    expect(central.faults()).toEqual(['FAULT']);
+  });
+
   it('retries registration with growing, jittered backoff until Central accepts, then heartbeats', async () => {
     const clock = new VirtualClock();
     const central = new RecordingCentral(clock);

@@ -238,6 +238,10 @@ class ChargingPointMonitor implements ChargingPointMonitorPlugin {
   private probe(): void {
     this.probing = true;
     this.probeOverdue = false;
+    if (this.engine.probeNow) {
+      this.onProbe(this.engine.probeNow());
+      return;
+    }
     this.engine.probe().then(
       (result) => this.onProbe(result),
       (error: unknown) => this.onProbe({ ok: false, reason: `probe failed: ${(error as Error).message}` }),

@@ -7,6 +7,12 @@ export interface EngineLink {
   readonly port: number;
   /** One health probe; never rejects: failures come back as `{ ok: false, reason }`. */
   probe(): Promise<ProbeResult>;
+  /**
+   * The same probe answered at once, for a link that reaches its engine in the same process: the
+   * monitor then judges it in the tick that made it, without a promise (a simulated city probes
+   * thousands of engines every interval). Never throws.
+   */
+  probeNow?(): ProbeResult;
   /** Releases what the link holds (sockets). */
   close?(): Promise<void>;
 }
@@ -24,12 +30,16 @@ class InProcessEngineLink implements EngineLink {
   constructor(private readonly target: ProbeTarget | (() => ProbeTarget | undefined)) {}
 
   probe(): Promise<ProbeResult> {
+    return Promise.resolve(this.probeNow());
+  }
+
+  probeNow(): ProbeResult {
     const engine = typeof this.target === 'function' ? this.target() : this.target;
-    if (!engine) return Promise.resolve({ ok: false, reason: 'engine unreachable' });
+    if (!engine) return { ok: false, reason: 'engine unreachable' };
     try {
-      return Promise.resolve(parseHealthAnswer(engine.probe()));
+      return parseHealthAnswer(engine.probe());
     } catch (error) {
-      return Promise.resolve({ ok: false, reason: `probe failed: ${(error as Error).message}` });
+      return { ok: false, reason: `probe failed: ${(error as Error).message}` };
     }
   }
 }

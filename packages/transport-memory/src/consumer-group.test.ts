@@ -178,6 +178,25 @@ describe.each([
       expect(got.map((g) => g.split(':')[1])).toEqual(['stop_cp', 'resume_cp']);
     });
 
+    it('every group keyed on a message key gets it, in the order the groups were made; other keys none', async () => {
+      const { broker, transport } = setup();
+      const got: string[] = [];
+      for (const [group, key] of [
+        ['engine', 'CP-7'],
+        ['audit', 'CP-8'],
+        ['twin', 'CP-7'],
+      ] as const) {
+        await transport(group).subscribe('central.commands', { group, key }, (v) => {
+          got.push(`${group}:${v.cp_id}:${v.cmd}`);
+        });
+      }
+      const t = transport('central');
+      await t.publish('central.commands', { cmd: 'stop_cp', cp_id: 'CP-7' });
+      await t.publish('central.commands', { cmd: 'stop_cp', cp_id: 'CP-9' });
+      await broker.drain();
+      expect(got).toEqual(['engine:CP-7:stop_cp', 'twin:CP-7:stop_cp']);
+    });
+
     it('fromBeginning on a keyed group replays only that key', async () => {
       const { broker, transport } = setup({ partitions: 1 });
       const t = transport('central');

@@ -103,8 +103,11 @@ interface TopicState {
   readonly offsets: number[];
   /** Groups without a key filter, in the order they were made (the order deliveries are queued). */
   readonly groups: ConsumerGroup[];
-  /** Key-filtered groups by key, so a keyed message reaches its subscribers in O(1). */
-  readonly keyed: Map<string, Map<string, ConsumerGroup>>;
+  /**
+   * Key-filtered groups by key, in the order they were made, so a keyed message reaches its
+   * subscribers in O(1) (an array: groups are never removed, and a loop over it makes no iterator).
+   */
+  readonly keyed: Map<string, ConsumerGroup[]>;
   readonly byId: Map<string, ConsumerGroup>;
   /** Messages published to this topic (counted here, not by name: one field store per message). */
   published: number;
@@ -255,7 +258,7 @@ export class MemoryBroker implements GroupHost {
       const groups = state.groups;
       for (let g = 0; g < groups.length; g++) this.enqueue(groups[g]!, stored);
       const keyed = state.keyed.size > 0 ? state.keyed.get(key) : undefined;
-      if (keyed) for (const group of keyed.values()) this.enqueue(group, stored);
+      if (keyed) for (let g = 0; g < keyed.length; g++) this.enqueue(keyed[g]!, stored);
     }
     return key;
   }
@@ -276,9 +279,9 @@ export class MemoryBroker implements GroupHost {
     state.byId.set(groupId, group);
     if (key === undefined) state.groups.push(group);
     else {
-      const byGroup = state.keyed.get(key) ?? new Map<string, ConsumerGroup>();
-      state.keyed.set(key, byGroup);
-      byGroup.set(groupId, group);
+      const groups = state.keyed.get(key);
+      if (groups) groups.push(group);
+      else state.keyed.set(key, [group]);
     }
     if (fromBeginning) {
       const logs = key === undefined ? state.logs : [state.logs[partitionFor(key, this.partitions)]!];

@@ -180,26 +180,27 @@ export class EntryHasher {
       const v = record[name];
       const type = typeof v;
       if (type === 'undefined') continue; // JSON drops the field
-      if (type === 'object' ? v !== null : type !== 'string' && type !== 'number' && type !== 'boolean')
-        return false; // nested, or no JSON value: the general walk
+      // The one word of a value without a digest of its own; 0 for a string or a finite number.
+      let tag = 0;
+      if (type === 'boolean') tag = v ? TAG_TRUE : TAG_FALSE;
+      else if (v === null || (type === 'number' && !Number.isFinite(v) && !freeze)) tag = TAG_NULL;
+      else if (type !== 'string' && !(type === 'number' && Number.isFinite(v))) return false; // the general walk
       this.stringWords(name, at);
       at += STRIDE;
       a = mixA(a, words[0]!);
       b = mixB(b, words[1]!);
-      if (type === 'string') {
+      if (tag !== 0) {
+        a = mixA(a, tag);
+        b = mixB(b, tag);
+      } else if (type === 'string') {
         this.stringWords(v as string, at);
         at += STRIDE;
         a = mixA(a, words[0]!);
         b = mixB(b, words[1]!);
-      } else if (type === 'number' && Number.isFinite(v)) {
+      } else {
         view.setFloat64(0, v === 0 ? 0 : (v as number), true);
         a = mixA(mixA(a, TAG_NUMBER), view.getUint32(0, true));
         b = mixB(mixB(b, TAG_NUMBER), view.getUint32(4, true));
-      } else {
-        if (type === 'number' && freeze) return false; // JSON would make it null
-        const tag = v === null || type === 'number' ? TAG_NULL : v ? TAG_TRUE : TAG_FALSE;
-        a = mixA(a, tag);
-        b = mixB(b, tag);
       }
     }
     this.a = mixA(a, TAG_OBJECT_END);

@@ -185,6 +185,57 @@ describe('EntryHasher.entry', () => {
     );
   });
 
+  it("reuses a key's shape only while its names are the same, whatever the walks before", () => {
+    // Flat entries and general walks alternate on one key's memo; names move between places.
+    const sequence: unknown[] = [
+      { x: 'y', z: 1 },
+      { x: 1, y: 2 },
+      { x: 'y', z: 1 },
+      { a: 1, b: 2 },
+      { a: 1 },
+      { a: 1, b: 2 },
+      { b: 1, a: 2 },
+      { a: { b: 1 } },
+      { b: 1, a: 2 },
+      { a: 'b', b: 'a' },
+      ['a', 'b'],
+      { a: 'b', b: 'a' },
+      { a: 'b', b: 'a', c: undefined },
+      { a: 'b', c: undefined, b: 'a' },
+      { a: 'b', b: undefined },
+      {},
+      ['x'.repeat(300)], // too long to keep: its place holds a number
+      {},
+    ];
+    const memos = new StringMemos();
+    const h = new EntryHasher();
+    for (const value of sequence) {
+      h.entry(memos.of('CP-1'), 1, 'n', 'cp.telemetry', 'CP-1', value);
+      expect(code(h), JSON.stringify(value)).toBe(walked(1, 'CP-1', value));
+    }
+  });
+
+  it('digests flat and nested entries of shared keys as the general walk does', () => {
+    const entries = fc.array(
+      fc.record({
+        key: fc.constantFrom('CP-1', 'CP-2'),
+        value: fc.oneof(flatValue, flatValue, fc.jsonValue({ maxDepth: 2 })),
+      }),
+      { minLength: 1, maxLength: 16 },
+    );
+    fc.assert(
+      fc.property(entries, (list) => {
+        const memos = new StringMemos();
+        const h = new EntryHasher();
+        for (const { key, value } of list) {
+          h.entry(memos.of(key), 3, 'n', 'cp.telemetry', key, value);
+          expect(code(h)).toBe(walked(3, key, value));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('takes the general walk for any other value, to the same digest', () => {
     const others: unknown[] = [
       { a: { b: 1 } },

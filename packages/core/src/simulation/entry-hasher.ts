@@ -6,24 +6,26 @@
  * the digests to SHA-256.
  *
  * The value is read as JSON reads it: a tag word per value but strings, numbers as their tag and
- * the two words of their float64 (-0 as 0), strings (keys too) as the two words of their own 64-bit
- * digest (of their length then two UTF-16 code units per word), NaN and ±Infinity as null,
- * `undefined`, functions and symbols skipped in objects and null in arrays, `toJSON` honoured. The
- * entry runs in two 32-bit lanes: a tag goes into both, a pair of words one into each; each step
+ * the two words of their float64 (-0 as 0), strings as the two words of their own 64-bit digest (of
+ * their length then two UTF-16 code units per word), NaN and ±Infinity as null, `undefined`,
+ * functions and symbols skipped in objects and null in arrays, `toJSON` honoured. An object is its
+ * values between two tags, then its shape: the digest of its field names in order and their count.
+ * The entry runs in two 32-bit lanes: a tag goes into both, a pair of words one into each; each step
  * is a bijection of its lane (xor or add the word, multiply by an odd constant, xorshift), so two
  * entries that differ in just one word never collide.
  *
  * A string's digest is read from a memo where the previous entry of the same message key had the
- * same string at the same position (`StringMemo`), or where the last string of its length digested
- * was the same: a key's messages repeat most of their strings, and reading characters was most of
- * a digest's cost. Neither changes a digest, only how soon it is known.
+ * same string at the same place (`StringMemo`), or where the last string of its length digested was
+ * the same: a key's messages repeat most of their strings, and reading characters was most of a
+ * digest's cost. So is an object's shape, when a flat entry has the same field names as the key's
+ * last one. Neither changes a digest, only how soon it is known.
  *
  * A whole entry whose value is a flat plain object (fields of strings, numbers, booleans, null or
  * undefined: every telemetry reading, every in-progress update) is digested in one loop that keeps
  * the two lanes in local variables ({@link EntryHasher.entry}); as fields, most lane words would be
  * boxed doubles, converted at every step. Any other value takes the general walk, to the same digest.
  */
-import { STRIDE, type StringMemo } from './string-memo.js';
+import { FIELDS, SHAPE, STRIDE, type StringMemo } from './string-memo.js';
 
 const TAG_NULL = 0x6e75_6c6c;
 const TAG_TRUE = 0x7472_7565;
@@ -38,11 +40,22 @@ const SEED_A = 0x811c_9dc5;
 const SEED_B = 0x2545_f491;
 const MUL_A = 0x0100_0193;
 const MUL_B = 0x5bd1_e995;
+/** The seeds of an object's shape (its field names), apart from the entry's. */
+const SHAPE_A = 0x9747_b28c;
+const SHAPE_B = 0x1b87_3593;
 
 /** Strings longer than this are not memoised (long texts rarely repeat; a memo would keep them alive). */
 const MEMO_MAX_LENGTH = 256;
-/** Positions of an entry memoised per key: its first 64 strings. */
+/** Places of an entry memoised per key: the entry's first strings, a flat entry's first 30 fields. */
 const MEMO_SLOTS = 64;
+/** What holds a memo place without a string: no string equals it, nor any field count (a shape). */
+const NO_STRING = -1;
+/** Where a number's float64 is read as two words, low word first on any machine (so hashes agree). */
+const FLOAT = new Float64Array(1);
+const FLOAT_WORDS = new Uint32Array(FLOAT.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const LOW_WORD = LITTLE_ENDIAN ? 0 : 1;
+const HIGH_WORD = 1 - LOW_WORD;
 /** The last string of each length digested is kept by length modulo 16. */
 const RECENT_MASK = 15;
 
@@ -52,8 +65,6 @@ const MAX_DEPTH = 256;
 export class EntryHasher {
   private a = SEED_A;
   private b = SEED_B;
-  /** Reads a float64 as two words, little-endian on any machine (so hashes agree across machines). */
-  private readonly view = new DataView(new ArrayBuffer(8));
   /** The digest of the last string looked up ({@link stringWords}): high word, low word. */
   private readonly words = new Int32Array(2);
 
@@ -90,9 +101,9 @@ export class EntryHasher {
       this.word(TAG_NULL);
       return;
     }
-    this.view.setFloat64(0, value === 0 ? 0 : value, true);
+    FLOAT[0] = value === 0 ? 0 : value;
     this.word(TAG_NUMBER);
-    this.pair(this.view.getUint32(0, true), this.view.getUint32(4, true));
+    this.pair(FLOAT_WORDS[LOW_WORD]!, FLOAT_WORDS[HIGH_WORD]!);
   }
 
   /**
@@ -161,11 +172,10 @@ export class EntryHasher {
     if (proto !== Object.prototype && proto !== null) return false; // an array, a Date, a class instance
     const record = value as Record<string, unknown>;
     const words = this.words;
-    const view = this.view;
     this.memo = memo;
-    view.setFloat64(0, time === 0 ? 0 : time, true);
-    let a = mixA(mixA(SEED_A, TAG_NUMBER), view.getUint32(0, true));
-    let b = mixB(mixB(SEED_B, TAG_NUMBER), view.getUint32(4, true));
+    FLOAT[0] = time === 0 ? 0 : time;
+    let a = mixA(mixA(SEED_A, TAG_NUMBER), FLOAT_WORDS[LOW_WORD]!);
+    let b = mixB(mixB(SEED_B, TAG_NUMBER), FLOAT_WORDS[HIGH_WORD]!);
     this.stringWords(node, 0);
     a = mixA(a, words[0]!);
     b = mixB(b, words[1]!);
@@ -175,7 +185,11 @@ export class EntryHasher {
     this.stringWords(key, 2 * STRIDE);
     a = mixA(mixA(a, words[0]!), TAG_OBJECT);
     b = mixB(mixB(b, words[1]!), TAG_OBJECT);
-    let at = 3 * STRIDE;
+    // Field i's name has its place in the memo at FIELDS + 2 * STRIDE * i, its string value the next.
+    let at = FIELDS;
+    let count = 0;
+    // Whether every name so far is the one at its place in the key's last flat entry.
+    let sameNames = memo !== undefined;
     for (const name in record) {
       const v = record[name];
       const type = typeof v;
@@ -185,28 +199,69 @@ export class EntryHasher {
       if (type === 'boolean') tag = v ? TAG_TRUE : TAG_FALSE;
       else if (v === null || (type === 'number' && !Number.isFinite(v) && !freeze)) tag = TAG_NULL;
       else if (type !== 'string' && !(type === 'number' && Number.isFinite(v))) return false; // the general walk
-      this.stringWords(name, at);
-      at += STRIDE;
-      a = mixA(a, words[0]!);
-      b = mixB(b, words[1]!);
+      if (sameNames && memo![at] !== name) sameNames = false;
       if (tag !== 0) {
         a = mixA(a, tag);
         b = mixB(b, tag);
       } else if (type === 'string') {
-        this.stringWords(v as string, at);
-        at += STRIDE;
-        a = mixA(a, words[0]!);
-        b = mixB(b, words[1]!);
+        // stringWords, written out: this loop is too long for V8 to inline every call of it.
+        const valueAt = at + STRIDE;
+        if (memo !== undefined && memo[valueAt] === v) {
+          a = mixA(a, memo[valueAt + 1] as number);
+          b = mixB(b, memo[valueAt + 2] as number);
+        } else {
+          this.unmemoised(v as string, memo, valueAt);
+          a = mixA(a, words[0]!);
+          b = mixB(b, words[1]!);
+        }
       } else {
-        view.setFloat64(0, v === 0 ? 0 : (v as number), true);
-        a = mixA(mixA(a, TAG_NUMBER), view.getUint32(0, true));
-        b = mixB(mixB(b, TAG_NUMBER), view.getUint32(4, true));
+        FLOAT[0] = v === 0 ? 0 : (v as number);
+        a = mixA(mixA(a, TAG_NUMBER), FLOAT_WORDS[LOW_WORD]!);
+        b = mixB(mixB(b, TAG_NUMBER), FLOAT_WORDS[HIGH_WORD]!);
       }
+      at += 2 * STRIDE;
+      count++;
     }
-    this.a = mixA(a, TAG_OBJECT_END);
-    this.b = mixB(b, TAG_OBJECT_END);
+    a = mixA(a, TAG_OBJECT_END);
+    b = mixB(b, TAG_OBJECT_END);
+    if (sameNames && memo![SHAPE] === count) {
+      this.a = mixA(a, memo![SHAPE + 1] as number);
+      this.b = mixB(b, memo![SHAPE + 2] as number);
+    } else {
+      this.flatShape(record, memo, count);
+      this.a = mixA(a, words[0]!);
+      this.b = mixB(b, words[1]!);
+    }
     if (freeze) Object.freeze(record);
     return true;
+  }
+
+  /**
+   * Puts the shape of a flat entry's value (see {@link object}) in {@link words}, and keeps it in
+   * the key's memo with the field names at their places, for the key's next entry with them.
+   */
+  private flatShape(record: Record<string, unknown>, memo: StringMemo | undefined, count: number): void {
+    const words = this.words;
+    let a = SHAPE_A;
+    let b = SHAPE_B;
+    let at = FIELDS;
+    for (const name in record) {
+      if (record[name] === undefined) continue;
+      this.stringWords(name, at);
+      a = mixA(a, words[0]!);
+      b = mixB(b, words[1]!);
+      at += 2 * STRIDE;
+    }
+    const high = finalHigh(mixA(a, count), mixB(b, count));
+    const low = finalLow(mixA(a, count), mixB(b, count));
+    if (memo !== undefined) {
+      reserve(memo, SHAPE);
+      memo[SHAPE] = count;
+      memo[SHAPE + 1] = high;
+      memo[SHAPE + 2] = low;
+    }
+    words[0] = high;
+    words[1] = low;
   }
 
   /**
@@ -253,10 +308,11 @@ export class EntryHasher {
         this.recentLow[recent] = low;
       }
     }
-    if (memo !== undefined && at <= memo.length && at < STRIDE * MEMO_SLOTS) {
+    if (memo !== undefined && at < STRIDE * MEMO_SLOTS) {
+      reserve(memo, at);
       // A long string keeps its place with a number, which no string equals.
       const kept = n <= MEMO_MAX_LENGTH;
-      memo[at] = kept ? value : 0;
+      memo[at] = kept ? value : NO_STRING;
       memo[at + 1] = kept ? high : 0;
       memo[at + 2] = kept ? low : 0;
     }
@@ -297,28 +353,38 @@ export class EntryHasher {
     }
   }
 
+  /**
+   * An object: its tag, its values, its end tag, then its shape, the digest of its field names (in
+   * order) and their count, in lanes of their own. A flat entry finds the shape in its key's memo
+   * when its names are the last entry's; written apart from the values, the shape costs nothing
+   * more then.
+   */
   private object(value: Record<string, unknown>, depth: number): void {
     this.word(TAG_OBJECT);
     // for-in also yields inherited enumerable keys, which JSON skips; a plain object has none.
     const proto = Object.getPrototypeOf(value) as unknown;
     const plain = proto === Object.prototype || proto === null;
+    let a = SHAPE_A;
+    let b = SHAPE_B;
+    let count = 0;
     for (const key in value) {
       if (!plain && !Object.hasOwn(value, key)) continue;
       const v = value[key];
       const type = typeof v;
+      if (type === 'undefined' || type === 'function' || type === 'symbol') continue;
+      const at = this.slot;
+      this.slot = at + STRIDE;
+      this.stringWords(key, at);
+      a = mixA(a, this.words[0]!);
+      b = mixB(b, this.words[1]!);
+      count++;
       // Strings and numbers, most fields, here rather than through value(), which is not inlined.
-      if (type === 'string') {
-        this.string(key);
-        this.string(v as string);
-      } else if (type === 'number') {
-        this.string(key);
-        this.number(v as number);
-      } else if (type !== 'undefined' && type !== 'function' && type !== 'symbol') {
-        this.string(key);
-        this.value(v, depth + 1);
-      }
+      if (type === 'string') this.string(v as string);
+      else if (type === 'number') this.number(v as number);
+      else this.value(v, depth + 1);
     }
     this.word(TAG_OBJECT_END);
+    this.pair(finalHigh(mixA(a, count), mixB(b, count)), finalLow(mixA(a, count), mixB(b, count)));
   }
 
   private array(value: readonly unknown[], depth: number): void {
@@ -338,6 +404,11 @@ export class EntryHasher {
     this.a = mixA(this.a, forA);
     this.b = mixB(this.b, forB);
   }
+}
+
+/** Fills a memo up to (not including) `at` with {@link NO_STRING}: an array without holes. */
+function reserve(memo: StringMemo, at: number): void {
+  while (memo.length < at) memo.push(NO_STRING);
 }
 
 /** One step of lane a: xor the word in, multiply, xorshift (each a bijection of the lane). */

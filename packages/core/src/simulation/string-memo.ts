@@ -9,11 +9,24 @@
 export type StringMemo = (string | number)[];
 
 /**
- * The memo's layout: position `i`'s string at `STRIDE * i`, its digest (high, low, as signed 32-bit
+ * The memo's layout: place `i`'s string at `STRIDE * i`, its digest (high, low, as signed 32-bit
  * integers) at the next two indexes. One array per key, not three, so a message touches one block
- * of memory for its memo: the fleet's thousands of memos do not fit a CPU's cache.
+ * of memory for its memo: the fleet's thousands of memos do not fit a CPU's cache. The general walk
+ * takes places in the order it meets strings; a flat entry (see `EntryHasher.entry`) keeps its node,
+ * topic and key at places 0 to 2, its value's shape at {@link SHAPE}, and field `i`'s name and
+ * string value at places `4 + 2i` and `5 + 2i` ({@link FIELDS}).
  */
 export const STRIDE = 3;
+
+/**
+ * Where a flat entry keeps its value's shape: its field count, then the shape's digest. The general
+ * walk puts the first string of an entry's value here (or a number no count equals, for a string
+ * too long to keep), so a walk that moves field names to other places also spoils the shape.
+ */
+export const SHAPE = 3 * STRIDE;
+
+/** Where a flat entry's first field name is kept. */
+export const FIELDS = 4 * STRIDE;
 
 /** Keys remembered before the memos start again empty (a bound on their memory). */
 const MAX_KEYS = 65_536;

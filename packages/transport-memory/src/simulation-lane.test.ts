@@ -175,6 +175,25 @@ describe('the simulation lane', () => {
     expect(await count({ jsonRoundTrip: false })).toBeGreaterThanOrEqual(12);
   });
 
+  it('delivers what a timer callback published as soon as it returns, before its continuations', async () => {
+    const { clock, broker, transport } = lane();
+    const t = transport('cp');
+    const log: string[] = [];
+    await t.subscribe('cp.telemetry', { group: 'central' }, (v) => {
+      log.push(`delivered ${v.euros}@${clock.now()}`);
+      // A follow-up published by a handler is delivered in the same loop.
+      if (v.euros === 0) void t.publish('cp.telemetry', telemetry('CP-002', 1));
+    });
+    clock.setTimeout(() => {
+      void DONE.then(() => log.push(`continuation@${clock.now()}`));
+      void t.publish('cp.telemetry', telemetry('CP-001', 0));
+      log.push('published');
+    }, 5);
+    await clock.advance(10);
+    await broker.drain();
+    expect(log).toEqual(['published', 'delivered 0@5', 'delivered 1@5', 'continuation@5']);
+  });
+
   it('waits for an async handler before the next message of its lane, while other lanes go on', async () => {
     const { broker, transport } = lane({ partitions: 2 });
     const t = transport('central');

@@ -1,3 +1,4 @@
+export * from './callback-tail.js';
 export * from './clock.js';
 export * from './microtask.js';
 export * from './real-clock.js';

@@ -1,3 +1,4 @@
+import { runTimerCallback } from './callback-tail.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { microtask } from './microtask.js';
 import { type ScheduledTimer, TimerQueue } from './timer-queue.js';
@@ -23,7 +24,8 @@ const MACROTASK_EVERY = 256;
  * the ones they queue), so an async handler never sees time jump under it. That settling costs no
  * event-loop turn; every 256 timers, and before the first, the clock also yields a macrotask so I/O
  * and `setImmediate` callbacks are not starved by a long advance (a simulation should not depend on
- * when those run: they are outside virtual time).
+ * when those run: they are outside virtual time). What a callback defers with `afterCallback` runs
+ * as soon as it returns, before that settling.
  *
  * @example
  * const clock = new VirtualClock();
@@ -132,7 +134,7 @@ export class VirtualClock implements Clock {
             next.cancelled = true; // fired: a later cancel() must not count it again
           }
           this.firedCount++;
-          next.callback();
+          runTimerCallback(next.callback);
           // A macrotask now and then lets the rest of the process (I/O, signals, real timers) run
           // during a long advance without costing one per timer.
           if (++sinceMacrotask >= MACROTASK_EVERY) {

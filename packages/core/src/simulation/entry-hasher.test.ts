@@ -154,14 +154,14 @@ const flatField = fc.oneof(
 );
 const flatValue = fc.dictionary(fc.constantFrom('cp_id', 'kw', 'ts', 'a', 'b', 'é', ''), flatField);
 
-/** An entry's digest by the general walk, field after field (node `n`, topic `cp.telemetry`). */
-const walked = (time: number, key: string, value: unknown) => {
+/** An entry's digest by the general walk, field after field (node `n`, topic `cp.telemetry` by default). */
+const walked = (time: number, key: string, value: unknown, node = 'n', topic = 'cp.telemetry') => {
   const h = new EntryHasher();
   h.reset();
-  h.number(time);
-  h.string('n');
-  h.string('cp.telemetry');
+  h.string(node);
+  h.string(topic);
   h.string(key);
+  h.number(time);
   h.value(value);
   return code(h);
 };
@@ -215,9 +215,11 @@ describe('EntryHasher.entry', () => {
     }
   });
 
-  it('digests flat and nested entries of shared keys as the general walk does', () => {
+  it('digests flat and nested entries of shared keys as the general walk does, from any node and topic', () => {
     const entries = fc.array(
       fc.record({
+        node: fc.constantFrom('n', 'm'),
+        topic: fc.constantFrom('cp.telemetry', 'cp.status'),
         key: fc.constantFrom('CP-1', 'CP-2'),
         value: fc.oneof(flatValue, flatValue, fc.jsonValue({ maxDepth: 2 })),
       }),
@@ -227,13 +229,36 @@ describe('EntryHasher.entry', () => {
       fc.property(entries, (list) => {
         const memos = new StringMemos();
         const h = new EntryHasher();
-        for (const { key, value } of list) {
-          h.entry(memos.of(key), 3, 'n', 'cp.telemetry', key, value);
-          expect(code(h)).toBe(walked(3, key, value));
+        for (const { node, topic, key, value } of list) {
+          h.entry(memos.of(key), 3, node, topic, key, value);
+          expect(code(h)).toBe(walked(3, key, value, node, topic));
         }
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("reuses a key's header only for the same node and topic, whatever the walks before", () => {
+    // [node, topic, value]: a general walk (5, [1]) from another node must not leave its node
+    // beside the header lanes of the last flat entry.
+    const sequence: [string, string, unknown][] = [
+      ['n', 'cp.telemetry', { kw: 1 }],
+      ['m', 'cp.telemetry', 5],
+      ['m', 'cp.telemetry', { kw: 1 }],
+      ['n', 'cp.telemetry', { kw: 1 }],
+      ['n', 'cp.status', [1]],
+      ['n', 'cp.status', { kw: 1 }],
+      ['n', 'cp.telemetry', { kw: 1 }],
+      ['n', 'cp.telemetry', { kw: 1 }],
+    ];
+    const memos = new StringMemos();
+    const h = new EntryHasher();
+    for (const [node, topic, value] of sequence) {
+      h.entry(memos.of('CP-1'), 2, node, topic, 'CP-1', value);
+      expect(code(h), `${node} ${topic} ${JSON.stringify(value)}`).toBe(
+        walked(2, 'CP-1', value, node, topic),
+      );
+    }
   });
 
   it('takes the general walk for any other value, to the same digest', () => {

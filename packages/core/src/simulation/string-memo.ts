@@ -13,20 +13,26 @@ export type StringMemo = (string | number)[];
  * integers) at the next two indexes. One array per key, not three, so a message touches one block
  * of memory for its memo: the fleet's thousands of memos do not fit a CPU's cache. The general walk
  * takes places in the order it meets strings; a flat entry (see `EntryHasher.entry`) keeps its node,
- * topic and key at places 0 to 2, its value's shape at {@link SHAPE}, and field `i`'s name and
- * string value at places `4 + 2i` and `5 + 2i` ({@link FIELDS}).
+ * topic and key at places 0 to 2, the lanes after them at {@link HEADER}, its value's shape at
+ * {@link SHAPE}, and field `i`'s name and string value at places `5 + 2i` and `6 + 2i` ({@link FIELDS}).
  */
 export const STRIDE = 3;
 
 /**
- * Where a flat entry keeps its value's shape: its field count, then the shape's digest. The general
- * walk puts the first string of an entry's value here (or a number no count equals, for a string
- * too long to keep), so a walk that moves field names to other places also spoils the shape.
+ * Where a flat entry keeps the entry's two lanes after its node, topic and key, marked
+ * {@link HEADER_KEPT}. The general walk clears the mark (and the shape's count): it puts its strings
+ * at places of its own.
  */
-export const SHAPE = 3 * STRIDE;
+export const HEADER = 3 * STRIDE;
+
+/** The mark of lanes kept at {@link HEADER}: no string, nor the number of a place without one. */
+export const HEADER_KEPT = -2;
+
+/** Where a flat entry keeps its value's shape: its field count, then the shape's digest. */
+export const SHAPE = 4 * STRIDE;
 
 /** Where a flat entry's first field name is kept. */
-export const FIELDS = 4 * STRIDE;
+export const FIELDS = 5 * STRIDE;
 
 /** Keys remembered before the memos start again empty (a bound on their memory). */
 const MAX_KEYS = 65_536;

@@ -264,16 +264,7 @@ export class EntryHasher {
     a = mixA(a, words[0]!);
     b = mixB(b, words[1]!);
     this.stringWords(key, 2 * STRIDE);
-    a = mixA(a, words[0]!);
-    b = mixB(b, words[1]!);
-    if (memo !== undefined) {
-      reserve(memo, HEADER);
-      memo[HEADER] = HEADER_KEPT;
-      memo[HEADER + 1] = a;
-      memo[HEADER + 2] = b;
-    }
-    words[0] = a;
-    words[1] = b;
+    this.keep(memo, HEADER, HEADER_KEPT, mixA(a, words[0]!), mixB(b, words[1]!));
   }
 
   /**
@@ -292,16 +283,27 @@ export class EntryHasher {
       b = mixB(b, words[1]!);
       at += 2 * STRIDE;
     }
-    const high = finalHigh(mixA(a, count), mixB(b, count));
-    const low = finalLow(mixA(a, count), mixB(b, count));
+    a = mixA(a, count);
+    b = mixB(b, count);
+    this.keep(memo, SHAPE, count, finalHigh(a, b), finalLow(a, b));
+  }
+
+  /** Puts two words in {@link words}, and keeps them in `memo` (if any) at `place`, after `mark`. */
+  private keep(
+    memo: StringMemo | undefined,
+    place: number,
+    mark: number,
+    first: number,
+    second: number,
+  ): void {
     if (memo !== undefined) {
-      reserve(memo, SHAPE);
-      memo[SHAPE] = count;
-      memo[SHAPE + 1] = high;
-      memo[SHAPE + 2] = low;
+      reserve(memo, place);
+      memo[place] = mark;
+      memo[place + 1] = first;
+      memo[place + 2] = second;
     }
-    words[0] = high;
-    words[1] = low;
+    this.words[0] = first;
+    this.words[1] = second;
   }
 
   /**

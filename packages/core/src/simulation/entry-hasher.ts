@@ -46,7 +46,7 @@ const SHAPE_B = 0x1b87_3593;
 
 /** Strings longer than this are not memoised (long texts rarely repeat; a memo would keep them alive). */
 const MEMO_MAX_LENGTH = 256;
-/** Places of an entry memoised per key: the entry's first strings, a flat entry's first 30 fields. */
+/** Places of an entry memoised per key: the entry's first strings, a flat entry's first 29 fields. */
 const MEMO_SLOTS = 64;
 /** What holds a memo place without a string: no string equals it, nor any field count (a shape). */
 const NO_STRING = -1;

@@ -86,7 +86,10 @@ export class EntryHasher {
     this.memo = memo;
     this.slot = 0;
     // This walk puts strings where a flat entry keeps its header and shape: they no longer hold.
-    if (memo !== undefined && memo.length > SHAPE) memo[HEADER] = memo[SHAPE] = NO_STRING;
+    if (memo !== undefined) {
+      if (memo.length > HEADER) memo[HEADER] = NO_STRING;
+      if (memo.length > SHAPE) memo[SHAPE] = NO_STRING;
+    }
   }
 
   /** The entry's digest so far, high word: call {@link low} too. */
@@ -288,15 +291,18 @@ export class EntryHasher {
     this.keep(memo, SHAPE, count, finalHigh(a, b), finalLow(a, b));
   }
 
-  /** Puts two words in {@link words}, and keeps them in `memo` (if any) at `place`, after `mark`. */
+  /**
+   * Puts two words in {@link words}, and keeps them in `memo` (if any, and `place` is one it has)
+   * after `mark`: a string, whose digest they are, or the number that marks a header or a shape.
+   */
   private keep(
     memo: StringMemo | undefined,
     place: number,
-    mark: number,
+    mark: string | number,
     first: number,
     second: number,
   ): void {
-    if (memo !== undefined) {
+    if (memo !== undefined && place < STRIDE * MEMO_SLOTS) {
       reserve(memo, place);
       memo[place] = mark;
       memo[place + 1] = first;
@@ -350,16 +356,8 @@ export class EntryHasher {
         this.recentLow[recent] = low;
       }
     }
-    if (memo !== undefined && at < STRIDE * MEMO_SLOTS) {
-      reserve(memo, at);
-      // A long string keeps its place with a number, which no string equals.
-      const kept = n <= MEMO_MAX_LENGTH;
-      memo[at] = kept ? value : NO_STRING;
-      memo[at + 1] = kept ? high : 0;
-      memo[at + 2] = kept ? low : 0;
-    }
-    this.words[0] = high;
-    this.words[1] = low;
+    // A long string keeps its place with a number, which no string equals.
+    this.keep(memo, at, n <= MEMO_MAX_LENGTH ? value : NO_STRING, high, low);
   }
 
   /** Any JSON-like value. Throws a TypeError where JSON.stringify would (cycles, BigInt). */
@@ -426,7 +424,9 @@ export class EntryHasher {
       else this.value(v, depth + 1);
     }
     this.word(TAG_OBJECT_END);
-    this.pair(finalHigh(mixA(a, count), mixB(b, count)), finalLow(mixA(a, count), mixB(b, count)));
+    a = mixA(a, count);
+    b = mixB(b, count);
+    this.pair(finalHigh(a, b), finalLow(a, b));
   }
 
   private array(value: readonly unknown[], depth: number): void {
